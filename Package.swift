@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "RobustMRI",
+    platforms: [.macOS(.v14)],
+    products: [
+        // Public API: the library a researcher imports, and the command-line tool.
+        .library(name: "RobustMRI", targets: ["Tensor", "NN", "MRIData", "Influence", "RobustTraining", "Experiments"]),
+        .executable(name: "robust-mri", targets: ["robust-mri"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian's packages: module maps only.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+        // Implementation, dependencies pointing one way:
+        // Tensor <- NN <- {Influence, RobustTraining} <- Experiments <- robust-mri; Tensor <- MRIData.
+        .target(name: "Tensor", dependencies: ["CBLAS", "CLAPACKE"]),
+        .target(name: "NN", dependencies: ["Tensor"]),
+        .target(name: "MRIData", dependencies: ["Tensor", "CHDF5", "CTurboJPEG", "CPNG"]),
+        .target(name: "Influence", dependencies: ["Tensor", "NN"]),
+        .target(name: "RobustTraining", dependencies: ["Tensor", "NN", "MRIData", "Influence"]),
+        .target(name: "Experiments", dependencies: ["Tensor", "NN", "MRIData", "Influence", "RobustTraining"]),
+        .executableTarget(
+            name: "robust-mri",
+            dependencies: [
+                "Experiments", "RobustTraining", "Influence", "MRIData", "NN", "Tensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Tests.
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MRIDataTests", dependencies: ["MRIData", "Tensor", "TestSupport", "CHDF5"]),
+        .testTarget(name: "InfluenceTests", dependencies: ["Influence", "NN", "Tensor", "TestSupport"]),
+        .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining", "MRIData", "NN", "Tensor", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "RobustTraining", "MRIData", "NN", "Tensor", "TestSupport"]),
+    ]
+)

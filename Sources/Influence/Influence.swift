@@ -1,0 +1,2 @@
+// The Influence module. See ../../shared/STYLE.md for the layout.
+import Tensor

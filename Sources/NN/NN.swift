@@ -1,0 +1,2 @@
+// The NN module. See ../../shared/STYLE.md for the layout.
+import Tensor

@@ -1,0 +1,8 @@
+import Testing
+import Influence
+
+@Suite struct InfluenceSmokeTests {
+    @Test func moduleLinks() {
+        #expect(Bool(true))
+    }
+}
