@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         // Implementation, dependencies pointing one way:
         // Tensor <- NN <- {Influence, RobustTraining} <- Experiments <- robust-mri; Tensor <- MRIData.
@@ -27,7 +28,7 @@ let package = Package(
         .target(name: "MRIData", dependencies: ["Tensor", "CHDF5", "CTurboJPEG", "CPNG"]),
         .target(name: "Influence", dependencies: ["Tensor", "NN"]),
         .target(name: "RobustTraining", dependencies: ["Tensor", "NN", "MRIData", "Influence"]),
-        .target(name: "Experiments", dependencies: ["Tensor", "NN", "MRIData", "Influence", "RobustTraining"]),
+        .target(name: "Experiments", dependencies: ["Tensor", "NN", "MRIData", "Influence", "RobustTraining", "CCairo"]),
         .executableTarget(
             name: "robust-mri",
             dependencies: [
