@@ -1,0 +1,144 @@
+import RobustTraining
+
+/// One finished run as the tables see it.
+public struct RunSummaryInput: Sendable {
+    public var method: String
+    public var noise: String
+    public var seed: UInt64
+    public var epochs: [EpochMetrics]
+    public var trainSeconds: Double
+
+    public init(method: String, noise: String, seed: UInt64, epochs: [EpochMetrics], trainSeconds: Double) {
+        self.method = method
+        self.noise = noise
+        self.seed = seed
+        self.epochs = epochs
+        self.trainSeconds = trainSeconds
+    }
+}
+
+/// Mean and sample standard deviation over seeds of one quantity, with the per-seed values kept
+/// (paired tests need them, keyed by seed).
+public struct SeedStatistic: Codable, Sendable, Equatable {
+    public var mean: Double
+    public var std: Double
+    public var values: [Double]
+    public var seeds: [UInt64]
+
+    public init(values: [Double], seeds: [UInt64]) {
+        self.values = values
+        self.seeds = seeds
+        mean = Statistics.mean(values)
+        std = Statistics.standardDeviation(values)
+    }
+}
+
+/// Table 1 for one (method, noise, rho) cell group: the three ways of picking the reported epoch, the
+/// per-class metrics at the last epoch, and time.
+public struct ResultRow: Codable, Sendable, Equatable {
+    public var method: String
+    public var noise: String
+    public var rho: Double
+    public var runs: Int
+    /// Test accuracy at the last epoch: the headline.
+    public var lastEpochAccuracy: SeedStatistic
+    /// Test accuracy at the epoch with the best validation accuracy (the earliest among ties).
+    public var validationSelectedAccuracy: SeedStatistic
+    /// Best test accuracy over all epochs, as the authors' code reported it (optimistic: it peeks at the test set).
+    public var bestTestEpochAccuracy: SeedStatistic
+    public var macroF1: SeedStatistic
+    /// Mean recall per class at the last epoch.
+    public var recallPerClass: [Double]
+    /// Confusion matrix at the last epoch, summed over seeds.
+    public var confusion: [[Int]]
+    public var trainSeconds: SeedStatistic
+}
+
+/// A paired comparison of a method against a reference method over the seeds both have.
+public struct PairedComparison: Codable, Sendable, Equatable {
+    public var method: String
+    public var reference: String
+    public var noise: String
+    public var rho: Double
+    public var pairs: Int
+    public var meanDifference: Double
+    public var tTestP: Double?
+    public var signFlipP: Double?
+    /// True when the difference is not distinguishable from seed noise at the 5% level by the t-test.
+    public var withinNoise: Bool
+}
+
+public enum ResultTable {
+    /// One row per (method, noise, rho), in the order methods and noises first appear in `runs`.
+    public static func rows(_ runs: [RunSummaryInput]) -> [ResultRow] {
+        var keys: [(String, String, Double)] = []
+        for run in runs {
+            guard let last = run.epochs.last else { continue }
+            for t in last.test where !keys.contains(where: { $0.0 == run.method && $0.1 == run.noise && $0.2 == t.rho }) {
+                keys.append((run.method, run.noise, t.rho))
+            }
+        }
+        return keys.map { key in
+            let group = runs.filter { $0.method == key.0 && $0.noise == key.1 && !$0.epochs.isEmpty }
+                .sorted { $0.seed < $1.seed }
+            return row(method: key.0, noise: key.1, rho: key.2, runs: group)
+        }
+    }
+
+    static func row(method: String, noise: String, rho: Double, runs: [RunSummaryInput]) -> ResultRow {
+        var last: [Double] = [], selected: [Double] = [], best: [Double] = [], f1: [Double] = []
+        var seconds: [Double] = [], seeds: [UInt64] = []
+        var recallSums: [Double] = []
+        var confusion: [[Int]] = []
+        for run in runs {
+            func testAt(_ m: EpochMetrics) -> Evaluation? { m.test.first { $0.rho == rho }?.evaluation }
+            guard let lastEpoch = run.epochs.last, let lastTest = testAt(lastEpoch) else { continue }
+            seeds.append(run.seed)
+            last.append(lastTest.accuracy)
+            f1.append(lastTest.macroF1)
+            seconds.append(run.trainSeconds)
+            var chosen = run.epochs[0]
+            for m in run.epochs where m.validation.accuracy > chosen.validation.accuracy { chosen = m }
+            selected.append(testAt(chosen)?.accuracy ?? .nan)
+            best.append(run.epochs.compactMap { testAt($0)?.accuracy }.max() ?? .nan)
+            let recall = lastTest.recall
+            if recallSums.isEmpty { recallSums = recall } else { recallSums = zip(recallSums, recall).map { $0 + $1 } }
+            if confusion.isEmpty {
+                confusion = lastTest.confusion
+            } else {
+                for i in confusion.indices { for j in confusion[i].indices { confusion[i][j] += lastTest.confusion[i][j] } }
+            }
+        }
+        return ResultRow(
+            method: method, noise: noise, rho: rho, runs: seeds.count,
+            lastEpochAccuracy: SeedStatistic(values: last, seeds: seeds),
+            validationSelectedAccuracy: SeedStatistic(values: selected, seeds: seeds),
+            bestTestEpochAccuracy: SeedStatistic(values: best, seeds: seeds),
+            macroF1: SeedStatistic(values: f1, seeds: seeds),
+            recallPerClass: recallSums.map { $0 / Double(max(seeds.count, 1)) },
+            confusion: confusion,
+            trainSeconds: SeedStatistic(values: seconds, seeds: seeds))
+    }
+
+    /// Every method against `reference` (for example "naive") on the last-epoch accuracy, paired by seed.
+    public static func comparisons(_ rows: [ResultRow], reference: String) -> [PairedComparison] {
+        rows.compactMap { row in
+            guard row.method != reference,
+                  let base = rows.first(where: { $0.method == reference && $0.noise == row.noise && $0.rho == row.rho })
+            else { return nil }
+            var a: [Double] = [], b: [Double] = []
+            for (seed, value) in zip(row.lastEpochAccuracy.seeds, row.lastEpochAccuracy.values) {
+                if let j = base.lastEpochAccuracy.seeds.firstIndex(of: seed) {
+                    a.append(value)
+                    b.append(base.lastEpochAccuracy.values[j])
+                }
+            }
+            let t = Statistics.pairedTTest(a, b)
+            return PairedComparison(
+                method: row.method, reference: reference, noise: row.noise, rho: row.rho, pairs: a.count,
+                meanDifference: a.isEmpty ? 0 : Statistics.mean(zip(a, b).map { $0 - $1 }),
+                tTestP: t?.p, signFlipP: a.isEmpty ? nil : Statistics.signFlipTest(a, b),
+                withinNoise: (t?.p ?? 1) >= 0.05)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Testing
+import Experiments
+import RobustTraining
+
+@Suite struct ResultTableTests {
+    /// An evaluation with `correct` of 10 right (class 0 always; the errors predicted as class 1).
+    func evaluation(correct: Int) -> Evaluation {
+        let labels = [Int](repeating: 0, count: 10)
+        let predictions = (0..<10).map { $0 < correct ? 0 : 1 }
+        return Evaluation(predictions: predictions, labels: labels, losses: [Double](repeating: 0.5, count: 10), classes: 3)
+    }
+
+    func epoch(_ n: Int, val: Int, test: Int) -> EpochMetrics {
+        EpochMetrics(epoch: n, trainLoss: 1, trainAccuracy: 0.5, validation: evaluation(correct: val),
+                     test: [TestEvaluation(rho: 0, evaluation: evaluation(correct: test))], seconds: 1, imagesPerSecond: 10)
+    }
+
+    @Test func picksLastValidationSelectedAndBestEpochs() {
+        // Validation peaks at epoch 2 (test 6); test peaks at epoch 3 (9); last epoch test is 7.
+        let run = RunSummaryInput(method: "naive", noise: "gaussian", seed: 1,
+                                  epochs: [epoch(1, val: 5, test: 5), epoch(2, val: 9, test: 6),
+                                           epoch(3, val: 8, test: 9), epoch(4, val: 9, test: 7)],
+                                  trainSeconds: 12)
+        let rows = ResultTable.rows([run])
+        #expect(rows.count == 1)
+        #expect(rows[0].lastEpochAccuracy.values == [0.7])
+        #expect(rows[0].validationSelectedAccuracy.values == [0.6])
+        #expect(rows[0].bestTestEpochAccuracy.values == [0.9])
+        #expect(rows[0].confusion[0] == [7, 3, 0])
+        #expect(rows[0].recallPerClass[0] == 0.7)
+    }
+
+    @Test func pairsComparisonsBySeedAndFlagsNoise() {
+        var runs: [RunSummaryInput] = []
+        // ISP right on 9, 9, 10, 9, 10 of 10; naive on 7, 8, 7, 8, 8: differences 2, 1, 3, 1, 2 (mean 0.18).
+        for (seed, (isp, naive)) in [(9, 7), (9, 8), (10, 7), (9, 8), (10, 8)].enumerated() {
+            runs.append(RunSummaryInput(method: "isp", noise: "gaussian", seed: UInt64(seed + 1), epochs: [epoch(1, val: 5, test: isp)], trainSeconds: 1))
+            runs.append(RunSummaryInput(method: "naive", noise: "gaussian", seed: UInt64(seed + 1), epochs: [epoch(1, val: 5, test: naive)], trainSeconds: 1))
+        }
+        let rows = ResultTable.rows(runs)
+        let comparisons = ResultTable.comparisons(rows, reference: "naive")
+        #expect(comparisons.count == 1)
+        #expect(comparisons[0].pairs == 5)
+        #expect(abs(comparisons[0].meanDifference - 0.18) < 1e-12)
+        #expect(comparisons[0].withinNoise == false)
+        #expect(comparisons[0].signFlipP == 2.0 / 32.0)
+        let markdown = TableRendering.markdown(rows: rows, comparisons: comparisons, showPaper: true)
+        #expect(markdown.contains("| isp | gaussian | 0 | 5 | **94.00 ± 5.48** |"))
+        #expect(markdown.contains("89.52 ± 2.61"))
+        let csv = TableRendering.csv(rows: rows)
+        #expect(csv.split(separator: "\n").count == 3)
+    }
+}
