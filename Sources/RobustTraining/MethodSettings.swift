@@ -1,0 +1,111 @@
+/// Which inverse-Hessian-vector-product solver computes s = (H + lambda I)^-1 grad L(V).
+public enum InfluenceSolverKind: String, Codable, Sendable, CaseIterable {
+    /// Cholesky of the full (C(D+1))^2 Hessian.
+    case exact
+    /// Conjugate gradient on Hessian-vector products.
+    case cg
+    /// LiSSA (Agarwal et al.), as the authors ran it.
+    case lissa
+}
+
+/// How the influence scores are computed (shared by ISR and ISP). Defaults: the authors' LiSSA settings;
+/// damping 2.5 is LiSSA's effective damping there (scale 50 x damp 0.05), used by every solver so that
+/// scores mean the same whichever solver computed them.
+public struct InfluenceSettings: Codable, Sendable, Equatable {
+    public var solver: InfluenceSolverKind = .lissa
+    public var damping: Double = 2.5
+    /// LiSSA's scale (must exceed the Hessian's largest eigenvalue).
+    public var lissaScale: Double = 50
+    /// LiSSA's mini-batch of training points per step.
+    public var lissaBatchSize: Int = 10
+    /// LiSSA's recursion depth; nil = |train| / batch size, as the authors.
+    public var lissaDepth: Int? = nil
+    public var lissaRepetitions: Int = 1
+    public var cgTolerance: Double = 1e-8
+    public var cgMaxIterations: Int = 500
+
+    public init() {}
+
+    public func validate() throws(TrainingError) {
+        guard damping >= 0, damping.isFinite else { throw .invalidConfiguration("influence damping must be >= 0 (got \(damping))") }
+        guard lissaScale > 0 else { throw .invalidConfiguration("LiSSA scale must be positive (got \(lissaScale))") }
+        guard lissaBatchSize >= 1, lissaRepetitions >= 1 else {
+            throw .invalidConfiguration("LiSSA batch size and repetitions must be at least 1")
+        }
+    }
+}
+
+/// ISR's weighting direction, where the paper's text and the authors' code disagree.
+public enum ISRDirection: String, Codable, Sendable, CaseIterable {
+    /// Paper text: weights from min-max-scaled I_up,loss, so harmful points (positive influence) get the larger weight.
+    case harmfulUp = "harmful-up"
+    /// Authors' code: weights from min-max-scaled -I_up,loss, so helpful points get the larger weight.
+    case helpfulUp = "helpful-up"
+}
+
+/// Influence-based sample reweighing (paper Algorithm 1).
+public struct ISRSettings: Codable, Sendable, Equatable {
+    /// Epochs of normal training before the reweighting (authors: 15 of 20).
+    public var switchEpoch: Int = 15
+    /// Weights are min-max scaled into [1, alpha].
+    public var alpha: Double = 2
+    public var direction: ISRDirection = .helpfulUp
+    public var influence = InfluenceSettings()
+
+    public init() {}
+}
+
+/// Which training points ISP perturbs, where the paper's text and the authors' code disagree.
+public enum ISPRanking: String, Codable, Sendable, CaseIterable {
+    /// Paper text: the top-k by I_up,loss (most harmful).
+    case harmful
+    /// Authors' code: the top-k by -I_up,loss (most helpful). At ratio 1.0 both keep every point.
+    case helpful
+}
+
+/// How ISP turns the perturbation influence into a pixel change.
+public enum ISPStep: String, Codable, Sendable, CaseIterable {
+    /// delta = -epsilon * I_pert,loss (the authors: the raw gradient).
+    case raw
+    /// delta = -epsilon * sign(I_pert,loss) (an FGSM-like variant).
+    case sign
+}
+
+/// Influence-based sample perturbation (paper Algorithm 2).
+public struct ISPSettings: Codable, Sendable, Equatable {
+    public var switchEpoch: Int = 15
+    /// Share of the training points perturbed (authors: 1.0).
+    public var topKRatio: Double = 1.0
+    public var ranking: ISPRanking = .helpful
+    public var epsilon: Double = 0.1
+    public var step: ISPStep = .raw
+    public var influence = InfluenceSettings()
+
+    public init() {}
+}
+
+/// FGSM adversarial training with a uniform random start (Wong, Rice and Kolter 2020); on the [0, 1] scale.
+public struct AdversarialSettings: Codable, Sendable, Equatable {
+    public var epsilon: Float = 8.0 / 255.0
+    /// Step size (Wong et al.: 1.25 epsilon = 10/255).
+    public var alpha: Float = 10.0 / 255.0
+
+    public init() {}
+}
+
+/// Noise2Void denoiser training (Krull et al. reference defaults).
+public struct Noise2VoidSettings: Codable, Sendable, Equatable {
+    public var depth: Int = 2
+    public var firstChannels: Int = 32
+    public var patchSize: Int = 64
+    /// Share of each patch's pixels masked (0.198%).
+    public var maskedFraction: Double = 0.00198
+    /// Masked pixels are replaced by a random neighbour within this radius.
+    public var neighbourRadius: Int = 5
+    public var learningRate: Float = 4e-4
+    public var epochs: Int = 10
+    public var patchesPerEpoch: Int = 2048
+    public var batchSize: Int = 16
+
+    public init() {}
+}

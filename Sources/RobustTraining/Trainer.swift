@@ -1,0 +1,133 @@
+import Foundation
+import NN
+import Tensor
+
+/// The one training loop every method runs through: seeded shuffling and flips, mini-batch Adam steps
+/// on the (optionally weighted) cross-entropy, the method's hooks, an evaluation on the clean validation
+/// set and on the test set at each rho after every epoch, and an atomic checkpoint after every epoch so
+/// that an interrupted run resumes where it stopped and ends with the same numbers.
+public struct Trainer {
+    public let configuration: TrainingConfiguration
+
+    public init(configuration: TrainingConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// A fresh state: the model initialised from the seed, Adam at step 0, the noisy training images.
+    public func initialState(data: TrainingData) throws -> TrainingState {
+        try configuration.validate()
+        var generator = SeededGenerator(seed: configuration.seed)
+        let model: CNN
+        do {
+            model = try CNN(configuration: configuration.model, generator: &generator, threads: configuration.threads)
+        } catch {
+            throw TrainingError.invalidConfiguration("\(error)")
+        }
+        return TrainingState(model: model, optimizer: Adam(learningRate: configuration.learningRate),
+                             trainImages: data.train.images, sampleWeights: nil, completedEpochs: 0,
+                             history: [], trainSeconds: 0)
+    }
+
+    /// Trains to `configuration.epochs`, starting from `state` (fresh or restored from a checkpoint).
+    /// After each epoch `checkpoint` (when given) is called with the state to save.
+    public func run<Method: TrainingMethod>(
+        data: TrainingData, method: inout Method, state: inout TrainingState,
+        observer: any TrainingObserver = SilentObserver(),
+        checkpoint: ((TrainingState, Method) throws -> Void)? = nil
+    ) throws {
+        try check(data)
+        let context = MethodContext(configuration: configuration, data: data, observer: observer)
+        if state.completedEpochs == 0 && state.history.isEmpty {
+            let started = Date()
+            if let note = try method.prepare(&state, context: context) { observer.message(note) }
+            state.trainSeconds += Date().timeIntervalSince(started)
+        }
+        while state.completedEpochs < configuration.epochs {
+            let epoch = state.completedEpochs
+            let started = Date()
+            let event = try method.beginEpoch(epoch, state: &state, context: context)
+            let (loss, accuracy, images) = try trainOneEpoch(epoch, data: data, method: method, state: &state, observer: observer)
+            let seconds = Date().timeIntervalSince(started)
+            state.trainSeconds += seconds
+            let metrics = EpochMetrics(
+                epoch: epoch + 1, trainLoss: loss, trainAccuracy: accuracy,
+                validation: evaluate(state.model, on: data.validation, method: method),
+                test: data.test.map { TestEvaluation(rho: $0.rho, evaluation: evaluate(state.model, on: $0.set, method: method)) },
+                seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9), event: event)
+            state.history.append(metrics)
+            state.completedEpochs += 1
+            try checkpoint?(state, method)
+            observer.epochFinished(metrics, epochs: configuration.epochs)
+        }
+    }
+
+    private func check(_ data: TrainingData) throws {
+        guard data.train.count > 0 else { throw TrainingError.emptySet("the training set is empty: check the data path and the folds") }
+        guard data.validation.count > 0 else { throw TrainingError.emptySet("the validation set is empty: the training folds need at least one image per class to spare") }
+        let s = configuration.model.imageSize
+        guard Array(data.train.images.shape[1...]) == [configuration.model.inputChannels, s, s] else {
+            throw TrainingError.invalidConfiguration("training images are \(data.train.images.shape) but the model expects \(s)x\(s): load the data at --image-size \(s)")
+        }
+    }
+
+    /// One pass over the training images in a seeded order. Returns the mean loss, accuracy and image count.
+    func trainOneEpoch<Method: TrainingMethod>(
+        _ epoch: Int, data: TrainingData, method: Method, state: inout TrainingState, observer: any TrainingObserver
+    ) throws -> (loss: Double, accuracy: Double, images: Int) {
+        var generator = SeededGenerator(seed: configuration.seed, stream: 1_000 + UInt64(epoch))
+        let n = data.train.count
+        let order = generator.permutation(n)
+        let batchSize = configuration.batchSize
+        let batches = (n + batchSize - 1) / batchSize
+        var lossSum = 0.0, correct = 0, seen = 0
+        let started = Date()
+        for b in 0..<batches {
+            let indices = Array(order[(b * batchSize)..<min(n, (b + 1) * batchSize)])
+            var images = state.trainImages.gathered(items: indices)
+            if configuration.horizontalFlip {
+                let flips = indices.map { _ in generator.nextUniform() < 0.5 }
+                Augmentation.flipHorizontally(&images, where: flips)
+            }
+            let labels = indices.map { data.train.labels[$0] }
+            images = method.trainingBatch(images, labels: labels, model: state.model, generator: &generator)
+            let (logits, cache) = state.model.forward(images, mode: .training)
+            let weights = state.sampleWeights.map { w in indices.map { w[$0] } }
+            let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels, weights: weights)
+            guard result.loss.isFinite else {
+                throw TrainingError.diverged(epoch: epoch + 1, batch: b + 1,
+                                             hint: "Lower the learning rate (--lr, now \(configuration.learningRate)) or check the data for extreme values.")
+            }
+            let gradients = state.model.parameterGradients(dlogits: result.dlogits, cache: cache)
+            state.optimizer.update(&state.model, gradients: gradients)
+            let predictions = logits.argmaxRows()
+            for (p, y) in zip(predictions, labels) where p == y { correct += 1 }
+            for l in result.losses { lossSum += Double(l) }
+            seen += indices.count
+            observer.batchFinished(epoch: epoch + 1, epochs: configuration.epochs, batch: b + 1, batches: batches,
+                                   runningLoss: lossSum / Double(seen), runningAccuracy: Double(correct) / Double(seen),
+                                   imagesPerSecond: Double(seen) / max(Date().timeIntervalSince(started), 1e-9))
+        }
+        return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)), seen)
+    }
+
+    /// The model (evaluation mode) on a labelled set, as the method classifies it.
+    public func evaluate<Method: TrainingMethod>(_ model: CNN, on set: LabelledImages, method: Method) -> Evaluation {
+        Self.evaluate(model, on: LabelledImages(images: method.evaluationImages(set.images), labels: set.labels, ids: set.ids))
+    }
+
+    /// The model (evaluation mode) on a labelled set, batched.
+    public static func evaluate(_ model: CNN, on set: LabelledImages, batchSize: Int = 64) -> Evaluation {
+        var predictions: [Int] = [], losses: [Double] = []
+        var start = 0
+        while start < set.count {
+            let end = min(set.count, start + batchSize)
+            let logits = model.evaluated(set.images.items(start..<end)).logits
+            let labels = Array(set.labels[start..<end])
+            let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
+            predictions += logits.argmaxRows()
+            losses += result.losses.map(Double.init)
+            start = end
+        }
+        return Evaluation(predictions: predictions, labels: set.labels, losses: losses, classes: model.configuration.classes)
+    }
+}

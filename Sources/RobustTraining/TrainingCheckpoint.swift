@@ -1,0 +1,93 @@
+import Foundation
+import NN
+import Tensor
+
+/// A training run's state in one safetensors file, written atomically after every epoch: the model
+/// (PyTorch names), Adam's moments, the current training images when a method changed them, ISR's
+/// weights, the method's own tensors, and in the metadata the configuration, the epoch count, the
+/// history of epoch metrics and the training time so far.
+public enum TrainingCheckpoint {
+    static let configurationKey = "robust_mri.training_configuration"
+    static let progressKey = "robust_mri.progress"
+
+    struct Progress: Codable {
+        var completedEpochs: Int
+        var adamStep: Int
+        var trainSeconds: Double
+        var history: [EpochMetrics]
+        var trainImagesChanged: Bool
+    }
+
+    /// Writes `state` (and the method's tensors) to `path` atomically.
+    public static func save<Method: TrainingMethod>(
+        _ state: TrainingState, method: Method, configuration: TrainingConfiguration,
+        originalTrainImages: Tensor, to path: String
+    ) throws {
+        var file = ModelCheckpoint.file(for: state.model)
+        for (i, m) in state.optimizer.firstMoments.enumerated() { file.set("optimizer.adam.m.\(i)", m) }
+        for (i, v) in state.optimizer.secondMoments.enumerated() { file.set("optimizer.adam.v.\(i)", v) }
+        let changed = state.trainImages != originalTrainImages
+        if changed { file.set("state.train_images", state.trainImages) }
+        if let weights = state.sampleWeights {
+            file.set("state.sample_weights", Tensor(shape: [weights.count], scalars: weights))
+        }
+        for (name, tensor) in method.checkpointTensors() { file.set("method.\(name)", tensor) }
+        do {
+            try file.setMetadataJSON(configurationKey, configuration)
+            try file.setMetadataJSON(progressKey, Progress(
+                completedEpochs: state.completedEpochs, adamStep: state.optimizer.step, trainSeconds: state.trainSeconds,
+                history: state.history, trainImagesChanged: changed))
+            try file.write(to: path)
+        } catch {
+            throw TrainingError.checkpoint("could not save the checkpoint \(path): \(error)")
+        }
+    }
+
+    /// Restores a state saved by `save`, after checking that it was made with the same configuration
+    /// (threads aside). `fresh` supplies the data's training images when the method had not changed them.
+    public static func load<Method: TrainingMethod>(
+        from path: String, configuration: TrainingConfiguration, fresh: TrainingState, method: inout Method
+    ) throws -> TrainingState {
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile.read(from: path) } catch {
+            throw TrainingError.checkpoint("cannot resume from \(path): \(error). Delete it to start the run afresh.")
+        }
+        do {
+            var saved = try file.metadataJSON(configurationKey, as: TrainingConfiguration.self)
+            saved.threads = configuration.threads
+            guard saved == configuration else {
+                throw TrainingError.checkpoint("the checkpoint \(path) was made with other settings than this run's; resume with the same settings, or use another --out directory")
+            }
+            let progress = try file.metadataJSON(progressKey, as: Progress.self)
+            var state = fresh
+            state.model = try ModelCheckpoint.model(from: file, threads: configuration.threads)
+            var first: [Tensor] = [], second: [Tensor] = []
+            var index = 0
+            while file[name: "optimizer.adam.m.\(index)"] != nil {
+                first.append(try file.tensor("optimizer.adam.m.\(index)"))
+                second.append(try file.tensor("optimizer.adam.v.\(index)"))
+                index += 1
+            }
+            state.optimizer.restore(step: progress.adamStep, firstMoments: first, secondMoments: second)
+            if progress.trainImagesChanged {
+                state.trainImages = try file.tensor("state.train_images", shape: fresh.trainImages.shape)
+            }
+            if file[name: "state.sample_weights"] != nil {
+                state.sampleWeights = try file.tensor("state.sample_weights").scalars
+            }
+            var methodTensors: [String: Tensor] = [:]
+            for name in file.names where name.hasPrefix("method.") {
+                methodTensors[String(name.dropFirst("method.".count))] = try file.tensor(name)
+            }
+            try method.restore(from: methodTensors)
+            state.completedEpochs = progress.completedEpochs
+            state.history = progress.history
+            state.trainSeconds = progress.trainSeconds
+            return state
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw TrainingError.checkpoint("cannot resume from \(path): \(error). Delete it to start the run afresh.")
+        }
+    }
+}

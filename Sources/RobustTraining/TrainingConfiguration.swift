@@ -1,0 +1,108 @@
+import NN
+
+/// The training methods of the paper: the two influence-based ones and the three baselines.
+public enum TrainingMethodKind: String, Codable, Sendable, CaseIterable {
+    /// The CNN trained on the noisy images as they are.
+    case naive
+    /// Influence-based sample reweighing (paper Algorithm 1).
+    case isr
+    /// Influence-based sample perturbation (paper Algorithm 2).
+    case isp
+    /// FGSM adversarial training with a uniform random start (Wong, Rice and Kolter 2020).
+    case at
+    /// Noise2Void denoising of the training images, then the CNN (Krull et al. 2019).
+    case n2v
+}
+
+/// Everything that decides a training run. Saved beside every result (`config.json`) and inside every
+/// checkpoint; the defaults are the authors' settings from PAPER.md except where noted.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    public var method: TrainingMethodKind
+    public var model: CNNConfiguration
+    /// Authors' code: 20 (the paper's text says 40).
+    public var epochs: Int
+    public var batchSize: Int
+    /// Adam's learning rate (authors: 0.01).
+    public var learningRate: Float
+    public var seed: UInt64
+    /// Threads for the CNN's kernels; a runtime setting that does not change results beyond float
+    /// reduction order.
+    public var threads: Int
+    /// Random horizontal flips of the training images (the authors' only augmentation).
+    public var horizontalFlip: Bool
+    public var isr: ISRSettings
+    public var isp: ISPSettings
+    public var adversarial: AdversarialSettings
+    public var noise2void: Noise2VoidSettings
+
+    public init(method: TrainingMethodKind = .naive, model: CNNConfiguration = .authors(imageSize: 256),
+                epochs: Int = 20, batchSize: Int = 32, learningRate: Float = 0.01, seed: UInt64 = 1,
+                threads: Int = 2, horizontalFlip: Bool = true, isr: ISRSettings = ISRSettings(),
+                isp: ISPSettings = ISPSettings(), adversarial: AdversarialSettings = AdversarialSettings(),
+                noise2void: Noise2VoidSettings = Noise2VoidSettings()) {
+        self.method = method
+        self.model = model
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.seed = seed
+        self.threads = threads
+        self.horizontalFlip = horizontalFlip
+        self.isr = isr
+        self.isp = isp
+        self.adversarial = adversarial
+        self.noise2void = noise2void
+    }
+
+    /// Checks the settings a user can get wrong; the message names the setting and the fix.
+    public func validate() throws(TrainingError) {
+        func fail(_ text: String) -> TrainingError { .invalidConfiguration(text) }
+        guard epochs >= 1 else { throw fail("epochs must be at least 1 (got \(epochs))") }
+        guard batchSize >= 1 else { throw fail("batch size must be at least 1 (got \(batchSize))") }
+        guard learningRate > 0, learningRate.isFinite else { throw fail("learning rate must be positive (got \(learningRate))") }
+        guard threads >= 1 else { throw fail("threads must be at least 1 (got \(threads))") }
+        do { try model.validate() } catch { throw fail("\(error)") }
+        switch method {
+        case .isr:
+            guard isr.switchEpoch >= 1 && isr.switchEpoch < epochs else {
+                throw fail("ISR's switch epoch T (\(isr.switchEpoch)) must be between 1 and epochs - 1 (\(epochs - 1)): lower --switch-epoch or raise --epochs")
+            }
+            guard isr.alpha >= 1 else { throw fail("ISR's alpha must be at least 1 (got \(isr.alpha))") }
+            try isr.influence.validate()
+        case .isp:
+            guard isp.switchEpoch >= 1 && isp.switchEpoch < epochs else {
+                throw fail("ISP's switch epoch T (\(isp.switchEpoch)) must be between 1 and epochs - 1 (\(epochs - 1)): lower --switch-epoch or raise --epochs")
+            }
+            guard isp.topKRatio > 0 && isp.topKRatio <= 1 else { throw fail("ISP's top-k ratio must be in (0, 1] (got \(isp.topKRatio))") }
+            guard isp.epsilon > 0 else { throw fail("ISP's epsilon must be positive (got \(isp.epsilon))") }
+            try isp.influence.validate()
+        case .at:
+            guard adversarial.epsilon > 0 && adversarial.alpha > 0 else {
+                throw fail("adversarial epsilon and alpha must be positive (got \(adversarial.epsilon), \(adversarial.alpha))")
+            }
+        case .naive, .n2v:
+            break
+        }
+    }
+}
+
+/// Errors a training run reports to the user.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case invalidConfiguration(String)
+    /// The loss became NaN or infinite: the run stops rather than producing garbage.
+    case diverged(epoch: Int, batch: Int, hint: String)
+    case emptySet(String)
+    case checkpoint(String)
+    case influence(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let text): return "invalid training configuration: \(text)"
+        case .diverged(let epoch, let batch, let hint):
+            return "training diverged at epoch \(epoch), batch \(batch): the loss is not finite. \(hint)"
+        case .emptySet(let text): return text
+        case .checkpoint(let text): return text
+        case .influence(let text): return text
+        }
+    }
+}

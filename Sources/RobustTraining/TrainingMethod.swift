@@ -1,0 +1,59 @@
+import NN
+import Tensor
+
+/// What a training run carries from epoch to epoch and saves in its checkpoint.
+public struct TrainingState: Sendable {
+    public var model: CNN
+    public var optimizer: Adam
+    /// The images the next epochs train on: the noisy images, or what a method made of them
+    /// (ISP's perturbed images, N2V's denoised ones).
+    public var trainImages: Tensor
+    /// Per-sample loss weights (ISR), nil for the plain mean.
+    public var sampleWeights: [Float]?
+    /// Epochs completed so far.
+    public var completedEpochs: Int
+    public var history: [EpochMetrics]
+    /// Seconds spent training so far (method phases included, evaluation excluded).
+    public var trainSeconds: Double
+}
+
+/// Read-only context a method receives at its hooks.
+public struct MethodContext {
+    public let configuration: TrainingConfiguration
+    public let data: TrainingData
+    public let observer: any TrainingObserver
+}
+
+/// A training method as hooks into the shared training loop. The naive method is the identity at every hook.
+public protocol TrainingMethod {
+    /// Before the first epoch of a fresh run (N2V trains its denoiser and denoises the training images).
+    /// Returns a note for the epoch log, or nil.
+    mutating func prepare(_ state: inout TrainingState, context: MethodContext) throws -> String?
+
+    /// Before epoch `epoch` (0-based) runs (ISR reweights and ISP perturbs when `epoch` is their T).
+    mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String?
+
+    /// The images the gradient step uses for this batch (AT perturbs them). images: [B, 1, S, S].
+    func trainingBatch(_ images: Tensor, labels: [Int], model: CNN, generator: inout SeededGenerator) -> Tensor
+
+    /// Images as the method classifies them at evaluation (N2V denoises first). images: [N, 1, S, S].
+    func evaluationImages(_ images: Tensor) -> Tensor
+
+    /// Method-specific tensors to save in checkpoints (for example the denoiser), and their restoration.
+    func checkpointTensors() -> [(name: String, tensor: Tensor)]
+    mutating func restore(from tensors: [String: Tensor]) throws
+}
+
+extension TrainingMethod {
+    public mutating func prepare(_ state: inout TrainingState, context: MethodContext) throws -> String? { nil }
+    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? { nil }
+    public func trainingBatch(_ images: Tensor, labels: [Int], model: CNN, generator: inout SeededGenerator) -> Tensor { images }
+    public func evaluationImages(_ images: Tensor) -> Tensor { images }
+    public func checkpointTensors() -> [(name: String, tensor: Tensor)] { [] }
+    public mutating func restore(from tensors: [String: Tensor]) throws {}
+}
+
+/// Naive training: the CNN on the noisy images as they are.
+public struct NaiveMethod: TrainingMethod {
+    public init() {}
+}
