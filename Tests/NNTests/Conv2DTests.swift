@@ -54,8 +54,8 @@ import TestSupport
     func gradientsMatchFiniteDifferences(inputChannels: Int) {
         var generator = SeededGenerator(seed: 10)
         let conv = Conv2D(inputChannels: inputChannels, outputChannels: 3, kernelSize: 3, padding: .same, generator: &generator)
-        let x = randomTensor([2, inputChannels, 6, 7], seed: 11)
-        let r = randomTensor([2, 3, 6, 7], seed: 12)
+        let x = randomTensor([2, inputChannels, 17, 18], seed: 11)
+        let r = randomTensor([2, 3, 17, 18], seed: 12)
         let (_, dx, dw, db) = run(conv, x, r, kernel: .automatic)
         let byInput = gradientCheck(of: { probe(conv.forward($0).output, r) }, at: x, analytic: dx, step: FiniteDifference.step)
         let byWeight = gradientCheck(of: { w in
