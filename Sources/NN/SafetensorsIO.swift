@@ -32,8 +32,18 @@ extension SafetensorsFile {
     }
 }
 
+/// A step of `writeAtomically` that tests can make fail, to check what a failure leaves behind.
+enum AtomicWriteStep: Sendable {
+    /// After half the bytes are written to the temporary file.
+    case write
+    /// Just before the temporary file is renamed over the target.
+    case rename
+}
+
 /// `bytes` to `path` through a temporary sibling file, `fsync`, `rename`, then `fsync` of the directory.
-func writeAtomically(_ bytes: [UInt8], to path: String) throws(CheckpointError) {
+/// `simulatedFailure` (tests only) makes that step fail as if the system call had.
+func writeAtomically(_ bytes: [UInt8], to path: String,
+                     simulatedFailure: AtomicWriteStep? = nil) throws(CheckpointError) {
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     var isDirectory: ObjCBool = false
@@ -53,10 +63,12 @@ func writeAtomically(_ bytes: [UInt8], to path: String) throws(CheckpointError) 
         return .writeFailed(file: path, reason: reason)
     }
 
+    // A simulated write failure stops after half the bytes, as a full disk would.
+    let limit = simulatedFailure == .write ? bytes.count / 2 : bytes.count
     var written = 0
-    while written < bytes.count {
+    while written < limit {
         let result = bytes.withUnsafeBytes { raw in
-            systemWrite(descriptor, raw.baseAddress! + written, raw.count - written)
+            systemWrite(descriptor, raw.baseAddress! + written, limit - written)
         }
         if result < 0 {
             if errno == EINTR { continue }
@@ -64,13 +76,18 @@ func writeAtomically(_ bytes: [UInt8], to path: String) throws(CheckpointError) 
         }
         written += result
     }
+    if simulatedFailure == .write {
+        errno = ENOSPC
+        throw fail("write to \(temporary) (simulated)")
+    }
     guard fsync(descriptor) == 0 else { throw fail("fsync of \(temporary)") }
     guard close(descriptor) == 0 else {
         let reason = "close of \(temporary): \(systemError())"
         unlink(temporary)
         throw .writeFailed(file: path, reason: reason)
     }
-    guard rename(temporary, path) == 0 else {
+    if simulatedFailure == .rename { errno = EIO }
+    guard simulatedFailure != .rename, rename(temporary, path) == 0 else {
         let reason = "rename \(temporary) -> \(path): \(systemError())"
         unlink(temporary)
         throw .writeFailed(file: path, reason: reason)
