@@ -15,7 +15,8 @@ For each small configuration of the paper's CNN (tools/paper_cnn.py) this writes
     `features_eval` [4, F] = flatten(features(input)), the penultimate features h(x);
   - metadata: `model_config` (JSON, see paper_cnn.py) and `fixture` (JSON: seed, batch, notes).
 The references are computed in float64 from the float32 weights and inputs, then stored as float32,
-so they are the exact math rounded once. Deterministic: fixed seeds.
+so they are the exact math rounded once. Deterministic: fixed seeds give bit-identical tensors (the
+safetensors writer may order the metadata keys differently from run to run, so the bytes can differ).
 
 Usage: python3 tools/make_nn_fixture.py [--out Tests/NNTests/Fixtures]
 """
