@@ -1,0 +1,197 @@
+import Tensor
+
+/// The paper's CNN (see `CNNConfiguration`) as a value: blocks of Conv2D -> BatchNorm2D -> ReLU ->
+/// MaxPool2D(2), Flatten, then the `classifier` Linear layer.
+///
+/// images x: [N, inputChannels, S, S] -> features h(x): [N, D] -> logits: [N, classes].
+/// Train/evaluation mode is an argument of every pass; a training pass updates BatchNorm's running
+/// statistics, which is why `forward` and `features` are `mutating` (the `evaluated...` forms are not).
+/// `threads` is a runtime setting (not saved with the configuration): work is split over images
+/// (convolutions) or channels (BatchNorm) into that many pieces, with OpenBLAS at one thread inside.
+public struct CNN: Sendable {
+    /// Block b: `features.{4b}` (Conv2d) and `features.{4b+1}` (BatchNorm2d) in PyTorch's naming.
+    public struct Block: Sendable {
+        public var convolution: Conv2D
+        public var batchNorm: BatchNorm2D
+    }
+
+    public let configuration: CNNConfiguration
+    public var blocks: [Block]
+    /// The final layer, Linear(D -> classes): weight [classes, D], bias [classes].
+    public var classifier: Linear
+    /// Pieces of parallel work (1 = single-threaded). Not part of the saved configuration.
+    public var threads: Int
+
+    /// PyTorch's default initialisation, drawn from `generator` layer by layer in order
+    /// (each conv's weight then bias, ..., then the classifier's weight then bias).
+    public init(configuration: CNNConfiguration, generator: inout SeededGenerator, threads: Int = 1) throws(CNNConfigurationError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.threads = Swift.max(1, threads)
+        var inChannels = configuration.inputChannels
+        blocks = []
+        for c in configuration.channels {
+            blocks.append(Block(
+                convolution: Conv2D(inputChannels: inChannels, outputChannels: c, kernelSize: configuration.kernelSize,
+                                    padding: configuration.padding, generator: &generator),
+                batchNorm: BatchNorm2D(channels: c)))
+            inChannels = c
+        }
+        classifier = Linear(inputCount: configuration.featureCount, outputCount: configuration.classes, generator: &generator)
+    }
+
+    /// Everything a backward pass needs from a forward pass (and the mode it ran in).
+    public struct Cache: Sendable {
+        public let mode: Mode
+        struct BlockCache: Sendable {
+            let convolution: Conv2D.Cache
+            let batchNorm: BatchNorm2D.Cache
+            let relu: ReLU.Cache
+            let pool: MaxPool2D.Cache
+        }
+        let blocks: [BlockCache]
+        let pooledShape: [Int]
+        let classifier: Linear.Cache?
+    }
+
+    // MARK: Forward
+
+    /// images: [N, C, S, S] -> logits: [N, classes]. Training mode updates BatchNorm running statistics.
+    public mutating func forward(_ images: Tensor, mode: Mode) -> (logits: Tensor, cache: Cache) {
+        let (features, cache) = self.features(images, mode: mode)
+        return classify(features, cache: cache)
+    }
+
+    /// images: [N, C, S, S] -> penultimate features h(x): [N, D]. Training mode updates BatchNorm statistics.
+    public mutating func features(_ images: Tensor, mode: Mode) -> (features: Tensor, cache: Cache) {
+        let result = featuresWithoutUpdating(images, mode: mode)
+        if mode == .training {
+            for b in blocks.indices { blocks[b].batchNorm.updateRunningStatistics(from: result.cache.blocks[b].batchNorm) }
+        }
+        return result
+    }
+
+    /// Evaluation-mode forward pass (running statistics; the model is not changed).
+    public func evaluated(_ images: Tensor) -> (logits: Tensor, cache: Cache) {
+        let (features, cache) = featuresWithoutUpdating(images, mode: .evaluation)
+        return classify(features, cache: cache)
+    }
+
+    /// Evaluation-mode features h(x): [N, D] (the model is not changed).
+    public func evaluatedFeatures(_ images: Tensor) -> (features: Tensor, cache: Cache) {
+        featuresWithoutUpdating(images, mode: .evaluation)
+    }
+
+    private func classify(_ features: Tensor, cache: Cache) -> (logits: Tensor, cache: Cache) {
+        let (logits, linearCache) = classifier.forward(features)
+        return (logits, Cache(mode: cache.mode, blocks: cache.blocks, pooledShape: cache.pooledShape, classifier: linearCache))
+    }
+
+    private func featuresWithoutUpdating(_ images: Tensor, mode: Mode) -> (features: Tensor, cache: Cache) {
+        let s = configuration.imageSize
+        precondition(images.rank == 4 && Array(images.shape[1...]) == [configuration.inputChannels, s, s],
+                     "CNN: images must be [N, \(configuration.inputChannels), \(s), \(s)], got \(images.shape)")
+        BLAS.setThreads(1)
+        var x = images
+        var caches: [Cache.BlockCache] = []
+        caches.reserveCapacity(blocks.count)
+        for block in blocks {
+            let (convolved, convCache) = block.convolution.forward(x, threads: threads)
+            let (normalized, bnCache) = block.batchNorm.normalized(convolved, mode: mode, threads: threads)
+            let (activated, reluCache) = ReLU.forward(normalized, threads: threads)
+            let (pooled, poolCache) = MaxPool2D.forward(activated, threads: threads)
+            caches.append(Cache.BlockCache(convolution: convCache, batchNorm: bnCache, relu: reluCache, pool: poolCache))
+            x = pooled
+        }
+        let (flat, pooledShape) = Flatten.forward(x)
+        return (flat, Cache(mode: mode, blocks: caches, pooledShape: pooledShape, classifier: nil))
+    }
+
+    // MARK: Backward
+
+    /// dlogits: [N, classes] -> parameter gradients (fresh, zero-initialised, then accumulated) and
+    /// the input gradient [N, C, S, S].
+    public func backward(dlogits: Tensor, cache: Cache) -> (gradients: CNNGradients, inputGradient: Tensor) {
+        var gradients = CNNGradients(zerosLike: self)
+        let input = backward(dlogits: dlogits, cache: cache, gradients: &gradients, inputGradient: true)
+        return (gradients, input ?? Tensor(zeros: [0]))
+    }
+
+    /// As `backward`, without the input gradient (saves the first layer's input-gradient pass when training).
+    public func parameterGradients(dlogits: Tensor, cache: Cache) -> CNNGradients {
+        var gradients = CNNGradients(zerosLike: self)
+        _ = backward(dlogits: dlogits, cache: cache, gradients: &gradients, inputGradient: false)
+        return gradients
+    }
+
+    /// Adds the parameter gradients of `dlogits` into `gradients` (e.g. over several batches);
+    /// returns the input gradient when asked.
+    public func backward(dlogits: Tensor, cache: Cache, gradients: inout CNNGradients, inputGradient: Bool) -> Tensor? {
+        guard let linearCache = cache.classifier else {
+            preconditionFailure("CNN.backward(dlogits:): the cache comes from `features`, use backwardFromFeatures")
+        }
+        let dfeatures = classifier.backward(dout: dlogits, cache: linearCache,
+                                            dweight: &gradients.classifier.weight, dbias: &gradients.classifier.bias)
+        return backwardBlocks(dfeatures: dfeatures, cache: cache, gradients: &gradients, parameters: true, inputGradient: inputGradient)
+    }
+
+    /// dfeatures: [N, D] given at h(x) -> gradient with respect to the images [N, C, S, S], through
+    /// BatchNorm in the mode of the forward pass. No parameter gradients are formed.
+    public func backwardFromFeatures(dfeatures: Tensor, cache: Cache) -> Tensor {
+        var unused = CNNGradients(zerosLike: self)
+        return backwardBlocks(dfeatures: dfeatures, cache: cache, gradients: &unused, parameters: false, inputGradient: true)
+            ?? Tensor(zeros: [0])
+    }
+
+    private func backwardBlocks(dfeatures: Tensor, cache: Cache, gradients: inout CNNGradients,
+                                parameters: Bool, inputGradient: Bool) -> Tensor? {
+        precondition(cache.blocks.count == blocks.count, "CNN.backward: cache has \(cache.blocks.count) blocks, model \(blocks.count)")
+        precondition(dfeatures.rank == 2 && dfeatures.shape[1] == configuration.featureCount
+                     && dfeatures.shape[0] == cache.pooledShape[0],
+                     "CNN.backward: dfeatures must be [\(cache.pooledShape[0]), \(configuration.featureCount)], got \(dfeatures.shape)")
+        BLAS.setThreads(1)
+        var dx = Flatten.backward(dout: dfeatures, inputShape: cache.pooledShape)
+        for b in blocks.indices.reversed() {
+            let block = blocks[b], c = cache.blocks[b]
+            let dactivated = MaxPool2D.backward(dout: dx, cache: c.pool, threads: threads)
+            let dnormalized = ReLU.backward(dout: dactivated, cache: c.relu, threads: threads)
+            let (dconvolved, dgamma, dbeta) = block.batchNorm.backward(dout: dnormalized, cache: c.batchNorm, threads: threads)
+            let needsInput = b > 0 || inputGradient
+            if parameters {
+                for ch in 0..<dgamma.count {
+                    gradients.blocks[b].batchNorm.weight.scalars[ch] += dgamma[ch]
+                    gradients.blocks[b].batchNorm.bias.scalars[ch] += dbeta[ch]
+                }
+                // Take the gradient tensors out (keeps them uniquely referenced, so updates stay in place).
+                var g = LayerGradients(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0]))
+                swap(&g, &gradients.blocks[b].convolution)
+                defer { swap(&g, &gradients.blocks[b].convolution) }
+                if needsInput {
+                    dx = block.convolution.backward(dout: dconvolved, cache: c.convolution, dweight: &g.weight,
+                                                    dbias: &g.bias, threads: threads)
+                } else {
+                    block.convolution.accumulateParameterGradients(dout: dconvolved, cache: c.convolution,
+                                                                   dweight: &g.weight, dbias: &g.bias, threads: threads)
+                    return nil
+                }
+            } else {
+                dx = block.convolution.inputGradient(dout: dconvolved, cache: c.convolution, threads: threads)
+            }
+        }
+        return dx
+    }
+
+    // MARK: Inference
+
+    /// Predicted class per image (evaluation mode), batched to bound memory.
+    public func predictedClasses(_ images: Tensor, batchSize: Int = 32) -> [Int] {
+        var classes: [Int] = []
+        var start = 0
+        while start < images.shape[0] {
+            let end = Swift.min(images.shape[0], start + batchSize)
+            classes += evaluated(images.items(start..<end)).logits.argmaxRows()
+            start = end
+        }
+        return classes
+    }
+}

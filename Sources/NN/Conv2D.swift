@@ -1,0 +1,186 @@
+import Foundation
+import Tensor
+
+/// 2-D convolution (cross-correlation, as PyTorch's `nn.Conv2d`), square kernel, stride 1, with bias.
+///
+///     out[n, o, y, x] = bias[o] + sum_{c, ky, kx} weight[o, c, ky, kx] * in[n, c, y + ky - P, x + kx - P]
+///
+/// in: [N, C, H, W], weight: [O, C, K, K], bias: [O], out: [N, O, Ho, Wo] with Ho = H + 2P - K + 1.
+/// P = 0 (`.valid`) or (K - 1) / 2 (`.same`, odd K). Work is split over images; OpenBLAS runs with one
+/// thread inside each piece, and weight gradients are summed per piece, then reduced in piece order,
+/// so a fixed thread count gives identical numbers run after run.
+public struct Conv2D: Sendable {
+    public enum Padding: String, Codable, Sendable {
+        case valid, same
+    }
+
+    /// Which implementation runs. `.automatic` takes the direct kernel for one input channel (where
+    /// the im2col GEMM has K = 9 or 25, a poor shape) and im2col + sgemm otherwise.
+    public enum Kernel: Sendable {
+        case automatic, gemm, direct, naive
+    }
+
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let kernelSize: Int
+    public let padding: Padding
+    /// [O, C, K, K]
+    public var weight: Tensor
+    /// [O]
+    public var bias: Tensor
+
+    /// PyTorch's default initialisation: kaiming_uniform(a = sqrt(5)) for the weight, which is
+    /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias; fan_in = C*K*K.
+    /// Draws the weight, then the bias, from `generator`.
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, padding: Padding,
+                generator: inout SeededGenerator) {
+        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0,
+                     "Conv2D: channels \(inputChannels)->\(outputChannels) and kernel \(kernelSize) must be positive")
+        precondition(padding == .valid || kernelSize % 2 == 1, "Conv2D: .same padding needs an odd kernel, got \(kernelSize)")
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.padding = padding
+        let bound = 1 / Float(inputChannels * kernelSize * kernelSize).squareRoot()
+        weight = Tensor(randomUniform: [outputChannels, inputChannels, kernelSize, kernelSize],
+                        low: -bound, high: bound, generator: &generator)
+        bias = Tensor(randomUniform: [outputChannels], low: -bound, high: bound, generator: &generator)
+    }
+
+    /// Zero padding on each side.
+    public var paddingAmount: Int { padding == .same ? (kernelSize - 1) / 2 : 0 }
+
+    /// Output height (or width) for an input height (or width).
+    public func outputSize(_ inputSize: Int) -> Int { inputSize + 2 * paddingAmount - kernelSize + 1 }
+
+    /// What backward needs: the input.
+    public struct Cache: Sendable {
+        public let input: Tensor
+    }
+
+    /// The geometry of one call, under the legend above.
+    struct Geometry {
+        let n, c, h, w, o, k, p, ho, wo: Int
+        var ckk: Int { c * k * k }
+        var inPlane: Int { c * h * w }
+        var outPlane: Int { o * ho * wo }
+    }
+
+    func geometry(_ input: Tensor) -> Geometry {
+        precondition(input.rank == 4 && input.shape[1] == inputChannels,
+                     "Conv2D: input must be [N, \(inputChannels), H, W], got \(input.shape)")
+        let ho = outputSize(input.shape[2]), wo = outputSize(input.shape[3])
+        precondition(ho > 0 && wo > 0, "Conv2D: input \(input.shape) is smaller than the \(kernelSize)x\(kernelSize) kernel")
+        return Geometry(n: input.shape[0], c: inputChannels, h: input.shape[2], w: input.shape[3],
+                        o: outputChannels, k: kernelSize, p: paddingAmount, ho: ho, wo: wo)
+    }
+
+    func resolved(_ kernel: Kernel) -> Kernel {
+        if kernel == .automatic { return inputChannels == 1 ? .direct : .gemm }
+        precondition(kernel != .direct || inputChannels == 1, "Conv2D: the direct kernel needs one input channel, got \(inputChannels)")
+        return kernel
+    }
+
+    /// in: [N, C, H, W] -> out: [N, O, Ho, Wo].
+    public func forward(_ input: Tensor, threads: Int = 1, kernel: Kernel = .automatic) -> (output: Tensor, cache: Cache) {
+        let g = geometry(input)
+        let output = makeTensor(shape: [g.n, g.o, g.ho, g.wo]) { out in
+            withPointer(input) { inp in
+                withPointer(weight) { wt in
+                    withPointer(bias) { b in
+                        switch resolved(kernel) {
+                        case .naive: Conv2D.naiveForward(g, inp, wt, b, out)
+                        case .direct: Conv2D.directForward(g, inp, wt, b, out, threads: threads)
+                        default: Conv2D.gemmForward(g, inp, wt, b, out, threads: threads)
+                        }
+                    }
+                }
+            }
+        }
+        return (output, Cache(input: input))
+    }
+
+    /// dout: [N, O, Ho, Wo]. Adds into dweight [O, C, K, K] and dbias [O]; returns din [N, C, H, W].
+    public func backward(dout: Tensor, cache: Cache, dweight: inout Tensor, dbias: inout Tensor,
+                         threads: Int = 1, kernel: Kernel = .automatic) -> Tensor {
+        let result = backward(dout: dout, cache: cache, parameters: true, input: true, threads: threads, kernel: kernel)
+        addGradients(result, dweight: &dweight, dbias: &dbias)
+        return result.din ?? Tensor(zeros: cache.input.shape)
+    }
+
+    /// As `backward`, without the input gradient (the first layer when training).
+    public func accumulateParameterGradients(dout: Tensor, cache: Cache, dweight: inout Tensor, dbias: inout Tensor,
+                                             threads: Int = 1, kernel: Kernel = .automatic) {
+        let result = backward(dout: dout, cache: cache, parameters: true, input: false, threads: threads, kernel: kernel)
+        addGradients(result, dweight: &dweight, dbias: &dbias)
+    }
+
+    /// As `backward`, without parameter gradients (the gradient with respect to the input only).
+    public func inputGradient(dout: Tensor, cache: Cache, threads: Int = 1, kernel: Kernel = .automatic) -> Tensor {
+        let result = backward(dout: dout, cache: cache, parameters: false, input: true, threads: threads, kernel: kernel)
+        return result.din ?? Tensor(zeros: cache.input.shape)
+    }
+
+    private func addGradients(_ result: BackwardResult, dweight: inout Tensor, dbias: inout Tensor) {
+        precondition(dweight.shape == weight.shape, "Conv2D.backward: dweight \(dweight.shape) vs weight \(weight.shape)")
+        precondition(dbias.shape == bias.shape, "Conv2D.backward: dbias \(dbias.shape) vs bias \(bias.shape)")
+        let size = weight.count, o = outputChannels
+        withMutablePointer(&dweight) { dw in
+            for piece in 0..<result.pieces { for i in 0..<size { dw[i] += result.dweightParts[piece * size + i] } }
+        }
+        withMutablePointer(&dbias) { db in
+            for piece in 0..<result.pieces { for i in 0..<o { db[i] += result.dbiasParts[piece * o + i] } }
+        }
+    }
+
+    /// Per-piece weight [pieces][O*CKK] and bias [pieces][O] sums (reduced in piece order by the
+    /// caller), and the input gradient.
+    private struct BackwardResult {
+        var pieces: Int
+        var dweightParts: [Float]
+        var dbiasParts: [Float]
+        var din: Tensor?
+    }
+
+    private func backward(dout: Tensor, cache: Cache, parameters: Bool, input: Bool, threads: Int, kernel: Kernel) -> BackwardResult {
+        let g = geometry(cache.input)
+        precondition(dout.shape == [g.n, g.o, g.ho, g.wo], "Conv2D.backward: dout \(dout.shape) should be \([g.n, g.o, g.ho, g.wo])")
+        let pieces = Swift.max(1, Swift.min(threads, g.n))
+        var result = BackwardResult(
+            pieces: pieces,
+            dweightParts: [Float](repeating: 0, count: parameters ? pieces * g.o * g.ckk : 0),
+            dbiasParts: [Float](repeating: 0, count: parameters ? pieces * g.o : 0),
+            din: nil)
+        var din = Tensor(zeros: input ? cache.input.shape : [0])
+        withPointer(cache.input) { inp in
+            withPointer(weight) { wt in
+                withPointer(dout) { dy in
+                    result.dweightParts.withUnsafeMutableBufferPointer { dwp in
+                        result.dbiasParts.withUnsafeMutableBufferPointer { dbp in
+                            withMutablePointer(&din) { dx in
+                                let work = BackwardBuffers(
+                                    dweight: parameters ? dwp.baseAddress : nil, dbias: parameters ? dbp.baseAddress : nil,
+                                    din: input ? dx : nil)
+                                switch resolved(kernel) {
+                                case .naive: Conv2D.naiveBackward(g, inp, wt, dy, work)
+                                case .direct: Conv2D.directBackward(g, inp, wt, dy, work, pieces: pieces)
+                                default: Conv2D.gemmBackward(g, inp, wt, dy, work, pieces: pieces)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if input { result.din = din }
+        return result
+    }
+
+    /// Destinations of a backward pass: per-piece weight [pieces][O*CKK] and bias [pieces][O]
+    /// accumulators (nil: not wanted), and the zero-initialised input gradient (nil: not wanted).
+    struct BackwardBuffers {
+        let dweight: UnsafeMutablePointer<Float>?
+        let dbias: UnsafeMutablePointer<Float>?
+        let din: UnsafeMutablePointer<Float>?
+    }
+}

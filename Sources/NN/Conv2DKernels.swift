@@ -1,0 +1,161 @@
+import Tensor
+
+/// The fast Conv2D kernels (legend in `Conv2D`): im2col + sgemm per image and per tile of output
+/// rows, and a direct kernel for one input channel. `Conv2DReference.swift` holds the naive loops
+/// they are tested against.
+extension Conv2D {
+    /// Floats in one thread's im2col tile: output rows per sgemm are chosen so the column matrix stays
+    /// about this size (1 MiB), never a whole batch (at 256 px a full-batch im2col of layer 2 is 1.5 GB).
+    static let columnBudget = 1 << 18
+
+    static func tileRows(_ g: Geometry) -> Int {
+        Swift.max(1, Swift.min(g.ho, columnBudget / Swift.max(1, g.ckk * g.wo)))
+    }
+
+    /// out[i] = bias + weight[O, CKK] x columns(in[i])[CKK, Ho*Wo], one row tile at a time.
+    static func gemmForward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
+                            _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, threads: Int) {
+        let rowsPerTile = tileRows(g)
+        let hw = g.ho * g.wo
+        BLAS.setThreads(1)
+        Parallel.forEachChunk(count: g.n, chunks: threads) { _, images in
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: g.ckk * rowsPerTile * g.wo)
+            defer { columns.deallocate() }
+            for i in images {
+                let x = inp + i * g.inPlane, y = out + i * g.outPlane
+                for o in 0..<g.o { (y + o * hw).initialize(repeating: b[o], count: hw) }
+                var y0 = 0
+                while y0 < g.ho {
+                    let rows = y0..<Swift.min(g.ho, y0 + rowsPerTile)
+                    let nt = rows.count * g.wo
+                    Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
+                                outputWidth: g.wo, outputRows: rows, columns: columns)
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: g.o, n: nt, k: g.ckk,
+                               a: wt, lda: g.ckk, b: columns, ldb: nt, beta: 1, c: y + y0 * g.wo, ldc: hw)
+                    y0 = rows.upperBound
+                }
+            }
+        }
+    }
+
+    /// dweight[O, CKK] += dout[i][O, HoWo] x columns(in[i])^T; dcolumns = weight^T x dout[i], folded back
+    /// onto din[i] by col2im. Piece p accumulates into its own slice of the weight/bias buffers.
+    static func gemmBackward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
+                             _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int) {
+        let rowsPerTile = tileRows(g)
+        let hw = g.ho * g.wo
+        let tile = g.ckk * rowsPerTile * g.wo
+        BLAS.setThreads(1)
+        Parallel.forEachChunk(count: g.n, chunks: pieces) { piece, images in
+            let columns = UnsafeMutablePointer<Float>.allocate(capacity: tile)
+            defer { columns.deallocate() }
+            let dw = work.dweight.map { $0 + piece * g.o * g.ckk }
+            let db = work.dbias.map { $0 + piece * g.o }
+            for i in images {
+                let x = inp + i * g.inPlane, d = dy + i * g.outPlane
+                if let db { for o in 0..<g.o { db[o] += vectorSum(d + o * hw, hw) } }
+                var y0 = 0
+                while y0 < g.ho {
+                    let rows = y0..<Swift.min(g.ho, y0 + rowsPerTile)
+                    let nt = rows.count * g.wo
+                    if let dw {
+                        Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
+                                    outputWidth: g.wo, outputRows: rows, columns: columns)
+                        BLAS.sgemm(transposeA: false, transposeB: true, m: g.o, n: g.ckk, k: nt,
+                                   a: d + y0 * g.wo, lda: hw, b: columns, ldb: nt, beta: 1, c: dw, ldc: g.ckk)
+                    }
+                    if let dx = work.din {
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: g.ckk, n: nt, k: g.o,
+                                   a: wt, lda: g.ckk, b: d + y0 * g.wo, ldb: hw, beta: 0, c: columns, ldc: nt)
+                        Im2col.unpackAdding(columns: columns, channels: g.c, height: g.h, width: g.w, kernelSize: g.k,
+                                            padding: g.p, outputWidth: g.wo, outputRows: rows, image: dx + i * g.inPlane)
+                    }
+                    y0 = rows.upperBound
+                }
+            }
+        }
+    }
+
+    /// One input channel: out[i, o] = bias[o] + sum_{ky,kx} w[o, ky, kx] * shift(in[i], ky, kx), one
+    /// output row at a time (it stays in L1) with the tap loop vectorised along x. Work is split over
+    /// (image, output channel) planes, which does not change any sum's order.
+    static func directForward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
+                              _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, threads: Int) {
+        let hw = g.ho * g.wo, kk = g.k * g.k
+        Parallel.forEachChunk(count: g.n * g.o, chunks: threads) { _, planes in
+            for plane in planes {
+                let i = plane / g.o, o = plane % g.o
+                let x = inp + i * g.h * g.w, y = out + plane * hw, w = wt + o * kk
+                for yy in 0..<g.ho {
+                    let row = y + yy * g.wo
+                    row.initialize(repeating: b[o], count: g.wo)
+                    for ky in 0..<g.k {
+                        let iy = yy + ky - g.p
+                        if iy < 0 || iy >= g.h { continue }
+                        for kx in 0..<g.k {
+                            let wv = w[ky * g.k + kx]
+                            let xs = Swift.max(0, g.p - kx), xe = Swift.min(g.wo, g.w + g.p - kx)
+                            let src = x + iy * g.w + kx - g.p
+                            for xx in xs..<xe { row[xx] += wv * src[xx] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One input channel: dweight[o, ky, kx] += <dout[i, o], shift(in[i], ky, kx)>, dbias[o] += sum dout[i, o],
+    /// din[i] += sum_o w[o, ky, kx] * unshift(dout[i, o], ky, kx).
+    static func directBackward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
+                               _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int) {
+        let hw = g.ho * g.wo, kk = g.k * g.k
+        if let dwAll = work.dweight, let dbAll = work.dbias {
+            Parallel.forEachChunk(count: g.n, chunks: pieces) { piece, images in
+                let dw = dwAll + piece * g.o * kk, db = dbAll + piece * g.o
+                for i in images {
+                    let x = inp + i * g.h * g.w
+                    for o in 0..<g.o {
+                        let d = dy + (i * g.o + o) * hw
+                        db[o] += vectorSum(d, hw)
+                        for ky in 0..<g.k {
+                            for kx in 0..<g.k {
+                                let xs = Swift.max(0, g.p - kx), xe = Swift.min(g.wo, g.w + g.p - kx)
+                                if xs >= xe { continue }
+                                var s: Float = 0
+                                for yy in 0..<g.ho {
+                                    let iy = yy + ky - g.p
+                                    if iy < 0 || iy >= g.h { continue }
+                                    s += vectorDot(d + yy * g.wo + xs, x + iy * g.w + xs + kx - g.p, xe - xs)
+                                }
+                                dw[o * kk + ky * g.k + kx] += s
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let dxAll = work.din {
+            Parallel.forEachChunk(count: g.n, chunks: pieces) { _, images in
+                for i in images {
+                    let dx = dxAll + i * g.h * g.w
+                    for o in 0..<g.o {
+                        let d = dy + (i * g.o + o) * hw, w = wt + o * kk
+                        for yy in 0..<g.ho {
+                            let drow = d + yy * g.wo
+                            for ky in 0..<g.k {
+                                let iy = yy + ky - g.p
+                                if iy < 0 || iy >= g.h { continue }
+                                for kx in 0..<g.k {
+                                    let wv = w[ky * g.k + kx]
+                                    let xs = Swift.max(0, g.p - kx), xe = Swift.min(g.wo, g.w + g.p - kx)
+                                    let dst = dx + iy * g.w + kx - g.p
+                                    for xx in xs..<xe { dst[xx] += wv * drow[xx] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
