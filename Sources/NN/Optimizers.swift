@@ -72,6 +72,17 @@ public struct Adam: Sendable {
     }
 }
 
+extension Adam {
+    /// Restores the state saved from `step`, `firstMoments` and `secondMoments` (for resuming a run).
+    public mutating func restore(step: Int, firstMoments: [Tensor], secondMoments: [Tensor]) {
+        precondition(firstMoments.count == secondMoments.count && zip(firstMoments, secondMoments).allSatisfy { $0.shape == $1.shape },
+                     "Adam.restore: first and second moments do not match")
+        self.step = step
+        self.firstMoments = firstMoments
+        self.secondMoments = secondMoments
+    }
+}
+
 /// Stochastic gradient descent with `torch.optim.SGD`'s semantics (dampening 0, no Nesterov):
 ///     g = grad + weightDecay * theta;  b = g at the first step, else momentum * b + g;  theta -= lr * b
 /// (b = g when momentum is 0).

@@ -37,6 +37,7 @@ public enum TrainingCheckpoint {
             try file.setMetadataJSON(progressKey, Progress(
                 completedEpochs: state.completedEpochs, adamStep: state.optimizer.step, trainSeconds: state.trainSeconds,
                 history: state.history, trainImagesChanged: changed))
+            try AtomicFile.createDirectories(AtomicFile.parentDirectory(of: path))
             try file.write(to: path)
         } catch {
             throw TrainingError.checkpoint("could not save the checkpoint \(path): \(error)")
@@ -63,7 +64,7 @@ public enum TrainingCheckpoint {
             state.model = try ModelCheckpoint.model(from: file, threads: configuration.threads)
             var first: [Tensor] = [], second: [Tensor] = []
             var index = 0
-            while file[name: "optimizer.adam.m.\(index)"] != nil {
+            while file["optimizer.adam.m.\(index)"] != nil {
                 first.append(try file.tensor("optimizer.adam.m.\(index)"))
                 second.append(try file.tensor("optimizer.adam.v.\(index)"))
                 index += 1
@@ -72,7 +73,7 @@ public enum TrainingCheckpoint {
             if progress.trainImagesChanged {
                 state.trainImages = try file.tensor("state.train_images", shape: fresh.trainImages.shape)
             }
-            if file[name: "state.sample_weights"] != nil {
+            if file["state.sample_weights"] != nil {
                 state.sampleWeights = try file.tensor("state.sample_weights").scalars
             }
             var methodTensors: [String: Tensor] = [:]

@@ -1,0 +1,50 @@
+import Tensor
+
+/// The CNN in a safetensors file that PyTorch loads with `load_state_dict(strict=True)`: every
+/// parameter and buffer under PyTorch's names (`num_batches_tracked` as an int64 scalar), and the
+/// configuration in the metadata under `robust_mri.model_configuration` (see docs/checkpoint-format.md).
+public enum ModelCheckpoint {
+    public static let configurationKey = "robust_mri.model_configuration"
+    public static let formatKey = "format"
+
+    /// The model's tensors and configuration as a file value (to which a trainer may add its own entries).
+    public static func file(for model: CNN) -> SafetensorsFile {
+        var file = SafetensorsFile(namedTensors: model.namedTensors(), metadata: [formatKey: "pt"])
+        for (name, value) in model.namedCounters() { file.set(name, int64Scalar: value) }
+        // The configuration is a plain Codable value: encoding cannot fail.
+        try? file.setMetadataJSON(configurationKey, model.configuration)
+        return file
+    }
+
+    /// Writes the model atomically.
+    public static func save(_ model: CNN, to path: String) throws(CheckpointError) {
+        try file(for: model).write(to: path)
+    }
+
+    /// The model stored in `file`: its configuration from the metadata, then every tensor by name and shape.
+    public static func model(from file: SafetensorsFile, threads: Int = 1) throws -> CNN {
+        let configuration = try file.metadataJSON(configurationKey, as: CNNConfiguration.self)
+        var generator = SeededGenerator(seed: 0)
+        var model = try CNN(configuration: configuration, generator: &generator, threads: threads)
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for name in model.namedTensors().map(\.name) {
+            tensors.append((name, try file.tensor(name)))
+        }
+        var counters: [(name: String, value: Int64)] = []
+        for (name, _) in model.namedCounters() where file[name] != nil {
+            counters.append((name, try file.int64Scalar(name)))
+        }
+        do {
+            try model.load(namedTensors: tensors, namedCounters: counters)
+        } catch {
+            throw CheckpointError.badMetadata(file: file.source, key: configurationKey,
+                                              detail: "the tensors do not fit the stored configuration: \(error)")
+        }
+        return model
+    }
+
+    /// Reads a model saved by `save` (or any file with the same names and configuration metadata).
+    public static func load(from path: String, threads: Int = 1) throws -> CNN {
+        try model(from: try SafetensorsFile.read(from: path), threads: threads)
+    }
+}

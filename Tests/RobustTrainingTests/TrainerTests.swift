@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import NN
+import RobustTraining
+import Tensor
+
+/// A small learnable problem: class c is a bright square at one of three heights, centred left-right
+/// (so that horizontal flips keep the class), plus noise.
+func toyData(count: Int, size: Int = 16, seed: UInt64, noise: Float = 0.1) -> LabelledImages {
+    var generator = SeededGenerator(seed: seed)
+    var images = Tensor(zeros: [count, 1, size, size])
+    var labels: [Int] = []
+    for i in 0..<count {
+        let label = i % 3
+        labels.append(label)
+        let (row, col) = [(1, size / 2 - 2), (size / 2 - 2, size / 2 - 2), (size - 6, size / 2 - 2)][label]
+        for y in 0..<size {
+            for x in 0..<size {
+                let inside = y >= row && y < row + 5 && x >= col && x < col + 5
+                let value = (inside ? 0.8 : 0.2) + noise * generator.nextGaussian()
+                images.scalars[i * size * size + y * size + x] = min(max(value, 0), 1)
+            }
+        }
+    }
+    return LabelledImages(images: images, labels: labels)
+}
+
+func toyTrainingData(seed: UInt64 = 1) -> TrainingData {
+    TrainingData(train: toyData(count: 96, seed: seed), validation: toyData(count: 15, seed: seed + 1),
+                 test: [(rho: 0, set: toyData(count: 30, seed: seed + 2))])
+}
+
+func toyConfiguration(epochs: Int = 3) -> TrainingConfiguration {
+    TrainingConfiguration(method: .naive, model: CNNConfiguration(imageSize: 16, channels: [4, 8], kernelSize: 3, padding: .same),
+                          epochs: epochs, batchSize: 8, learningRate: 0.01, seed: 3, threads: 1)
+}
+
+@Suite struct TrainerTests {
+    @Test func naiveTrainingLearnsTheToyProblem() throws {
+        let trainer = Trainer(configuration: toyConfiguration(epochs: 6))
+        let data = toyTrainingData()
+        var state = try trainer.initialState(data: data)
+        var method = NaiveMethod()
+        try trainer.run(data: data, method: &method, state: &state)
+        #expect(state.history.count == 6)
+        #expect(state.history.last!.test[0].evaluation.accuracy > 0.9)
+        #expect(state.history.last!.trainLoss < state.history.first!.trainLoss)
+    }
+
+    @Test func resumingFromACheckpointGivesTheSameRunAsAnUninterruptedOne() throws {
+        let data = toyTrainingData()
+        let configuration = toyConfiguration(epochs: 3)
+        let trainer = Trainer(configuration: configuration)
+        var method = NaiveMethod()
+        var full = try trainer.initialState(data: data)
+        try trainer.run(data: data, method: &method, state: &full)
+
+        // Stop after two epochs, save, restore into a fresh state, finish.
+        let path = NSTemporaryDirectory() + "resume-\(UUID().uuidString)/checkpoint.safetensors"
+        let shortTrainer = Trainer(configuration: { var c = configuration; c.epochs = 2; return c }())
+        var partial = try shortTrainer.initialState(data: data)
+        try shortTrainer.run(data: data, method: &method, state: &partial)
+        try TrainingCheckpoint.save(partial, method: method, configuration: configuration,
+                                    originalTrainImages: data.train.images, to: path)
+        var resumed = try TrainingCheckpoint.load(from: path, configuration: configuration,
+                                                  fresh: try trainer.initialState(data: data), method: &method)
+        #expect(resumed.completedEpochs == 2)
+        try trainer.run(data: data, method: &method, state: &resumed)
+        #expect(resumed.history.map(\.trainLoss) == full.history.map(\.trainLoss))
+        #expect(resumed.model.namedTensors().map(\.tensor) == full.model.namedTensors().map(\.tensor))
+    }
+
+    @Test func aCheckpointFromOtherSettingsIsRefusedWithAClearMessage() throws {
+        let data = toyTrainingData()
+        let configuration = toyConfiguration(epochs: 1)
+        let trainer = Trainer(configuration: configuration)
+        var method = NaiveMethod()
+        var state = try trainer.initialState(data: data)
+        try trainer.run(data: data, method: &method, state: &state)
+        let path = NSTemporaryDirectory() + "resume-\(UUID().uuidString)/checkpoint.safetensors"
+        try TrainingCheckpoint.save(state, method: method, configuration: configuration, originalTrainImages: data.train.images, to: path)
+        var other = configuration
+        other.learningRate = 0.001
+        #expect(throws: TrainingError.self) {
+            _ = try TrainingCheckpoint.load(from: path, configuration: other, fresh: state, method: &method)
+        }
+    }
+
+    @Test func aDivergingRunStopsWithAMessage() throws {
+        var configuration = toyConfiguration(epochs: 2)
+        configuration.learningRate = 1e30
+        let trainer = Trainer(configuration: configuration)
+        let data = toyTrainingData()
+        var state = try trainer.initialState(data: data)
+        var method = NaiveMethod()
+        do {
+            try trainer.run(data: data, method: &method, state: &state)
+            Issue.record("expected the run to diverge")
+        } catch let error as TrainingError {
+            guard case .diverged = error else { Issue.record("unexpected error \(error)"); return }
+            #expect(error.description.contains("--lr"))
+        }
+    }
+
+    @Test func flipsMirrorEachRowOfTheChosenImages() {
+        var images = Tensor(shape: [2, 1, 1, 3], scalars: [1, 2, 3, 4, 5, 6])
+        Augmentation.flipHorizontally(&images, where: [true, false])
+        #expect(images.scalars == [3, 2, 1, 4, 5, 6])
+    }
+}
