@@ -12,7 +12,7 @@ public struct ConfusionMatrixFigure: RenderableFigure, Equatable {
     public var height: Int
 
     public init(title: String, classNames: [String] = ["meningioma", "glioma", "pituitary"], counts: [[Int]],
-                width: Int = 640, height: Int = 560) {
+                width: Int = 640, height: Int = 540) {
         precondition(counts.count == classNames.count && counts.allSatisfy { $0.count == classNames.count },
                      "ConfusionMatrixFigure: counts must be \(classNames.count)x\(classNames.count), got "
                         + "\(counts.map { $0.count })")
@@ -101,12 +101,14 @@ struct ColourBar {
     var color: (Double) -> RGBColor
 
     func draw(on canvas: FigureCanvas) {
-        let rows = max(Int(height), 1)
+        // Whole-pixel rows: fractional rows would be blended twice by antialiasing and look washed out.
+        let (x, y) = (x.rounded(), y.rounded())
+        let rows = max(Int(height.rounded()), 1)
         for row in 0..<rows {
             let value = upper - (upper - lower) * (Double(row) + 0.5) / Double(rows)
-            canvas.fillRect(x: x, y: y + Double(row), width: width, height: 1, color: color(value))
+            canvas.fillRect(x: x, y: y + Double(row), width: width.rounded(), height: 1, color: color(value))
         }
-        canvas.strokeRect(x: x.rounded(.down) + 0.5, y: y.rounded(.down) + 0.5, width: width, height: height, color: .axis)
+        canvas.strokeRect(x: x - 0.5, y: y - 0.5, width: width.rounded() + 1, height: Double(rows) + 1, color: .axis)
         for (tick, label) in zip(ticks, labels) {
             let ty = y + (upper - tick) / (upper - lower) * height
             canvas.line(from: (x + width, ty), to: (x + width + 4, ty), color: .axis)

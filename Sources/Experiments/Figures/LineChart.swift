@@ -78,7 +78,12 @@ public struct LineChart: RenderableFigure, Equatable {
     public func renderPNG() throws -> Data {
         let canvas = try FigureCanvas(width: width, height: height)
         let extent = dataExtent()
-        let xDomain = xRange ?? extent.x
+        var xDomain = xRange ?? extent.x
+        if xRange == nil {
+            // A little air on both sides so the first and last points do not sit on the axes.
+            let pad = (xDomain.upperBound - xDomain.lowerBound) * 0.02
+            xDomain = (xDomain.lowerBound - pad)...(xDomain.upperBound + pad)
+        }
         var yDomain = yRange ?? extent.y
         if yRange == nil {
             let pad = max((yDomain.upperBound - yDomain.lowerBound) * 0.05, abs(yDomain.upperBound) * 1e-3, 1e-12)
