@@ -21,11 +21,28 @@ public enum AxisTicks {
     }
 
     /// Tick values: multiples of the 1-2-5 step within [lower, upper] (both included when they are multiples).
-    /// With `integerOnly` the step is at least 1 (epochs, counts).
+    /// When that step leaves fewer than two ticks inside the range (a short range straddling no multiple),
+    /// the next finer 1-2-5 step is used until there are two. With `integerOnly` the step is at least 1.
     public static func ticks(lower: Double, upper: Double, targetCount: Int = 6, integerOnly: Bool = false) -> [Double] {
         let (low, high) = orderedNonEmpty(lower, upper)
         var step = niceStep(span: high - low, targetCount: targetCount)
         if integerOnly { step = max(step, 1) }
+        var ticks = multiples(of: step, in: low, high)
+        while ticks.count < 2 && !(integerOnly && step <= 1) {
+            step = finerStep(step)
+            ticks = multiples(of: step, in: low, high)
+        }
+        return ticks
+    }
+
+    /// The next smaller 1-2-5 step: 10 -> 5, 5 -> 2, 2 -> 1.
+    static func finerStep(_ step: Double) -> Double {
+        let magnitude = pow(10, log10(step).rounded(.down))
+        let multiple = (step / magnitude).rounded()
+        return multiple == 5 ? 2 * magnitude : multiple == 2 ? magnitude : 5 * magnitude / 10
+    }
+
+    private static func multiples(of step: Double, in low: Double, _ high: Double) -> [Double] {
         let first = (low / step - 1e-9).rounded(.up)
         let last = (high / step + 1e-9).rounded(.down)
         guard first <= last else { return [] }
