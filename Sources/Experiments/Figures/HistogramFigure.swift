@@ -110,8 +110,8 @@ public struct HistogramFigure: RenderableFigure, Equatable {
         }
         if zeroLine && xRange.contains(0) {
             canvas.setDash([5, 4])
-            canvas.line(from: (layout.px(0), layout.top), to: (layout.px(0), layout.bottom), color: .text,
-                        width: 1.5, crisp: false)
+            let x = layout.px(0).rounded()  // 2 px wide on whole pixels: sharp, not smeared by antialiasing
+            canvas.line(from: (x, layout.top), to: (x, layout.bottom), color: .text, width: 2, crisp: false)
             canvas.setDash([])
         }
         canvas.resetClip()
