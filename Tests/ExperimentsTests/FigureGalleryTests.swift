@@ -85,10 +85,34 @@ enum FigureExamples {
         ], columns: 3, panelSize: 200)
     }
 
+    static func figure2() -> ImagePanelFigure {
+        let p = phantom(size: 96)
+        var rng = LCG(state: 11)
+        var panels: [ImagePanel] = []
+        for noise in ["Gaussian", "Rician"] {
+            for (method, level) in [("Clean", 0.0), ("Noisy", 0.12), ("AT", 0.13), ("ISP", 0.11), ("N2V", 0.03)] {
+                let pixels = p.image.pixels.map { Float(min(max(Double($0) + level * rng.gaussian(), 0), 1)) }
+                panels.append(ImagePanel(image: GreyImage(width: 96, height: 96, pixels: pixels), caption: "\(method)\n\(noise)"))
+            }
+        }
+        return ImagePanelFigure(title: "Figure 2: one training image as each method leaves it", panels: panels,
+                                columns: 5, panelSize: 160)
+    }
+
+    static func contactSheet() -> ImagePanelFigure {
+        let p = phantom()
+        let panels = (0..<8).map { index in
+            ImagePanel(image: p.image, caption: "#\(1000 + index) \(index % 2 == 0 ? "glioma" : "pituitary")\n"
+                            + "I = \(String(format: "%.2e", 4e-4 / Double(index + 1)))")
+        }
+        return ImagePanelFigure(title: "Most harmful training images (largest I_up,loss)", panels: panels, columns: 4,
+                                panelSize: 128, resampling: .nearest)
+    }
+
     static func all() -> [(String, any RenderableFigure)] {
         [("learning-curves", learningCurves()), ("table1-bars", table1Bars()), ("confusion", confusion()),
          ("influence-histogram", influenceHistogram()), ("influence-histogram-log", influenceHistogram(logCount: true)),
-         ("figure1", figure1())]
+         ("figure1", figure1()), ("figure2", figure2()), ("contact-sheet", contactSheet())]
     }
 }
 
