@@ -40,6 +40,13 @@ import Testing
         #expect(lowHeight > 20 && abs(highHeight - 3 * lowHeight) <= 3, "heights \(lowHeight), \(highHeight)")
     }
 
+    /// Mean and sample standard deviation over runs per epoch; shorter runs and NaNs drop out.
+    @Test func seriesFromRunsAveragesPerEpoch() {
+        let series = LineChart.Series(name: "m", runs: [[1, 2, 3], [3, 4], [2, .nan]])
+        #expect(series.x == [1, 2, 3] && series.y == [2, 3, 3])
+        #expect(series.spread == [1, (2.0).squareRoot(), 0])
+    }
+
     /// Bars of 25 and 75 on a 0...100 axis: the second bar is three times as tall.
     @Test func barChartBarHeightsAreProportional() throws {
         let chart = BarChart(title: "Bars", categoryLabel: "Noise", valueLabel: "Accuracy (%)", categories: ["a", "b"],

@@ -67,6 +67,8 @@ import Testing
         #expect(AxisTicks.labels(for: [0, 20, 40]).labels == ["0", "20", "40"])
         #expect(AxisTicks.labels(for: [-0.5, 0, 0.5]).labels == ["\u{2212}0.5", "0.0", "0.5"])
         #expect(AxisTicks.labels(for: [0.84, 0.86, 0.88]).labels == ["0.84", "0.86", "0.88"])
+        #expect(AxisTicks.labels(for: [0.6, 0.7, 0.8]).labels == ["0.6", "0.7", "0.8"], "step 0.1 needs one decimal")
+        #expect(AxisTicks.labels(for: [80, 85, 90]).labels == ["80", "85", "90"])
         let tiny = AxisTicks.labels(for: [2e-4, 4e-4, 6e-4])
         #expect(tiny.labels == ["2", "4", "6"])
         #expect(tiny.multiplierSuffix == " (\u{00D7}10\u{207B}\u{2074})")

@@ -73,7 +73,7 @@ public enum AxisTicks {
         }
         let scale = pow(10, Double(exponent))
         let scaledStep = step / scale
-        let decimals = max(0, Int((-log10(scaledStep) + 1e-9).rounded(.up)))
+        let decimals = max(0, Int((-log10(scaledStep) - 1e-9).rounded(.up)))
         let labels = ticks.map { tick -> String in
             let text = String(format: "%.\(decimals)f", tick / scale)
             return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text.replacingOccurrences(of: "-", with: "\u{2212}")

@@ -40,12 +40,12 @@ struct ChartLayout {
 
     /// Computes margins for the given texts and returns the layout.
     static func make(canvas: FigureCanvas, title: String, xLabel: String, yLabel: String,
-                     yTickLabels: [String], xTickRows: Int = 1, legend: [LegendEntry],
+                     yTickLabels: [String], legend: [LegendEntry],
                      xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, logY: Bool = false) -> ChartLayout {
         let top = padding + (title.isEmpty ? 0 : titleSize * 1.7)
         let yTickWidth = yTickLabels.map { canvas.textWidth($0, size: tickSize) }.max() ?? 0
         let left = padding + (yLabel.isEmpty ? 0 : labelSize * 1.6) + yTickWidth + 10
-        let bottom = padding + (xLabel.isEmpty ? 0 : labelSize * 1.8) + Double(xTickRows) * tickSize * 1.35 + 8
+        let bottom = padding + (xLabel.isEmpty ? 0 : labelSize * 1.8) + tickSize * 1.35 + 8
         let legendWidth = LegendEntry.width(legend, canvas: canvas)
         let right = padding + (legendWidth > 0 ? legendWidth + 16 : 6)
         let width = max(Double(canvas.width) - left - right, 40)

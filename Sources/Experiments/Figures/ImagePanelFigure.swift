@@ -159,7 +159,7 @@ public struct ImagePanelFigure: RenderableFigure, Equatable {
 
         if case .diverging(let limit) = panel.style {
             let bound = divergingLimit(limit, image: image)
-            let text = Self.significant(bound)
+            let text = String(format: "%.2g", bound)  // two significant digits: "0.024", "3.5", "1.2e-05"
             ColourBar(x: x + Double(panelSize) + 10, y: y + 8, width: 12, height: Double(panelSize) - 16,
                       lower: -bound, upper: bound, ticks: [-bound, 0, bound], labels: ["\u{2212}" + text, "0", "+" + text],
                       title: "", fontSize: 12, color: { Colormap.diverging($0, limit: bound) }).draw(on: canvas)
@@ -178,8 +178,8 @@ public struct ImagePanelFigure: RenderableFigure, Equatable {
         return largest > 0 ? largest : 1
     }
 
-    /// Mask drawn as a translucent fill (35%) and an opaque contour (inside pixels with an outside
-    /// 8-neighbour, two pixels wide at panel scale).
+    /// Mask drawn as a translucent fill (35%) and an opaque one-pixel contour (inside pixels, at panel
+    /// scale, with an outside 8-neighbour).
     private func overlay(mask inside: [Bool], width: Int, height: Int, on rgb: inout [UInt32]) {
         let fill = Self.maskColor
         for row in 0..<height {
@@ -195,11 +195,5 @@ public struct ImagePanelFigure: RenderableFigure, Equatable {
                 rgb[row * width + column] = (edge ? fill : base.mixed(with: fill, 0.35)).hex
             }
         }
-    }
-
-    /// Two significant digits, without exponent noise for ordinary magnitudes ("0.012", "3.5", "1.2e-05").
-    static func significant(_ value: Double) -> String {
-        let text = String(format: "%.2g", value)
-        return text
     }
 }

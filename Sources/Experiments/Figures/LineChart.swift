@@ -24,6 +24,22 @@ public struct LineChart: RenderableFigure, Equatable {
             self.dashed = dashed
         }
 
+        /// Mean and spread over several runs (seeds) of a per-epoch curve, x = 1, 2, ...: at each epoch the
+        /// mean of the runs that reached it and their sample standard deviation sqrt(sum (y - mean)^2 / (n - 1))
+        /// (0 for a single run). NaN entries are skipped.
+        public init(name: String, runs: [[Double]], dashed: Bool = false) {
+            let epochs = runs.map { $0.count }.max() ?? 0
+            var means: [Double] = [], spreads: [Double] = []
+            for epoch in 0..<epochs {
+                let values = runs.compactMap { $0.count > epoch && $0[epoch].isFinite ? $0[epoch] : nil }
+                let mean = values.isEmpty ? Double.nan : values.reduce(0, +) / Double(values.count)
+                let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+                means.append(mean)
+                spreads.append(values.count > 1 ? (squares / Double(values.count - 1)).squareRoot() : 0)
+            }
+            self.init(name: name, perEpoch: means, spread: spreads, dashed: dashed)
+        }
+
         /// A series over x = 1, 2, ..., n (epochs).
         public init(name: String, perEpoch y: [Double], spread: [Double]? = nil, dashed: Bool = false) {
             self.init(name: name, x: (1...max(y.count, 1)).prefix(y.count).map(Double.init), y: y,
