@@ -120,9 +120,12 @@ import Testing
         ], columns: 3, panelSize: 96, resampling: .nearest)
         let image = try DecodedPNG(data: try figure.renderPNG())
         #expect(image.width == figure.width && image.height == figure.height)
-        let cell = 96 + ImagePanelFigure.colourBarSpace + ImagePanelFigure.gap, origin = ChartLayout.padding
+        // Only the diverging panel's column is widened by its colour bar.
+        let origin = ChartLayout.padding, gap = ImagePanelFigure.gap
+        let lefts = [origin, origin + 96 + gap, origin + 2 * (96 + gap) + ImagePanelFigure.colourBarSpace]
+        #expect(figure.width == Int((lefts[2] + 96 + origin).rounded(.up)))
         func at(_ panel: Int, _ fx: Double, _ fy: Double) -> RGBColor {
-            image.pixel(x: Int(origin + Double(panel) * cell + 96 * fx), y: Int(origin + 96 * fy))
+            image.pixel(x: Int(lefts[panel] + 96 * fx), y: Int(origin + 96 * fy))
         }
         #expect(at(0, 0.25, 0.5) == .black && at(0, 0.75, 0.5) == .white)
         #expect(at(1, 0.25, 0.5) == Colormap.diverging(-1, limit: 1) && at(1, 0.75, 0.5) == Colormap.diverging(1, limit: 1))

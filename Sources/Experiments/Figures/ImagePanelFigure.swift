@@ -102,17 +102,28 @@ public struct ImagePanelFigure: RenderableFigure, Equatable {
     }
 
     private var rows: Int { max((panels.count + columns - 1) / columns, 1) }
-    private var hasColourBars: Bool {
-        panels.contains { if case .diverging = $0.style { return true } else { return false } }
+    private var usedColumns: Int { min(columns, max(panels.count, 1)) }
+    /// Column widths: a column holding a diverging panel is wider by the colour bar.
+    private var columnWidths: [Double] {
+        (0..<usedColumns).map { column in
+            let hasBar = panels.indices.contains { index in
+                guard index % columns == column, case .diverging = panels[index].style else { return false }
+                return true
+            }
+            return Double(panelSize) + (hasBar ? Self.colourBarSpace : 0)
+        }
+    }
+    /// Left edge of each column.
+    private var columnOffsets: [Double] {
+        columnWidths.reduce(into: [ChartLayout.padding]) { $0.append($0[$0.count - 1] + $1 + Self.gap) }
     }
     private var captionLines: Int { panels.map { $0.caption.split(separator: "\n", omittingEmptySubsequences: false).count }.max() ?? 0 }
-    private var cellWidth: Double { Double(panelSize) + (hasColourBars ? Self.colourBarSpace : 0) }
     private var cellHeight: Double { Double(panelSize) + Double(captionLines) * Self.captionSize * 1.35 + 6 }
     private var titleHeight: Double { title.isEmpty ? 0 : ChartLayout.titleSize * 1.8 }
 
     /// Pixel size of the whole figure, from the grid.
     public var width: Int {
-        Int((2 * ChartLayout.padding + Double(min(columns, max(panels.count, 1))) * (cellWidth + Self.gap) - Self.gap).rounded(.up))
+        Int((columnOffsets[usedColumns] - Self.gap + ChartLayout.padding).rounded(.up))
     }
     public var height: Int {
         Int((2 * ChartLayout.padding + titleHeight + Double(rows) * (cellHeight + Self.gap) - Self.gap).rounded(.up))
@@ -126,15 +137,16 @@ public struct ImagePanelFigure: RenderableFigure, Equatable {
                         x: Double(width) / 2, y: ChartLayout.padding, size: ChartLayout.titleSize,
                         anchor: .middle, baseline: .top, bold: true)
         }
+        let widths = columnWidths
         for (index, panel) in panels.enumerated() {
-            let x = ChartLayout.padding + Double(index % columns) * (cellWidth + Self.gap)
+            let x = columnOffsets[index % columns]
             let y = ChartLayout.padding + titleHeight + Double(index / columns) * (cellHeight + Self.gap)
-            try draw(panel, x: x, y: y, canvas: canvas)
+            try draw(panel, x: x, y: y, cellWidth: widths[index % columns], canvas: canvas)
         }
         return try canvas.pngData()
     }
 
-    private func draw(_ panel: ImagePanel, x: Double, y: Double, canvas: FigureCanvas) throws {
+    private func draw(_ panel: ImagePanel, x: Double, y: Double, cellWidth: Double, canvas: FigureCanvas) throws {
         let image = panel.image
         let scale = Double(panelSize) / Double(max(image.width, image.height))
         let outWidth = max(Int((Double(image.width) * scale).rounded()), 1)
