@@ -112,10 +112,12 @@ enum ReportExamples {
         try report.write(to: url)
         #expect(try String(contentsOf: url, encoding: .utf8) == report.html())
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["report.html"])
-        let missing = directory.appendingPathComponent("no-such-dir/report.html")
-        #expect { try report.write(to: missing) } throws: { error in
-            guard let error = error as? FigureError, case .writeFailed(let path, _) = error else { return false }
-            return path == missing.path && error.description.contains("no-such-dir")
+        // Missing directories are created; a path through a regular file cannot be, and says so.
+        try report.write(to: directory.appendingPathComponent("new-dir/report.html"))
+        let blocker = directory.appendingPathComponent("blocker")
+        try Data("x".utf8).write(to: blocker)
+        #expect { try report.write(to: blocker.appendingPathComponent("report.html")) } throws: { error in
+            String(describing: error).contains("blocker")
         }
     }
 

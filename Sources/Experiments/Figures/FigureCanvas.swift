@@ -1,5 +1,6 @@
 import CCairo
 import Foundation
+import Tensor
 
 /// Failures while drawing, encoding, decoding or writing a figure or report. Each message names the file
 /// (when there is one) and says what to do.
@@ -33,7 +34,7 @@ public protocol RenderableFigure: Sendable {
 extension RenderableFigure {
     /// Renders the figure and writes it atomically (temporary file in the same directory, then rename).
     public func writePNG(to url: URL) throws {
-        try AtomicFile.write(try renderPNG(), to: url)
+        try AtomicFile.write([UInt8](try renderPNG()), to: url.path)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// One self-contained HTML page with a run's results: title, summary, dataset (with a prominent warning
 /// when the images are synthetic phantoms), sections of paragraphs, tables and figures, and a provenance
@@ -71,7 +72,7 @@ public struct HTMLReport: Sendable, Equatable {
 
     /// Writes the page atomically (temporary file in the same directory, then rename).
     public func write(to url: URL) throws {
-        try AtomicFile.write(Data(html().utf8), to: url)
+        try AtomicFile.write(html(), to: url.path)
     }
 }
 
