@@ -10,6 +10,8 @@ Each phase runs `--warmup` untimed iterations then `--iterations` timed ones (me
 iteration is turned into images/s). Prints one JSON object per configuration (JSON lines) with keys
 variant, image_size, threads, batch, train_images_per_s, infer_images_per_s, peak_rss_mib,
 torch_version (and the raw timings). The machine's load matters: note `uptime` beside the figures.
+The authors' five 5x5 'valid' blocks need inputs of at least 156 px: smaller sizes print a row with
+`skipped` and the reason instead of figures.
 
 Usage: python3 tools/bench_torch.py [--sizes 64 128 256] [--threads 1 2] [--warmup 2] [--iterations 5]
 """
@@ -22,13 +24,15 @@ import subprocess
 import sys
 import time
 
+from paper_cnn import AUTHORS_5X5_VALID, SAME_3X3, spatial_sizes
+
 VARIANTS = ("authors-5x5-valid", "3x3-same")
 
 
 def run_one(variant, size, threads, batch, warmup, iterations):
     import torch
     import torch.nn.functional as F
-    from paper_cnn import AUTHORS_5X5_VALID, SAME_3X3, PaperCNN
+    from paper_cnn import PaperCNN
 
     torch.set_num_threads(threads)
     torch.manual_seed(1)
@@ -85,6 +89,13 @@ def main():
     args = parser.parse_args()
 
     if args.one:
+        try:
+            spatial_sizes(dict(AUTHORS_5X5_VALID if args.variants[0] == "authors-5x5-valid" else SAME_3X3,
+                               input_size=args.sizes[0]))
+        except ValueError as error:  # e.g. five 5x5 'valid' blocks need at least 156 px
+            print(json.dumps({"variant": args.variants[0], "image_size": args.sizes[0],
+                              "threads": args.threads[0], "skipped": str(error)}))
+            return
         result = run_one(args.variants[0], args.sizes[0], args.threads[0], args.batch, args.warmup, args.iterations)
         print(json.dumps(result))
         return
