@@ -6,6 +6,19 @@ import Tensor
 public enum ModelCheckpoint {
     public static let configurationKey = "robust_mri.model_configuration"
     public static let formatKey = "format"
+    /// The configuration as `tools/paper_cnn.py` reads it, so that PyTorch rebuilds the same network.
+    public static let torchConfigurationKey = "model_config"
+
+    struct TorchConfiguration: Codable {
+        var input_size: Int
+        var input_channels: Int
+        var channels: [Int]
+        var kernel_size: Int
+        var padding: String
+        var num_classes: Int
+        var batch_norm_eps: Double
+        var batch_norm_momentum: Double
+    }
 
     /// The model's tensors and configuration as a file value (to which a trainer may add its own entries).
     public static func file(for model: CNN) -> SafetensorsFile {
@@ -13,6 +26,12 @@ public enum ModelCheckpoint {
         for (name, value) in model.namedCounters() { file.set(name, int64Scalar: value) }
         // The configuration is a plain Codable value: encoding cannot fail.
         try? file.setMetadataJSON(configurationKey, model.configuration)
+        let c = model.configuration
+        try? file.setMetadataJSON(torchConfigurationKey, TorchConfiguration(
+            input_size: c.imageSize, input_channels: c.inputChannels, channels: c.channels, kernel_size: c.kernelSize,
+            padding: c.padding.rawValue, num_classes: c.classes,
+            batch_norm_eps: Double(model.blocks.first?.batchNorm.epsilon ?? 1e-5),
+            batch_norm_momentum: Double(model.blocks.first?.batchNorm.momentum ?? 0.1)))
         return file
     }
 
@@ -23,7 +42,19 @@ public enum ModelCheckpoint {
 
     /// The model stored in `file`: its configuration from the metadata, then every tensor by name and shape.
     public static func model(from file: SafetensorsFile, threads: Int = 1) throws -> CNN {
-        let configuration = try file.metadataJSON(configurationKey, as: CNNConfiguration.self)
+        let configuration: CNNConfiguration
+        if file.metadata[configurationKey] == nil, file.metadata[torchConfigurationKey] != nil {
+            // A file written by PyTorch with tools/paper_cnn.py's configuration.
+            let torch = try file.metadataJSON(torchConfigurationKey, as: TorchConfiguration.self)
+            guard let padding = Conv2D.Padding(rawValue: torch.padding) else {
+                throw CheckpointError.badMetadata(file: file.source, key: torchConfigurationKey,
+                                                  detail: "padding '\(torch.padding)' is neither 'same' nor 'valid'")
+            }
+            configuration = CNNConfiguration(imageSize: torch.input_size, channels: torch.channels, kernelSize: torch.kernel_size,
+                                             padding: padding, classes: torch.num_classes, inputChannels: torch.input_channels)
+        } else {
+            configuration = try file.metadataJSON(configurationKey, as: CNNConfiguration.self)
+        }
         var generator = SeededGenerator(seed: 0)
         var model = try CNN(configuration: configuration, generator: &generator, threads: threads)
         var tensors: [(name: String, tensor: Tensor)] = []
