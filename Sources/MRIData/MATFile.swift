@@ -6,16 +6,22 @@ import Foundation
 ///
 /// MATLAB stores arrays column-major, so a MATLAB matrix of R rows and C columns appears in HDF5 with
 /// dims (C, R); `readMatrix` transposes it back to R x C row-major. libhdf5 (serial build) is not
-/// thread-safe: use a `MATFile` from one thread at a time, and not two at once.
-public final class MATFile {
+/// thread-safe: every call here holds `MATFile.libraryLock`, so files may be read from any thread
+/// (one at a time).
+public final class MATFile: @unchecked Sendable {
     public let path: String
     private let file: hid_t
+
+    /// Serialises all use of libhdf5 in the process (its serial build has global state).
+    public static let libraryLock = NSLock()
 
     /// Opens `path` read-only; a typed error when it is missing or not an HDF5 file.
     public init(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
-        chdf5_silence_errors()
-        let handle = H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default())
+        let handle = Self.libraryLock.withLock {
+            chdf5_silence_errors()
+            return H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default())
+        }
         guard handle >= 0 else {
             throw MRIDataError.unreadableFile(
                 path: path, reason: "not a MATLAB v7.3 (HDF5) file, or truncated; older .mat versions are not supported")
@@ -24,7 +30,7 @@ public final class MATFile {
         self.file = handle
     }
 
-    deinit { H5Fclose(file) }
+    deinit { _ = Self.libraryLock.withLock { H5Fclose(file) } }
 
     /// A numeric dataset converted to Double, with its HDF5 dims (row-major, as stored).
     public func readDoubles(_ name: String) throws -> (dims: [Int], values: [Double]) {
@@ -59,6 +65,10 @@ public final class MATFile {
     }
 
     private func read<T>(_ name: String, memoryType: hid_t, zero: T) throws -> (dims: [Int], values: [T]) {
+        try Self.libraryLock.withLock { try unlockedRead(name, memoryType: memoryType, zero: zero) }
+    }
+
+    private func unlockedRead<T>(_ name: String, memoryType: hid_t, zero: T) throws -> (dims: [Int], values: [T]) {
         let dataset = H5Dopen2(file, name, chdf5_p_default())
         guard dataset >= 0 else {
             throw MRIDataError.unreadableFile(path: path, reason: "no dataset `\(name)` (is this a figshare brain tumour .mat file?)")

@@ -19,13 +19,19 @@ public struct PNGImage: Sendable, Equatable {
         return try encode(pixels, width: width, height: height, format: PNGFormat.rgb)
     }
 
+    /// Encodes `height` rows of `width` 16-bit grey values (`PNG_FORMAT_LINEAR_Y`: stored linear, no gamma).
+    public static func encode(gray16 pixels: [UInt16], width: Int, height: Int) throws -> PNGImage {
+        precondition(pixels.count == width * height, "PNGImage.encode(gray16:): \(pixels.count) values for \(width)x\(height)")
+        return try encode(pixels, width: width, height: height, format: PNGFormat.linearGray)
+    }
+
     /// Encodes a [H, W] or [1, H, W] slice of values in [0, 1] (clipped) as grey.
     public static func encode(unitGray values: [Float], width: Int, height: Int) throws -> PNGImage {
         let bytes = values.map { UInt8((Swift.min(Swift.max($0, 0), 1) * 255).rounded()) }
         return try encode(gray: bytes, width: width, height: height)
     }
 
-    private static func encode(_ pixels: [UInt8], width: Int, height: Int, format: png_uint_32) throws -> PNGImage {
+    private static func encode<Pixel>(_ pixels: [Pixel], width: Int, height: Int, format: png_uint_32) throws -> PNGImage {
         precondition(width > 0 && height > 0, "PNGImage.encode: empty image \(width)x\(height)")
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
