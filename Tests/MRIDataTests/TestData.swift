@@ -32,7 +32,10 @@ enum TestData {
 
     /// A grey PNG of `width` x `height` with a pattern: value (r * 7 + c * 3 + seed) % 200 + 20.
     static func writePatternPNG(_ path: String, width: Int, height: Int, seed: Int = 0) throws {
-        let pixels = (0..<(width * height)).map { UInt8(((($0 / width) * 7 + ($0 % width) * 3 + seed) % 200) + 20) }
+        let pixels: [UInt8] = (0..<(width * height)).map { (i: Int) -> UInt8 in
+            let value: Int = ((i / width) * 7 + (i % width) * 3 + seed) % 200 + 20
+            return UInt8(value)
+        }
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         try PNGImage.encode(gray: pixels, width: width, height: height).writePNG(path: path)
