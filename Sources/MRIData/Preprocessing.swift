@@ -26,8 +26,7 @@ public enum Preprocessing {
     public static func normalizedToUnitMaximum(_ pixels: [Float]) -> [Float] {
         let peak = pixels.max() ?? 0
         guard peak > 0 else { return [Float](repeating: 0, count: pixels.count) }
-        let inverse = 1 / peak
-        return pixels.map { Swift.max(0, $0) * inverse }
+        return pixels.map { Swift.max(0, $0) / peak }
     }
 
     /// Centres a width x height image on a zero square of side max(width, height).

@@ -12,6 +12,9 @@ import Tensor
         let first = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: cache, options: options)
         let files = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".rmri") }
         #expect(files.count == 1)
+        // Another size is another key.
+        _ = try DatasetLoader.load(path: folder, imageSize: 8, cacheDirectory: cache, options: options)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".rmri") }.count == 2)
         // Make decoding impossible while keeping size and time (the key): only the cache can serve now.
         let image = folder + "/images/8.png"
         let attributes = try FileManager.default.attributesOfItem(atPath: image)
@@ -21,9 +24,6 @@ import Tensor
         expectDataError("8.png") { _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil, options: options) }
         let second = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: cache, options: options)
         #expect(second == first)
-        // Another size is another key.
-        _ = try DatasetLoader.load(path: folder, imageSize: 8, cacheDirectory: cache, options: options)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".rmri") }.count == 2)
     }
 
     @Test func changedFilesChangeTheKey() throws {
