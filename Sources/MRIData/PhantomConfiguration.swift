@@ -16,7 +16,8 @@ public struct PhantomConfiguration: Codable, Equatable, Sendable {
     public var folds: Int
     /// 0...1: how much the classes resemble each other. Raises the overlap of tumour sizes and
     /// positions, lowers tumour contrast, makes atypical appearances (glioma without necrosis, parafalcine
-    /// meningioma, large pituitary adenoma) more frequent, and adds bright distractor blobs.
+    /// meningioma, large pituitary adenoma) more frequent, adds bright distractor blobs and fainter,
+    /// smaller look-alikes of another class's tumour (outside the mask).
     /// 0 is nearly trivial; the default 0.5 is meant to keep a small CNN well below 100 %.
     public var difficulty: Double
 

@@ -9,7 +9,8 @@ import Tensor
 /// away from its centre. The class cues follow the real ones: meningioma extra-axial (on the skull's
 /// inner surface or the falx), round, bright and homogeneous; glioma intra-axial, irregular, an
 /// enhancing rim around a dark necrotic core, with darker oedema around it; pituitary small, on the
-/// midline at the sella (lower centre). `difficulty` widens the overlaps (see `PhantomConfiguration`).
+/// midline at the sella (lower centre). `difficulty` widens the overlaps (see `PhantomConfiguration`),
+/// and adds "mimics": smaller, fainter look-alikes of another class's tumour, outside the mask.
 /// Images are normalised per image to max 1, like the real ones; masks are 0/1.
 /// Folds are assigned per patient, stratified by class. Image i depends only on (seed, its patient, i).
 public struct PhantomGenerator: Sendable {
@@ -130,7 +131,7 @@ public struct PhantomGenerator: Sendable {
         }
         return PhantomScene(
             a: a, b: b, rotation: uniform(&g, -0.25, 0.25), shiftX: uniform(&g, -0.06, 0.06), shiftY: uniform(&g, -0.05, 0.05),
-            gyri: 7 + g.nextInt(below: 7), gyriPhase: uniform(&g, 0, 2 * .pi), gyriAmplitude: uniform(&g, 0.03, 0.06),
+            gyri: 11 + g.nextInt(below: 8), gyriPhase: uniform(&g, 0, 2 * .pi), gyriAmplitude: uniform(&g, 0.02, 0.04),
             greyLevel: uniform(&g, 0.40, 0.48), whiteLevel: uniform(&g, 0.56, 0.66), scalpLevel: uniform(&g, 0.7, 0.95),
             texture: texture,
             bias: (uniform(&g, -0.15, 0.15), uniform(&g, -0.15, 0.15), uniform(&g, -0.15, 0.1)),
@@ -201,6 +202,14 @@ public struct PhantomGenerator: Sendable {
             let rho = uniform(&g, 0.1, 0.78), angle = uniform(&g, -Double.pi, Double.pi)
             return (scene.a * rho * cos(angle), scene.b * rho * sin(angle),
                     uniform(&g, 0.012, 0.03 + 0.05 * d), uniform(&g, 0.7, 0.95))
+        }
+        // A mimic: a smaller, fainter tumour of another class (probability 0.6 d), not in the mask.
+        if g.nextUniformDouble() < 0.6 * d {
+            let others = TumourClass.allCases.filter { $0 != tumour.kind }
+            var mimic = sampleTumour(others[g.nextInt(below: others.count)], head: scene, difficulty: d, &g)
+            mimic.radius *= uniform(&g, 0.4, 0.7)
+            mimic.contrast *= uniform(&g, 0.4, 0.8)
+            scene.mimics = [mimic]
         }
         return scene
     }

@@ -23,6 +23,8 @@ struct PhantomScene {
     var tumour: PhantomTumour?
     // Distractors: small bright blobs inside the brain (vessels, choroid plexus, fat).
     var blobs: [(x: Double, y: Double, radius: Double, level: Double)]
+    // Mimics: smaller, fainter look-alikes of another class's tumour; drawn, never in the mask.
+    var mimics: [PhantomTumour] = []
 
     static let brainEdge = 0.875, csfEdge = 0.905, boneEdge = 0.95
 
@@ -63,14 +65,15 @@ struct PhantomScene {
         var v = scalpLevel * Self.step(1 - rho, e)
         v += (0.10 - v) * Self.step(Self.boneEdge - rho, e)
         v += (0.16 - v) * Self.step(Self.csfEdge - rho, e)
-        let sulcus = 0.012 * sin(Double(gyri) * phi + gyriPhase)
+        let sulcus = 0.012 * sin(Double(gyri) * phi + gyriPhase) + 0.008 * sin(Double(2 * gyri + 3) * phi + 2 * gyriPhase)
         let brain = Self.step(Self.brainEdge + sulcus - rho, e)
-        let whiteEdge = 0.72 + gyriAmplitude * sin(Double(gyri) * phi + gyriPhase) + 0.02 * sin(3 * phi + 2 * gyriPhase)
+        let whiteEdge = 0.72 + gyriAmplitude * sin(Double(gyri) * phi + gyriPhase)
+            + 0.6 * gyriAmplitude * sin(Double(2 * gyri + 3) * phi + 2 * gyriPhase) + 0.02 * sin(3 * phi + 2 * gyriPhase)
         var tissue = greyLevel + (whiteLevel - greyLevel) * Self.step(whiteEdge - rho, e)
         // Lateral ventricles: two tilted ellipses either side of the midline, a butterfly of CSF.
         for side in [-1.0, 1.0] {
             let cx = side * 0.11 * ventricleScale * a, cy = -0.04 * b
-            let tilt = side * 0.35
+            let tilt = -side * 0.3
             let ux = cos(tilt) * (px - cx) + sin(tilt) * (py - cy)
             let uy = -sin(tilt) * (px - cx) + cos(tilt) * (py - cy)
             let r = ((ux / (0.06 * ventricleScale * a)) * (ux / (0.06 * ventricleScale * a))
@@ -85,6 +88,7 @@ struct PhantomScene {
             tissue += (blob.level - tissue) * Self.step(blob.radius - d, w)
         }
         v += (tissue - v) * brain
+        for mimic in mimics { v = mimic.shade(tissue: v, px: px, py: py, w: w, rho: rho).0 }
         guard let tumour else { return (v, false) }
         return tumour.shade(tissue: v, px: px, py: py, w: w, rho: rho)
     }

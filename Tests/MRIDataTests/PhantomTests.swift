@@ -128,7 +128,8 @@ import Tensor
                         let right = left + columns * s * 3
                         sheet[left] = v; sheet[left + 1] = v; sheet[left + 2] = v
                         sheet[right] = mask[r * s + q] > 0 ? 255 : v
-                        sheet[right + 1] = v / 2; sheet[right + 2] = v / 2
+                        sheet[right + 1] = mask[r * s + q] > 0 ? v / 2 : v
+                        sheet[right + 2] = mask[r * s + q] > 0 ? v / 2 : v
                     }
                 }
             }
