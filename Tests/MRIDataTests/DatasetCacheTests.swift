@@ -9,6 +9,9 @@ import Tensor
         defer { TestData.remove(folder); TestData.remove(cache) }
         try ManifestTests.makeFolder(folder)
         let options = LoadOptions(verbose: false)
+        let image = folder + "/images/8.png"
+        let fixedDate = Date(timeIntervalSince1970: 1_600_000_000)
+        try FileManager.default.setAttributes([.modificationDate: fixedDate], ofItemAtPath: image)
         let first = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: cache, options: options)
         let files = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".rmri") }
         #expect(files.count == 1)
@@ -16,11 +19,9 @@ import Tensor
         _ = try DatasetLoader.load(path: folder, imageSize: 8, cacheDirectory: cache, options: options)
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasSuffix(".rmri") }.count == 2)
         // Make decoding impossible while keeping size and time (the key): only the cache can serve now.
-        let image = folder + "/images/8.png"
-        let attributes = try FileManager.default.attributesOfItem(atPath: image)
-        let size = try #require(attributes[.size] as? NSNumber).intValue
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: image)[.size] as? NSNumber).intValue
         try Data(repeating: 0x55, count: size).write(to: URL(fileURLWithPath: image))
-        try FileManager.default.setAttributes([.modificationDate: try #require(attributes[.modificationDate])], ofItemAtPath: image)
+        try FileManager.default.setAttributes([.modificationDate: fixedDate], ofItemAtPath: image)
         expectDataError("8.png") { _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil, options: options) }
         let second = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: cache, options: options)
         #expect(second == first)
