@@ -73,7 +73,7 @@ public struct DatasetCache: Sendable {
         let file = path(key: key)
         guard FileManager.default.fileExists(atPath: file) else { return nil }
         do {
-            let dataset = try decode(FileManager.default.contents(atPath: file) ?? Data(), key: key)
+            let dataset = try decode(try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped), key: key)
             if verbose { print("robust-mri: loaded \(dataset.count) images from cache \(file)") }
             return dataset
         } catch {
@@ -98,32 +98,39 @@ public struct DatasetCache: Sendable {
                             folds: dataset.folds, patientIDs: dataset.patientIDs, sourceIDs: dataset.sourceIDs,
                             hasMasks: dataset.masks != nil, sourceDescription: dataset.sourceDescription)
         let headerBytes = [UInt8](try JSONEncoder().encode(header))
-        var payload = [UInt8]()
-        payload.reserveCapacity(dataset.images.count * (dataset.masks == nil ? 1 : 2))
-        payload += dataset.images.scalars.map { UInt8((Swift.min(Swift.max($0, 0), 1) * 255).rounded()) }
-        if let masks = dataset.masks { payload += masks.scalars.map { $0 > 0.5 ? 1 : 0 } }
-        var out = Data(Self.magic)
-        withUnsafeBytes(of: Self.formatVersion.littleEndian) { out.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: headerBytes)
-        out.append(contentsOf: payload)
-        let checksum = Self.checksum(headerBytes, payload)
-        withUnsafeBytes(of: checksum.littleEndian) { out.append(contentsOf: $0) }
-        return out
+        let pixels = dataset.images.count
+        let payloadStart = 20 + headerBytes.count
+        let payloadLength = pixels * (dataset.masks == nil ? 1 : 2)
+        var out = [UInt8](repeating: 0, count: payloadStart + payloadLength + 8)
+        out.withUnsafeMutableBytes { raw in
+            for (k, byte) in Self.magic.enumerated() { raw[k] = byte }
+            raw.storeBytes(of: Self.formatVersion.littleEndian, toByteOffset: 8, as: UInt32.self)
+            raw.storeBytes(of: UInt64(headerBytes.count).littleEndian, toByteOffset: 12, as: UInt64.self)
+            for (k, byte) in headerBytes.enumerated() { raw[20 + k] = byte }
+            dataset.images.withUnsafeBufferPointer { images in
+                for i in 0..<pixels { raw[payloadStart + i] = UInt8((Swift.min(Swift.max(images[i], 0), 1) * 255).rounded()) }
+            }
+            dataset.masks?.withUnsafeBufferPointer { masks in
+                for i in 0..<pixels { raw[payloadStart + pixels + i] = masks[i] > 0.5 ? 1 : 0 }
+            }
+            let payload = UnsafeRawBufferPointer(rebasing: raw[payloadStart..<(payloadStart + payloadLength)])
+            let checksum = Self.checksum(headerBytes, payload)
+            raw.storeBytes(of: checksum.littleEndian, toByteOffset: payloadStart + payloadLength, as: UInt64.self)
+        }
+        return Data(out)
     }
 
-    /// FNV-1a over header and payload, 8 bytes at a time (fast enough for hundreds of MB).
-    static func checksum(_ header: [UInt8], _ payload: [UInt8]) -> UInt64 {
+    /// FNV-1a over the header, then a multiply-xorshift over the payload 8 bytes at a time (fast enough
+    /// for hundreds of MB; it detects corruption, it is not cryptographic).
+    static func checksum(_ header: [UInt8], _ payload: UnsafeRawBufferPointer) -> UInt64 {
         var hash = fnv1a(header, seed: 0xCBF2_9CE4_8422_2325)
-        payload.withUnsafeBytes { raw in
-            let words = raw.count / 8
-            for w in 0..<words {
-                let word = raw.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)
-                hash = (hash ^ word) &* 0x0000_0100_0000_01B3
-                hash ^= hash >> 29
-            }
-            for i in (words * 8)..<raw.count { hash = (hash ^ UInt64(raw[i])) &* 0x0000_0100_0000_01B3 }
+        let words = payload.count / 8
+        for w in 0..<words {
+            let word = payload.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)
+            hash = (hash ^ word) &* 0x0000_0100_0000_01B3
+            hash ^= hash >> 29
         }
+        for i in (words * 8)..<payload.count { hash = (hash ^ UInt64(payload[i])) &* 0x0000_0100_0000_01B3 }
         return hash
     }
 
@@ -132,23 +139,29 @@ public struct DatasetCache: Sendable {
     }
 
     func decode(_ data: Data, key: String) throws -> MRIDataset {
-        let bytes = [UInt8](data)
+        try data.withUnsafeBytes { try decode($0, key: key) }
+    }
+
+    func decode(_ bytes: UnsafeRawBufferPointer, key: String) throws -> MRIDataset {
         func integer<T: FixedWidthInteger>(at offset: Int, _: T.Type) throws -> T {
             guard offset + MemoryLayout<T>.size <= bytes.count else { throw CorruptCache(description: "truncated") }
-            return bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+            return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
         }
         guard bytes.count >= 20, Array(bytes[0..<8]) == Self.magic else { throw CorruptCache(description: "not a cache file") }
         guard try integer(at: 8, UInt32.self) == Self.formatVersion else { throw CorruptCache(description: "old format") }
         let headerLength = Int(try integer(at: 12, UInt64.self))
-        guard headerLength > 0, 20 + headerLength <= bytes.count else { throw CorruptCache(description: "truncated header") }
+        guard headerLength > 0, headerLength < bytes.count, 20 + headerLength <= bytes.count else {
+            throw CorruptCache(description: "truncated header")
+        }
         let headerBytes = Array(bytes[20..<(20 + headerLength)])
         let header = try JSONDecoder().decode(Header.self, from: Data(headerBytes))
         guard header.key == key else { throw CorruptCache(description: "key mismatch") }
+        guard header.count >= 0, header.imageSize > 0, header.imageSize <= 4096 else { throw CorruptCache(description: "bad sizes") }
         let pixels = header.count * header.imageSize * header.imageSize
         let payloadLength = pixels * (header.hasMasks ? 2 : 1)
         let payloadStart = 20 + headerLength
         guard bytes.count == payloadStart + payloadLength + 8 else { throw CorruptCache(description: "wrong length (truncated?)") }
-        let payload = Array(bytes[payloadStart..<(payloadStart + payloadLength)])
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadStart..<(payloadStart + payloadLength)])
         guard try integer(at: payloadStart + payloadLength, UInt64.self) == Self.checksum(headerBytes, payload) else {
             throw CorruptCache(description: "checksum mismatch")
         }
@@ -159,9 +172,18 @@ public struct DatasetCache: Sendable {
             throw CorruptCache(description: "inconsistent header")
         }
         let shape = [header.count, 1, header.imageSize, header.imageSize]
-        let images = Tensor(shape: shape, scalars: payload[0..<pixels].map { Float($0) / 255 })
-        let masks = header.hasMasks ? Tensor(shape: shape, scalars: payload[pixels...].map { Float($0) }) : nil
-        return MRIDataset(images: images, labels: header.labels, folds: header.folds, patientIDs: header.patientIDs,
-                          masks: masks, sourceIDs: header.sourceIDs, sourceDescription: header.sourceDescription)
+        let images = [Float](unsafeUninitializedCapacity: pixels) { out, initialised in
+            for i in 0..<pixels { out[i] = Float(payload[i]) / 255 }
+            initialised = pixels
+        }
+        let masks: [Float]? = header.hasMasks
+            ? [Float](unsafeUninitializedCapacity: pixels) { out, initialised in
+                for i in 0..<pixels { out[i] = Float(payload[pixels + i]) }
+                initialised = pixels
+            }
+            : nil
+        return MRIDataset(images: Tensor(shape: shape, scalars: images), labels: header.labels, folds: header.folds,
+                          patientIDs: header.patientIDs, masks: masks.map { Tensor(shape: shape, scalars: $0) },
+                          sourceIDs: header.sourceIDs, sourceDescription: header.sourceDescription)
     }
 }
