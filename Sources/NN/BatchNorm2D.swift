@@ -54,6 +54,30 @@ public struct BatchNorm2D: Sendable {
     public func normalized(_ input: Tensor, mode: Mode, threads: Int = 1) -> (output: Tensor, cache: Cache) {
         precondition(input.rank == 4 && input.shape[1] == channels, "BatchNorm2D: input must be [N, \(channels), H, W], got \(input.shape)")
         let n = input.shape[0], c = channels, hw = input.shape[2] * input.shape[3]
+        let (mean, variance, inverseStd) = statistics(input, mode: mode, threads: threads)
+        let output = makeTensor(shape: input.shape) { y in
+            withPointer(input) { x in
+                withPointer(weight) { gamma in
+                    withPointer(bias) { beta in
+                        Parallel.forEachChunk(count: n * c, chunks: threads) { _, planes in
+                            for plane in planes {
+                                let ch = plane % c
+                                let scale = gamma[ch] * inverseStd[ch], shift = beta[ch] - mean[ch] * scale
+                                let src = x + plane * hw, dst = y + plane * hw
+                                for j in 0..<hw { dst[j] = src[j] * scale + shift }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (output, Cache(input: input, mean: mean, variance: variance, inverseStd: inverseStd, mode: mode))
+    }
+
+    /// Per-channel (mean, variance, 1/sqrt(variance + eps)) used to normalise: the batch's (biased
+    /// variance) in training, the running averages in evaluation. Sums run per channel in a fixed order.
+    func statistics(_ input: Tensor, mode: Mode, threads: Int) -> (mean: [Float], variance: [Float], inverseStd: [Float]) {
+        let n = input.shape[0], c = channels, hw = input.shape[2] * input.shape[3]
         var mean = [Float](repeating: 0, count: c)
         var variance = [Float](repeating: 0, count: c)
         var inverseStd = [Float](repeating: 0, count: c)
@@ -82,23 +106,7 @@ public struct BatchNorm2D: Sendable {
             variance = runningVar.scalars
         }
         for ch in 0..<c { inverseStd[ch] = 1 / (variance[ch] + epsilon).squareRoot() }
-        let output = makeTensor(shape: input.shape) { y in
-            withPointer(input) { x in
-                withPointer(weight) { gamma in
-                    withPointer(bias) { beta in
-                        Parallel.forEachChunk(count: n * c, chunks: threads) { _, planes in
-                            for plane in planes {
-                                let ch = plane % c
-                                let scale = gamma[ch] * inverseStd[ch], shift = beta[ch] - mean[ch] * scale
-                                let src = x + plane * hw, dst = y + plane * hw
-                                for j in 0..<hw { dst[j] = src[j] * scale + shift }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return (output, Cache(input: input, mean: mean, variance: variance, inverseStd: inverseStd, mode: mode))
+        return (mean, variance, inverseStd)
     }
 
     /// running <- (1 - momentum) running + momentum batch (variance unbiased); num_batches_tracked += 1.

@@ -45,9 +45,7 @@ public struct CNN: Sendable {
         public let mode: Mode
         struct BlockCache: Sendable {
             let convolution: Conv2D.Cache
-            let batchNorm: BatchNorm2D.Cache
-            let relu: ReLU.Cache
-            let pool: MaxPool2D.Cache
+            let normalizedPool: BatchNormReLUPool.Cache
         }
         let blocks: [BlockCache]
         let pooledShape: [Int]
@@ -66,7 +64,7 @@ public struct CNN: Sendable {
     public mutating func features(_ images: Tensor, mode: Mode) -> (features: Tensor, cache: Cache) {
         let result = featuresWithoutUpdating(images, mode: mode)
         if mode == .training {
-            for b in blocks.indices { blocks[b].batchNorm.updateRunningStatistics(from: result.cache.blocks[b].batchNorm) }
+            for b in blocks.indices { blocks[b].batchNorm.updateRunningStatistics(from: result.cache.blocks[b].normalizedPool.batchNorm) }
         }
         return result
     }
@@ -97,10 +95,8 @@ public struct CNN: Sendable {
         caches.reserveCapacity(blocks.count)
         for block in blocks {
             let (convolved, convCache) = block.convolution.forward(x, threads: threads)
-            let (normalized, bnCache) = block.batchNorm.normalized(convolved, mode: mode, threads: threads)
-            let (activated, reluCache) = ReLU.forward(normalized, threads: threads)
-            let (pooled, poolCache) = MaxPool2D.forward(activated, threads: threads)
-            caches.append(Cache.BlockCache(convolution: convCache, batchNorm: bnCache, relu: reluCache, pool: poolCache))
+            let (pooled, poolCache) = BatchNormReLUPool.forward(convolved, batchNorm: block.batchNorm, mode: mode, threads: threads)
+            caches.append(Cache.BlockCache(convolution: convCache, normalizedPool: poolCache))
             x = pooled
         }
         let (flat, pooledShape) = Flatten.forward(x)
@@ -153,9 +149,8 @@ public struct CNN: Sendable {
         var dx = Flatten.backward(dout: dfeatures, inputShape: cache.pooledShape)
         for b in blocks.indices.reversed() {
             let block = blocks[b], c = cache.blocks[b]
-            let dactivated = MaxPool2D.backward(dout: dx, cache: c.pool, threads: threads)
-            let dnormalized = ReLU.backward(dout: dactivated, cache: c.relu, threads: threads)
-            let (dconvolved, dgamma, dbeta) = block.batchNorm.backward(dout: dnormalized, cache: c.batchNorm, threads: threads)
+            let (dconvolved, dgamma, dbeta) = BatchNormReLUPool.backward(dout: dx, cache: c.normalizedPool,
+                                                                         batchNorm: block.batchNorm, threads: threads)
             let needsInput = b > 0 || inputGradient
             if parameters {
                 for ch in 0..<dgamma.count {

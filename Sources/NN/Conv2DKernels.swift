@@ -76,28 +76,45 @@ extension Conv2D {
         }
     }
 
-    /// One input channel: out[i, o] = bias[o] + sum_{ky,kx} w[o, ky, kx] * shift(in[i], ky, kx), one
-    /// output row at a time (it stays in L1) with the tap loop vectorised along x. Work is split over
-    /// (image, output channel) planes, which does not change any sum's order.
+    /// One input channel: out[i, o] = bias[o] + sum_{ky,kx} w[o, ky, kx] * shift(in[i], ky, kx).
+    /// Each image is copied once into a zero-bordered buffer (padding and a width rounded up to 8), so
+    /// the inner kernel has no branches: for 8 adjacent outputs of a row it loads the K*K shifted input
+    /// vectors once and reuses them for every output channel, accumulating in registers (SIMD8).
     static func directForward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
                               _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, threads: Int) {
         let hw = g.ho * g.wo, kk = g.k * g.k
-        Parallel.forEachChunk(count: g.n * g.o, chunks: threads) { _, planes in
-            for plane in planes {
-                let i = plane / g.o, o = plane % g.o
-                let x = inp + i * g.h * g.w, y = out + plane * hw, w = wt + o * kk
-                for yy in 0..<g.ho {
-                    let row = y + yy * g.wo
-                    row.initialize(repeating: b[o], count: g.wo)
-                    for ky in 0..<g.k {
-                        let iy = yy + ky - g.p
-                        if iy < 0 || iy >= g.h { continue }
-                        for kx in 0..<g.k {
-                            let wv = w[ky * g.k + kx]
-                            let xs = Swift.max(0, g.p - kx), xe = Swift.min(g.wo, g.w + g.p - kx)
-                            let src = x + iy * g.w + kx - g.p
-                            for xx in xs..<xe { row[xx] += wv * src[xx] }
+        let paddedWidth = (g.wo + 7) / 8 * 8 + g.k - 1, paddedHeight = g.ho + g.k - 1
+        Parallel.forEachChunk(count: g.n, chunks: threads) { _, images in
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * paddedWidth)
+            let taps = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: kk)
+            defer { padded.deallocate(); taps.deallocate() }
+            for i in images {
+                padded.initialize(repeating: 0, count: paddedHeight * paddedWidth)
+                for iy in 0..<g.h {
+                    (padded + (iy + g.p) * paddedWidth + g.p).update(from: inp + i * g.h * g.w + iy * g.w, count: g.w)
+                }
+                let raw = UnsafeRawPointer(padded)
+                for y in 0..<g.ho {
+                    var x0 = 0
+                    while x0 < g.wo {
+                        for ky in 0..<g.k {
+                            for kx in 0..<g.k {
+                                taps[ky * g.k + kx] = raw.loadUnaligned(fromByteOffset: ((y + ky) * paddedWidth + x0 + kx) * 4, as: SIMD8<Float>.self)
+                            }
                         }
+                        let valid = Swift.min(8, g.wo - x0)
+                        for o in 0..<g.o {
+                            let w = wt + o * kk
+                            var acc = SIMD8<Float>(repeating: b[o])
+                            for t in 0..<kk { acc += w[t] * taps[t] }
+                            let dst = out + (i * g.o + o) * hw + y * g.wo + x0
+                            if valid == 8 {
+                                UnsafeMutableRawPointer(dst).storeBytes(of: acc, as: SIMD8<Float>.self)
+                            } else {
+                                for j in 0..<valid { dst[j] = acc[j] }
+                            }
+                        }
+                        x0 += 8
                     }
                 }
             }

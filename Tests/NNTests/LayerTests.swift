@@ -133,3 +133,31 @@ import TestSupport
 }
 
 import Foundation
+
+@Suite struct FusedBlockTests {
+    @Test(arguments: [Mode.training, .evaluation])
+    func fusedBatchNormReLUPoolMatchesTheLayersInSequence(mode: Mode) {
+        var bn = BatchNorm2D(channels: 3)
+        bn.weight = randomTensor([3], seed: 1) + Tensor(repeating: 1.2, shape: [3])
+        bn.bias = randomTensor([3], seed: 2).scaled(by: 0.5)
+        bn.runningMean = randomTensor([3], seed: 3).scaled(by: 0.2)
+        bn.runningVar = randomTensor([3], seed: 4).scaled(by: 0.3) + Tensor(repeating: 1, shape: [3])
+        let x = randomTensor([4, 3, 7, 9], seed: 5)
+        let r = randomTensor([4, 3, 3, 4], seed: 6)
+        // Reference: the three layers.
+        let (normalized, bnCache) = bn.normalized(x, mode: mode)
+        let (activated, reluCache) = ReLU.forward(normalized)
+        let (pooled, poolCache) = MaxPool2D.forward(activated)
+        let dactivated = MaxPool2D.backward(dout: r, cache: poolCache)
+        let dnormalized = ReLU.backward(dout: dactivated, cache: reluCache)
+        let reference = bn.backward(dout: dnormalized, cache: bnCache)
+        for threads in [1, 2] {
+            let (fused, cache) = BatchNormReLUPool.forward(x, batchNorm: bn, mode: mode, threads: threads)
+            #expect(fused == pooled, "forward, \(threads) threads")
+            let (din, dgamma, dbeta) = BatchNormReLUPool.backward(dout: r, cache: cache, batchNorm: bn, threads: threads)
+            #expect(relativeError(din, reference.din) < kernelTolerance, "din, \(threads) threads")
+            #expect(relativeError(Tensor(shape: [3], scalars: dgamma), Tensor(shape: [3], scalars: reference.dweight)) < kernelTolerance)
+            #expect(relativeError(Tensor(shape: [3], scalars: dbeta), Tensor(shape: [3], scalars: reference.dbias)) < kernelTolerance)
+        }
+    }
+}

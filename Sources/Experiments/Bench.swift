@@ -1,0 +1,184 @@
+import Foundation
+import NN
+import Tensor
+
+/// Throughput benchmark of the paper's CNN: training (forward + backward + Adam step) and inference
+/// images per second, the convolution/linear GFLOP/s reached, and the machine's sgemm peak measured
+/// in the same run. Each configuration runs in a fresh child process of the same binary, so its
+/// peak resident memory (VmHWM) is its own.
+public enum Bench {
+    /// One measured setting.
+    public struct Setting: Codable, Sendable, Equatable {
+        public var variant: Variant
+        public var imageSize: Int
+        public var threads: Int
+        public var batchSize: Int
+        public var warmup: Int
+        public var iterations: Int
+        public var seed: UInt64
+
+        public init(variant: Variant, imageSize: Int, threads: Int, batchSize: Int = 32, warmup: Int = 1, iterations: Int = 3, seed: UInt64 = 1) {
+            self.variant = variant
+            self.imageSize = imageSize
+            self.threads = threads
+            self.batchSize = batchSize
+            self.warmup = warmup
+            self.iterations = iterations
+            self.seed = seed
+        }
+    }
+
+    public enum Variant: String, Codable, Sendable, CaseIterable {
+        case authors, same3x3
+
+        public func configuration(imageSize: Int) -> CNNConfiguration {
+            switch self {
+            case .authors: return .authors(imageSize: imageSize)
+            case .same3x3: return .same3x3(imageSize: imageSize)
+            }
+        }
+    }
+
+    /// Field names are the JSON keys (snake case).
+    public struct Result: Codable, Sendable {
+        public var variant: String
+        public var image_size: Int
+        public var threads: Int
+        public var batch_size: Int
+        public var train_images_per_s: Double
+        public var infer_images_per_s: Double
+        /// Convolution + linear FLOPs of training (forward + backward) per second, in GFLOP/s.
+        public var gflops: Double
+        public var sgemm_peak_gflops: Double
+        public var peak_rss_mib: Double
+        public var train_ms_per_batch: Double
+        public var infer_ms_per_batch: Double
+        public var iterations: Int
+    }
+
+    /// Runs `setting` in this process.
+    public static func measure(_ setting: Setting) throws -> Result {
+        let configuration = setting.variant.configuration(imageSize: setting.imageSize)
+        var generator = SeededGenerator(seed: setting.seed)
+        var model = try CNN(configuration: configuration, generator: &generator, threads: setting.threads)
+        let images = Tensor(randomNormal: [setting.batchSize, 1, setting.imageSize, setting.imageSize], generator: &generator)
+        let labels = (0..<setting.batchSize).map { _ in generator.nextInt(below: configuration.classes) }
+        var adam = Adam()
+
+        func trainStep() {
+            let (logits, cache) = model.forward(images, mode: .training)
+            let loss = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
+            adam.update(&model, gradients: model.parameterGradients(dlogits: loss.dlogits, cache: cache))
+        }
+        for _ in 0..<setting.warmup { trainStep() }
+        let trainSeconds = time(setting.iterations) { trainStep() }
+        var checksum: Float = 0
+        for _ in 0..<setting.warmup { checksum += model.evaluated(images).logits.sum() }
+        let inferSeconds = time(setting.iterations) { checksum += model.evaluated(images).logits.sum() }
+        precondition(checksum.isFinite || !checksum.isFinite)  // keeps the inference work observable
+
+        let peak = sgemmPeakGFLOPs(threads: setting.threads)
+        let batchesPerSecond = Double(setting.iterations) / trainSeconds
+        return Result(
+            variant: setting.variant.rawValue, image_size: setting.imageSize, threads: setting.threads,
+            batch_size: setting.batchSize,
+            train_images_per_s: batchesPerSecond * Double(setting.batchSize),
+            infer_images_per_s: Double(setting.iterations * setting.batchSize) / inferSeconds,
+            gflops: batchesPerSecond * Double(setting.batchSize) * trainingFLOPsPerImage(configuration) / 1e9,
+            sgemm_peak_gflops: peak, peak_rss_mib: peakResidentMiB() ?? -1,
+            train_ms_per_batch: 1000 * trainSeconds / Double(setting.iterations),
+            infer_ms_per_batch: 1000 * inferSeconds / Double(setting.iterations),
+            iterations: setting.iterations)
+    }
+
+    /// Convolution and linear FLOPs (2 per multiply-add) of one training image: forward, weight
+    /// gradient, and input gradient for every layer but the first.
+    public static func trainingFLOPsPerImage(_ configuration: CNNConfiguration) -> Double {
+        var total = 0.0
+        var inChannels = configuration.inputChannels
+        for (b, (channels, sizes)) in zip(configuration.channels, configuration.blockSizes).enumerated() {
+            let forward = 2.0 * Double(channels * inChannels * configuration.kernelSize * configuration.kernelSize * sizes.convolution * sizes.convolution)
+            total += forward * (b == 0 ? 2 : 3)
+            inChannels = channels
+        }
+        total += 3 * 2.0 * Double(configuration.featureCount * configuration.classes)
+        return total
+    }
+
+    /// GFLOP/s of a 1024 x 1024 x 1024 sgemm with OpenBLAS at `threads` threads (best of a few runs).
+    public static func sgemmPeakGFLOPs(threads: Int, size: Int = 1024) -> Double {
+        var generator = SeededGenerator(seed: 99)
+        let a = Tensor(randomUniform: [size, size], generator: &generator)
+        let b = Tensor(randomUniform: [size, size], generator: &generator)
+        BLAS.setThreads(threads)
+        defer { BLAS.setThreads(1) }
+        _ = a.matmul(b)
+        var best = Double.infinity
+        for _ in 0..<3 { best = min(best, time(1) { _ = a.matmul(b) }) }
+        return 2 * Double(size * size * size) / best / 1e9
+    }
+
+    /// The process's peak resident set (VmHWM in /proc/self/status), in MiB; nil where unavailable.
+    public static func peakResidentMiB() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count >= 2, let kib = Double(fields[1]) { return kib / 1024 }
+        }
+        return nil
+    }
+
+    /// Runs `setting` in a child process: `executable` with `arguments` plus the setting as JSON
+    /// (the tool's hidden single-configuration mode), which prints one `Result` as JSON.
+    public static func measureInChildProcess(_ setting: Setting, executable: URL, arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        let encoded = String(decoding: try JSONEncoder().encode(setting), as: UTF8.self)
+        process.arguments = arguments + [encoded]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError.childFailed(status: process.terminationStatus, setting: encoded) }
+        do {
+            return try JSONDecoder().decode(Result.self, from: data)
+        } catch {
+            throw BenchError.unreadableOutput(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// One line of the human-readable table.
+    public static func formatted(_ r: Result) -> String {
+        func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+        return [r.variant.padding(toLength: 8, withPad: " ", startingAt: 0), "\(r.image_size)".leftPadded(5), "\(r.threads)".leftPadded(4),
+                f(r.train_images_per_s).leftPadded(10), f(r.infer_images_per_s).leftPadded(10), f(r.gflops).leftPadded(8),
+                f(r.sgemm_peak_gflops).leftPadded(8), f(r.peak_rss_mib, 0).leftPadded(9)].joined(separator: " ")
+    }
+
+    public static let header = "variant   size thr  train img/s infer img/s  GFLOP/s  sgemm pk  peak MiB"
+
+    private static func time(_ repetitions: Int, _ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<max(1, repetitions) { body() }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}
+
+public enum BenchError: Error, CustomStringConvertible {
+    case childFailed(status: Int32, setting: String)
+    case unreadableOutput(String)
+
+    public var description: String {
+        switch self {
+        case let .childFailed(status, setting): return "bench: the child process for \(setting) exited with status \(status)."
+        case let .unreadableOutput(text): return "bench: could not read the child process's result: \(text.prefix(200))"
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,98 @@
+import CHDF5
+import Foundation
+
+/// Read access to a MATLAB v7.3 `.mat` file: an HDF5 file behind a 512-byte text header (HDF5's
+/// "user block"), which libhdf5 skips by itself.
+///
+/// MATLAB stores arrays column-major, so a MATLAB matrix of R rows and C columns appears in HDF5 with
+/// dims (C, R); `readMatrix` transposes it back to R x C row-major. libhdf5 (serial build) is not
+/// thread-safe: every call here holds `MATFile.libraryLock`, so files may be read from any thread
+/// (one at a time).
+public final class MATFile: @unchecked Sendable {
+    public let path: String
+    private let file: hid_t
+
+    /// Serialises all use of libhdf5 in the process (its serial build has global state).
+    public static let libraryLock = NSLock()
+
+    /// Opens `path` read-only; a typed error when it is missing or not an HDF5 file.
+    public init(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
+        let handle = Self.libraryLock.withLock {
+            chdf5_silence_errors()
+            return H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default())
+        }
+        guard handle >= 0 else {
+            throw MRIDataError.unreadableFile(
+                path: path, reason: "not a MATLAB v7.3 (HDF5) file, or truncated; older .mat versions are not supported")
+        }
+        self.path = path
+        self.file = handle
+    }
+
+    deinit { _ = Self.libraryLock.withLock { H5Fclose(file) } }
+
+    /// A numeric dataset converted to Double, with its HDF5 dims (row-major, as stored).
+    public func readDoubles(_ name: String) throws -> (dims: [Int], values: [Double]) {
+        try read(name, memoryType: chdf5_native_double(), zero: 0.0)
+    }
+
+    /// A numeric dataset converted to Float, with its HDF5 dims.
+    public func readFloats(_ name: String) throws -> (dims: [Int], values: [Float]) {
+        try read(name, memoryType: chdf5_native_float(), zero: Float(0))
+    }
+
+    /// A 2-D MATLAB matrix as `rows` x `columns`, row-major (undoing MATLAB's column-major storage).
+    public func readMatrix(_ name: String) throws -> (rows: Int, columns: Int, values: [Float]) {
+        let (dims, stored) = try readFloats(name)
+        guard dims.count == 2 else {
+            throw MRIDataError.unreadableFile(path: path, reason: "`\(name)` has \(dims.count) dimensions, expected a 2-D matrix")
+        }
+        // Stored [C, R] row-major is the R x C matrix column-major: element (r, c) at c * R + r.
+        let columns = dims[0], rows = dims[1]
+        var values = [Float](repeating: 0, count: stored.count)
+        for r in 0..<rows {
+            for c in 0..<columns { values[r * columns + c] = stored[c * rows + r] }
+        }
+        return (rows, columns, values)
+    }
+
+    /// A MATLAB char array (stored as uint16 character codes) as a String.
+    public func readString(_ name: String) throws -> String {
+        let (_, codes) = try readDoubles(name)
+        let scalars = codes.compactMap { $0 >= 0 && $0 < 0x110000 ? Unicode.Scalar(UInt32($0)) : nil }
+        return String(String.UnicodeScalarView(scalars)).trimmingCharacters(in: .whitespaces)
+    }
+
+    private func read<T>(_ name: String, memoryType: hid_t, zero: T) throws -> (dims: [Int], values: [T]) {
+        try Self.libraryLock.withLock { try unlockedRead(name, memoryType: memoryType, zero: zero) }
+    }
+
+    private func unlockedRead<T>(_ name: String, memoryType: hid_t, zero: T) throws -> (dims: [Int], values: [T]) {
+        let dataset = H5Dopen2(file, name, chdf5_p_default())
+        guard dataset >= 0 else {
+            throw MRIDataError.unreadableFile(path: path, reason: "no dataset `\(name)` (is this a figshare brain tumour .mat file?)")
+        }
+        defer { H5Dclose(dataset) }
+        let space = H5Dget_space(dataset)
+        guard space >= 0 else { throw MRIDataError.unreadableFile(path: path, reason: "`\(name)` has no dataspace") }
+        defer { H5Sclose(space) }
+        let rank = Int(H5Sget_simple_extent_ndims(space))
+        guard rank >= 0 && rank <= 8 else {
+            throw MRIDataError.unreadableFile(path: path, reason: "`\(name)` has an unreadable shape")
+        }
+        var dims = [hsize_t](repeating: 0, count: Swift.max(rank, 1))
+        _ = H5Sget_simple_extent_dims(space, &dims, nil)
+        let shape = dims.prefix(rank).map { Int($0) }
+        let count = shape.reduce(1, *)
+        guard count > 0 else { return (shape, []) }
+        var values = [T](repeating: zero, count: count)
+        let status = values.withUnsafeMutableBytes { buffer in
+            H5Dread(dataset, memoryType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), buffer.baseAddress)
+        }
+        guard status >= 0 else {
+            throw MRIDataError.unreadableFile(path: path, reason: "cannot read `\(name)` (damaged or not numeric)")
+        }
+        return (shape, values)
+    }
+}

@@ -1,2 +1,0 @@
-// The MRIData module. See ../../shared/STYLE.md for the layout.
-import Tensor

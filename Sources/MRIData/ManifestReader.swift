@@ -1,0 +1,123 @@
+import Foundation
+
+/// Reads a folder holding `manifest.csv` and its images (the layout of /work/shared/data/figshare-jpg).
+///
+/// `manifest.csv` columns (case-insensitive, any order, extra columns ignored):
+/// - `file`: image path relative to the folder (JPEG or PNG, any size, grey or colour);
+/// - `label`: figshare coding 1 meningioma, 2 glioma, 3 pituitary; or, without `label`, `class`
+///   holding a class name;
+/// - `id` (optional): the figshare id, used as `sourceIDs` and to join `borders.csv` (default: row index);
+/// - `fold` (optional): the cross-validation fold; `patient` (optional): a patient ID.
+///
+/// `borders.csv` (optional): `id,border_xy`, the tumour outline as "x1 y1 x2 y2 ..." in pixels of the
+/// image file (x = column); filled by `PolygonFill` at the chosen size to give the masks.
+struct ManifestReader: DatasetReader {
+    struct Entry {
+        var id: Int
+        var label: Int
+        var fold: Int?
+        var patient: String?
+        var path: String
+    }
+
+    let folder: String
+    let manifestPath: String
+    let bordersPath: String?
+    let entries: [Entry]
+    let borders: [Int: [(x: Double, y: Double)]]
+
+    init(folder: String) throws {
+        self.folder = folder
+        manifestPath = (folder as NSString).appendingPathComponent("manifest.csv")
+        let table = try CSVTable(contentsOf: manifestPath)
+        let fileColumn = try table.requiredColumn("file")
+        let labelColumn = table.column("label")
+        let classColumn = table.column("class")
+        guard labelColumn != nil || classColumn != nil else {
+            throw MRIDataError.malformedCSV(path: manifestPath, line: 1, reason: "needs a `label` or a `class` column")
+        }
+        let idColumn = table.column("id"), foldColumn = table.column("fold"), patientColumn = table.column("patient")
+        var entries: [Entry] = []
+        for row in table.rows.indices {
+            let where_ = "\(manifestPath) line \(table.lineNumbers[row])"
+            let tumourClass: TumourClass?
+            if let labelColumn {
+                let text = table.rows[row][labelColumn].trimmingCharacters(in: .whitespaces)
+                tumourClass = Int(text).flatMap(TumourClass.init(figshareLabel:))
+                if tumourClass == nil { throw MRIDataError.invalidLabel(path: where_, label: text) }
+            } else if let classColumn {
+                let text = table.rows[row][classColumn].trimmingCharacters(in: .whitespaces)
+                tumourClass = TumourClass(folderName: text)
+                if tumourClass == nil { throw MRIDataError.invalidLabel(path: where_, label: text) }
+            } else {
+                tumourClass = nil
+            }
+            let relative = table.rows[row][fileColumn].trimmingCharacters(in: .whitespaces)
+            let path = relative.hasPrefix("/") ? relative : (folder as NSString).appendingPathComponent(relative)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw MRIDataError.missingFile(path: path, namedIn: manifestPath)
+            }
+            entries.append(Entry(
+                id: try idColumn.map { try table.integer(row: row, column: $0) } ?? row,
+                label: tumourClass?.rawValue ?? 0,
+                fold: try foldColumn.map { try table.integer(row: row, column: $0) },
+                patient: patientColumn.map { table.rows[row][$0] },
+                path: path))
+        }
+        guard !entries.isEmpty else { throw MRIDataError.noImages(manifestPath) }
+        self.entries = entries
+
+        let bordersFile = (folder as NSString).appendingPathComponent("borders.csv")
+        if FileManager.default.fileExists(atPath: bordersFile) {
+            bordersPath = bordersFile
+            let bordersTable = try CSVTable(contentsOf: bordersFile)
+            let id = try bordersTable.requiredColumn("id")
+            let xy = try bordersTable.requiredColumn("border_xy")
+            var borders: [Int: [(x: Double, y: Double)]] = [:]
+            for row in bordersTable.rows.indices {
+                guard let points = PolygonFill.points(fromBorder: bordersTable.rows[row][xy]) else {
+                    throw MRIDataError.malformedCSV(path: bordersFile, line: bordersTable.lineNumbers[row],
+                                                    reason: "`border_xy` is not an even list of numbers")
+                }
+                borders[try bordersTable.integer(row: row, column: id)] = points
+            }
+            self.borders = borders
+        } else {
+            bordersPath = nil
+            borders = [:]
+        }
+    }
+
+    func inputFiles() -> [String] {
+        [manifestPath] + (bordersPath.map { [$0] } ?? []) + entries.map(\.path)
+    }
+
+    func load(imageSize: Int, options: LoadOptions) throws -> MRIDataset {
+        let withMasks = !borders.isEmpty
+        let (images, masks) = try DatasetLoader.assemble(
+            count: entries.count, imageSize: imageSize, threads: options.threads, withMasks: withMasks
+        ) { i, decoder in
+            let entry = entries[i]
+            let image = try decoder.decodeFile(entry.path)
+            let pixels = Preprocessing.preprocessed(pixels: image.pixels, width: image.width, height: image.height, size: imageSize)
+            var mask: [Float]?
+            if let outline = borders[entry.id] {
+                // Outline in file pixels -> padded square -> S x S.
+                let side = Double(Swift.max(image.width, image.height))
+                let left = Double((Int(side) - image.width) / 2), top = Double((Int(side) - image.height) / 2)
+                let scale = Double(imageSize) / side
+                mask = PolygonFill.mask(points: outline.map { (x: ($0.x + left) * scale, y: ($0.y + top) * scale) },
+                                        size: imageSize)
+            }
+            return DatasetLoader.Sample(image: pixels, mask: mask)
+        }
+        let hasFolds = entries.allSatisfy { $0.fold != nil }
+        let hasPatients = entries.allSatisfy { $0.patient != nil }
+        return MRIDataset(
+            images: images, labels: entries.map(\.label),
+            folds: hasFolds ? entries.map { $0.fold ?? 0 } : nil,
+            patientIDs: hasPatients ? entries.map { $0.patient ?? "" } : nil,
+            masks: masks, sourceIDs: entries.map(\.id),
+            sourceDescription: "manifest \(manifestPath) (\(entries.count) images)")
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import MRIData
+import Tensor
+
+@Suite struct FigshareMatTests {
+    // Needs the shared real data (../shared/data beside the package, or $ROBUST_MRI_DATA); skipped without it.
+    @Test(.enabled(if: TestData.has("figshare-mat/cvind.mat"), "the real cvind.mat is absent: set ROBUST_MRI_DATA"))
+    func readsTheRealCvindWrittenByMATLAB() throws {
+        let (dims, values) = try MATFile(path: TestData.path("figshare-mat/cvind.mat")).readDoubles("cvind")
+        #expect(dims == [1, 3064])
+        var perFold = [Int](repeating: 0, count: 6)
+        for value in values { perFold[Int(value)] += 1 }
+        // Fold sizes stated in figshare-mat/README.md.
+        #expect(Array(perFold[1...]) == [570, 655, 562, 613, 664])
+    }
+
+    /// A 3-slice release in a temp folder: a transposed-looking asymmetric image, a 16x16 among 32x32,
+    /// and a non-square one.
+    static func makeRelease(_ folder: String) throws -> [[Float]] {
+        var rowMajorImages: [[Float]] = []
+        let shapes = [(rows: 32, columns: 32), (rows: 16, columns: 16), (rows: 24, columns: 32)]
+        for (k, shape) in shapes.enumerated() {
+            let image = (0..<(shape.rows * shape.columns)).map { Int16(($0 / shape.columns) * 37 + ($0 % shape.columns) * 3 + 5 * k) }
+            let mask = (0..<(shape.rows * shape.columns)).map { i -> UInt8 in
+                let r = i / shape.columns, c = i % shape.columns
+                return r >= 2 && r < 10 && c >= shape.columns / 2 && c < shape.columns - 2 ? 1 : 0
+            }
+            try MATFixture.writeSlice((folder as NSString).appendingPathComponent("\(k + 1).mat"), label: Double(k + 1),
+                                      patient: "10036\(k)", image: image, mask: mask, rows: shape.rows, columns: shape.columns)
+            rowMajorImages.append(Preprocessing.preprocessed(pixels: image.map(Float.init), width: shape.columns,
+                                                             height: shape.rows, size: 16))
+        }
+        try MATFixture.writeFoldIndex((folder as NSString).appendingPathComponent("cvind.mat"), folds: [2, 5, 2])
+        return rowMajorImages
+    }
+
+    @Test func loadsFixturesInTheReleaseLayout() throws {
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        let expected = try Self.makeRelease(folder)
+        // The fixture starts with MATLAB's text header, HDF5 follows at byte 512.
+        let head = try Data(contentsOf: URL(fileURLWithPath: folder + "/1.mat"))
+        #expect(String(decoding: head.prefix(10), as: UTF8.self) == "MATLAB 7.3")
+        #expect(Array(head[512..<516]) == [0x89, 0x48, 0x44, 0x46])
+
+        #expect(try DataSource.detect(path: folder) == .figshareMat(folder))
+        let dataset = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil)
+        #expect(dataset.count == 3)
+        #expect(dataset.labels == [0, 1, 2])
+        #expect(dataset.folds == [2, 5, 2])
+        #expect(dataset.patientIDs == ["100360", "100361", "100362"])
+        #expect(dataset.sourceIDs == [1, 2, 3])
+        #expect(dataset.images.shape == [3, 1, 16, 16])
+        for k in 0..<3 {
+            #expect(Array(dataset.images.items(k..<(k + 1)).scalars) == expected[k], "image \(k + 1) read back transposed?")
+        }
+        // Mask rows 2..<10, right half of columns: at 16 px from 32, pixel (row 2, col 12) is in, (12, 2) is out.
+        let masks = try #require(dataset.masks)
+        #expect(masks.scalars[2 * 16 + 12] == 1)
+        #expect(masks.scalars[12 * 16 + 2] == 0)
+    }
+
+    @Test func corruptTruncatedAndMislabelledMatFilesAreTypedErrors() throws {
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        _ = try Self.makeRelease(folder)
+        try TestData.truncate(folder + "/2.mat", to: 0.5)
+        expectDataError("2.mat", "truncated") { _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil) }
+
+        try Data("not an HDF5 file at all".utf8).write(to: URL(fileURLWithPath: folder + "/2.mat"))
+        expectDataError("2.mat") { _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil) }
+
+        try MATFixture.writeSlice(folder + "/2.mat", label: 7, patient: "1", image: [Int16](repeating: 1, count: 16),
+                                  mask: [UInt8](repeating: 0, count: 16), rows: 4, columns: 4)
+        expectDataError("2.mat", "label 7") { _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil) }
+    }
+
+    @Test func foldIndexShorterThanTheSlicesIsAnError() throws {
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        _ = try Self.makeRelease(folder)
+        try MATFixture.writeFoldIndex(folder + "/cvind.mat", folds: [1, 2])
+        expectDataError("cvind.mat", "3.mat") { _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil) }
+    }
+}
