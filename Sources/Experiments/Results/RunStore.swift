@@ -31,9 +31,7 @@ public struct RunStore: Sendable {
     }
 
     public func save<Record: Encodable>(_ record: Record, id: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(record)
+        let data = try JSONCoding.encoder.encode(record)
         try AtomicFile.write([UInt8](data), to: path(for: id))
     }
 
@@ -42,7 +40,7 @@ public struct RunStore: Sendable {
         let file = path(for: id)
         guard let bytes = try AtomicFile.read(file) else { return nil }
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
+            return try JSONCoding.decoder.decode(type, from: Data(bytes))
         } catch {
             throw ReadError(path: file, reason: "\(error)")
         }

@@ -1,0 +1,24 @@
+import Foundation
+
+/// The machine a result was measured on, recorded beside every timing.
+public struct MachineInfo: Codable, Sendable, Equatable {
+    public var cpu: String
+    public var cores: Int
+    public var memoryGiB: Double
+    public var system: String
+
+    public static func current() -> MachineInfo {
+        var cpu = "unknown CPU"
+        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let colon = line.firstIndex(of: ":") {
+            cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let info = ProcessInfo.processInfo
+        return MachineInfo(cpu: cpu, cores: info.activeProcessorCount,
+                           memoryGiB: (Double(info.physicalMemory) / 1_073_741_824 * 10).rounded() / 10,
+                           system: info.operatingSystemVersionString)
+    }
+
+    public var description: String { "\(cpu), \(cores) cores, \(memoryGiB) GiB, \(system)" }
+}

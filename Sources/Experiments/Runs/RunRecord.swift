@@ -1,0 +1,34 @@
+import Foundation
+import RobustTraining
+
+/// What one finished run leaves: its full settings, per-epoch curves and timings. Stored as `result.json`
+/// in a run's directory and as `runs/<id>.json` in a comparison's store.
+public struct RunRecord: Codable, Sendable {
+    public var id: String
+    public var settings: RunSettings
+    public var epochs: [EpochMetrics]
+    public var trainSeconds: Double
+    /// Wall time of the whole run (data preparation, training, evaluation, writing).
+    public var totalSeconds: Double
+    public var testFold: Int
+    public var dataSummary: String
+    public var machine: MachineInfo
+    public var finishedAt: Date
+    /// Version of the tool that made the record.
+    public var toolVersion: String
+
+    public var method: String { settings.training.method.rawValue }
+    public var seed: UInt64 { settings.training.seed }
+
+    /// The record as the tables read it; `noiseName` names the noise column.
+    public func summaryInput(noiseName: String) -> RunSummaryInput {
+        RunSummaryInput(method: method, noise: noiseName, seed: seed, epochs: epochs, trainSeconds: trainSeconds)
+    }
+
+    /// The last epoch's metrics.
+    public var final: EpochMetrics? { epochs.last }
+}
+
+public enum ToolVersion {
+    public static let current = "0.1.0"
+}

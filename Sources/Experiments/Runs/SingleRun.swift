@@ -1,0 +1,108 @@
+import Foundation
+import NN
+import RobustTraining
+import Tensor
+
+/// One training run with its files. In `directory`: `config.json` (the settings), `metrics.jsonl` (one
+/// line per epoch, rewritten atomically after each), `checkpoint.safetensors` (everything needed to
+/// resume, after each epoch), and at the end `model.safetensors` (loadable in PyTorch) and `result.json`.
+public struct SingleRun {
+    public let settings: RunSettings
+    public let directory: String?
+
+    public struct Outcome {
+        public var record: RunRecord
+        public var state: TrainingState
+        public var method: AnyTrainingMethod
+        public var data: TrainingData
+    }
+
+    public enum RunError: Error, CustomStringConvertible {
+        case existingRun(String)
+        public var description: String {
+            switch self {
+            case .existingRun(let directory):
+                return "\(directory) already holds a run: pass --resume to continue it, or choose another --out directory"
+            }
+        }
+    }
+
+    public init(settings: RunSettings, directory: String?) {
+        self.settings = settings
+        self.directory = directory
+    }
+
+    var checkpointPath: String? { directory.map { "\($0)/checkpoint.safetensors" } }
+
+    /// Trains (or, with `resume`, continues) the run on `data`, writing its files as it goes.
+    public func execute(data: ExperimentData, id: String, resume: Bool,
+                        observer: any TrainingObserver = SilentObserver()) throws -> Outcome {
+        let started = Date()
+        let trainer = Trainer(configuration: settings.training)
+        let trainingData = data.trainingData(settings)
+        var method = try TrainingMethods.make(for: settings.training)
+        var state = try trainer.initialState(data: trainingData)
+        if let directory, let checkpointPath {
+            let exists = FileManager.default.fileExists(atPath: checkpointPath)
+            if exists && !resume { throw RunError.existingRun(directory) }
+            try Self.writeJSON(settings, to: "\(directory)/config.json")
+            if exists {
+                state = try TrainingCheckpoint.load(from: checkpointPath, configuration: settings.training,
+                                                    fresh: state, method: &method)
+                observer.message("resuming \(directory) after epoch \(state.completedEpochs) of \(settings.training.epochs)")
+            }
+        }
+        let originalImages = trainingData.train.images
+        let configuration = settings.training
+        try trainer.run(data: trainingData, method: &method, state: &state, observer: observer) { state, method in
+            guard let directory, let checkpointPath else { return }
+            try TrainingCheckpoint.save(state, method: method, configuration: configuration,
+                                        originalTrainImages: originalImages, to: checkpointPath)
+            try Self.writeMetrics(state.history, to: "\(directory)/metrics.jsonl")
+        }
+        let record = RunRecord(
+            id: id, settings: settings, epochs: state.history, trainSeconds: state.trainSeconds,
+            totalSeconds: Date().timeIntervalSince(started), testFold: data.testFold, dataSummary: data.summary,
+            machine: .current(), finishedAt: Date(), toolVersion: ToolVersion.current)
+        if let directory {
+            try ModelCheckpoint.save(state.model, to: "\(directory)/model.safetensors")
+            try Self.writeJSON(record, to: "\(directory)/result.json")
+        }
+        return Outcome(record: record, state: state, method: method, data: trainingData)
+    }
+
+    static func writeJSON<Value: Encodable>(_ value: Value, to path: String) throws {
+        try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(value)), to: path)
+    }
+
+    static func writeMetrics(_ history: [EpochMetrics], to path: String) throws {
+        let encoder = JSONCoding.compactEncoder
+        var text = ""
+        for m in history { text += String(decoding: try encoder.encode(m), as: UTF8.self) + "\n" }
+        try AtomicFile.write(text, to: path)
+    }
+}
+
+/// The package's JSON conventions: sorted keys, ISO-8601 dates, non-finite numbers as strings.
+public enum JSONCoding {
+    public static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+
+    public static var compactEncoder: JSONEncoder {
+        let e = encoder
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+
+    public static var decoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+}

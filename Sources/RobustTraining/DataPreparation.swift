@@ -1,0 +1,31 @@
+import MRIData
+import Tensor
+
+/// Turns a dataset and a split into the sets a run trains and is tested on, following the paper's noise
+/// rule: every training image noisy, no validation image, and for each test-noise fraction rho a seeded
+/// share rho of the test images. Image i's noise depends only on (seed, its source id), so the noisy
+/// test images at rho = 0.5 are the same images, with the same noise, as in the rho = 1 set.
+public enum DataPreparation {
+    public static func trainingData(dataset: MRIDataset, split: DataSplit, noise: NoiseModel,
+                                    testNoiseFractions: [Double], seed: UInt64, threads: Int = 2) -> TrainingData {
+        func labelled(_ subset: MRIDataset) -> LabelledImages {
+            LabelledImages(images: subset.images, labels: subset.labels, ids: subset.sourceIDs)
+        }
+        // Noise is keyed by source id, so applying it to a subset gives the same pixels as to the whole set.
+        let cleanTrain = dataset.subset(split.train)
+        let noisyTrain = noise.applied(to: cleanTrain, indices: Array(0..<cleanTrain.count), seed: seed, threads: threads)
+        let cleanTest = dataset.subset(split.test)
+        let position = Dictionary(uniqueKeysWithValues: split.test.enumerated().map { ($1, $0) })
+        var tests: [(rho: Double, set: LabelledImages)] = []
+        for rho in testNoiseFractions {
+            let chosen = split.noisyIndices(testFraction: rho, seed: seed).test.compactMap { position[$0] }
+            tests.append((rho, labelled(noise.applied(to: cleanTest, indices: chosen, seed: seed, threads: threads))))
+        }
+        return TrainingData(
+            train: labelled(noisyTrain),
+            validation: labelled(dataset.subset(split.validation)),
+            test: tests,
+            trainClean: cleanTrain.images,
+            trainMasks: cleanTrain.masks)
+    }
+}

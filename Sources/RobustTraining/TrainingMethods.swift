@@ -1,0 +1,48 @@
+import NN
+import Tensor
+
+/// A training method behind one concrete type, so that the trainer (generic over its method) can run
+/// whichever method a configuration names.
+public struct AnyTrainingMethod: TrainingMethod {
+    public private(set) var base: any TrainingMethod
+
+    public init(_ base: any TrainingMethod) {
+        self.base = base
+    }
+
+    public mutating func prepare(_ state: inout TrainingState, context: MethodContext) throws -> String? {
+        try base.prepare(&state, context: context)
+    }
+
+    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
+        try base.beginEpoch(epoch, state: &state, context: context)
+    }
+
+    public func trainingBatch(_ images: Tensor, labels: [Int], model: CNN, generator: inout SeededGenerator) -> Tensor {
+        base.trainingBatch(images, labels: labels, model: model, generator: &generator)
+    }
+
+    public func evaluationImages(_ images: Tensor) -> Tensor {
+        base.evaluationImages(images)
+    }
+
+    public func checkpointTensors() -> [(name: String, tensor: Tensor)] {
+        base.checkpointTensors()
+    }
+
+    public mutating func restore(from tensors: [String: Tensor]) throws {
+        try base.restore(from: tensors)
+    }
+}
+
+/// The method a configuration names.
+public enum TrainingMethods {
+    public static func make(for configuration: TrainingConfiguration) throws -> AnyTrainingMethod {
+        switch configuration.method {
+        case .naive:
+            return AnyTrainingMethod(NaiveMethod())
+        case .isr, .isp, .at, .n2v:
+            throw TrainingError.invalidConfiguration("method '\(configuration.method.rawValue)' is not available in this build yet; use --method naive")
+        }
+    }
+}
