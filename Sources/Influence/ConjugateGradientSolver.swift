@@ -21,6 +21,7 @@ public struct ConjugateGradientSolver: InverseHVPSolver {
     public func solve(_ v: [Double]) throws -> InverseHVPSolution {
         precondition(v.count == objective.parameterCount,
                      "ConjugateGradientSolver.solve: v has \(v.count) entries, P = \(objective.parameterCount)")
+        try requireFinite(v, solver: "cg", step: 0)
         let ((s, iterations), seconds) = try timed { () throws -> ([Double], Int) in
             var x = [Double](repeating: 0, count: v.count)
             var r = v

@@ -24,7 +24,7 @@ public struct ExactSolver: InverseHVPSolver {
             for i in 0..<order { h[i * order + i] += damping }
             return h
         }
-        guard assembly.value.allSatisfy({ $0.isFinite }) else { throw InfluenceError.nonFinite(solver: "exact", step: 0) }
+        try requireFinite(assembly.value, solver: "exact (Hessian assembly)", step: 0)
         let factorization = try timed { try CholeskyFactor(factoring: assembly.value, order: order) }
         self.damping = damping
         self.objective = objective
@@ -35,8 +35,9 @@ public struct ExactSolver: InverseHVPSolver {
 
     public func solve(_ v: [Double]) throws -> InverseHVPSolution {
         precondition(v.count == factor.order, "ExactSolver.solve: v has \(v.count) entries, P = \(factor.order)")
+        try requireFinite(v, solver: "exact", step: 0)
         let (s, seconds) = timed { factor.solve(v) }
-        guard s.allSatisfy({ $0.isFinite }) else { throw InfluenceError.nonFinite(solver: "exact", step: 1) }
+        try requireFinite(s, solver: "exact", step: 1)
         let report = InverseHVPReport(
             solver: "exact", iterations: 1,
             relativeResidual: relativeResidual(of: objective, damping: damping, solution: s, rightHandSide: v),

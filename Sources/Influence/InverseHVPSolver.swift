@@ -79,3 +79,8 @@ func timed<T>(_ body: () throws -> T) rethrows -> (value: T, seconds: Double) {
     let elapsed = clock.now - start
     return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
 }
+
+/// Throws `InfluenceError.nonFinite` when `values` holds NaN or infinity.
+func requireFinite(_ values: [Double], solver: String, step: Int) throws {
+    guard values.allSatisfy({ $0.isFinite }) else { throw InfluenceError.nonFinite(solver: solver, step: step) }
+}

@@ -99,6 +99,7 @@ public struct LiSSASolver: InverseHVPSolver {
     public func solve(_ v: [Double]) throws -> InverseHVPSolution {
         precondition(v.count == objective.parameterCount,
                      "LiSSASolver.solve: v has \(v.count) entries, P = \(objective.parameterCount)")
+        try requireFinite(v, solver: "lissa", step: 0)
         let isAuto = configuration.scale == .auto
         var currentScale = scale
         var attempts = 0
