@@ -257,15 +257,19 @@ public struct SoftmaxLinearObjective: LastLayerObjective {
 
     /// Dense H = (1/n) sum_i w_i (diag p_i - p_i p_i^T) (Kronecker) x_i x_i^T: [P, P].
     /// Block (a, c) = (1/n) X^T diag(w_i p_ia (delta_ac - p_ic)) X is a weighted Gram matrix whose weights
-    /// are >= 0 on the diagonal blocks and <= 0 off it, so each block is one symmetric rank-n update
-    /// (dsyrk) of sqrt|weight| * X: C (C + 1) / 2 of them. Uses BLAS's current thread count.
+    /// are >= 0 on the diagonal blocks and <= 0 off it, so each is one symmetric rank-n update (dsyrk)
+    /// of sqrt|weight| * X. Since sum_c p_ia (delta_ac - p_ic) = 0, the blocks of each block-row sum to
+    /// zero: only the blocks with a <= c < C - 1 are computed ((C - 1) C / 2 dsyrk calls: 3 for C = 3),
+    /// the last block-column and block-row follow by subtraction. Uses BLAS's current thread count.
     public func hessian() -> [Double] {
         let n = trainingCount, k = featureCount + 1, c = classCount, order = parameterCount
         var h = [Double](repeating: 0, count: order * order)
         var scaled = [Double](repeating: 0, count: n * k)
         var block = [Double](repeating: 0, count: k * k)
-        for a in 0..<c {
-            for b in a..<c {
+        // blocks[a][b] for a, b < C - 1 (symmetric in a, b), kept to derive the last block-row.
+        var rowSums = [[Double]](repeating: [Double](repeating: 0, count: k * k), count: c)
+        for a in 0..<(c - 1) {
+            for b in a..<(c - 1) {
                 for i in 0..<n {
                     let pa = probabilities[i * c + a], pb = probabilities[i * c + b]
                     let weight = sampleWeights[i] * (a == b ? pa * (1 - pa) : pa * pb)
@@ -279,19 +283,53 @@ public struct SoftmaxLinearObjective: LastLayerObjective {
                                          c: pb.baseAddress!, ldc: k)
                     }
                 }
-                // Block (a, b) is symmetric and equals block (b, a): scatter its upper triangle four ways.
-                for j in 0..<k {
-                    for l in j..<k {
-                        let value = block[j * k + l]
-                        h[(a * k + j) * order + b * k + l] = value
-                        h[(a * k + l) * order + b * k + j] = value
-                        h[(b * k + j) * order + a * k + l] = value
-                        h[(b * k + l) * order + a * k + j] = value
+                Self.mirrorUpperTriangle(&block, order: k)
+                Self.place(block, in: &h, order: order, width: k, blockRow: a, blockColumn: b)
+                Linalg.axpy(1, block, &rowSums[a])
+                if a != b {
+                    Self.place(block, in: &h, order: order, width: k, blockRow: b, blockColumn: a)
+                    Linalg.axpy(1, block, &rowSums[b])
+                }
+            }
+        }
+        // Block (a, C-1) = -sum_{b < C-1} block (a, b); block (C-1, C-1) = -sum_{a < C-1} block (a, C-1).
+        var last = [Double](repeating: 0, count: k * k)
+        for a in 0..<(c - 1) {
+            let negated = rowSums[a].map { -$0 }
+            Self.place(negated, in: &h, order: order, width: k, blockRow: a, blockColumn: c - 1)
+            Self.place(negated, in: &h, order: order, width: k, blockRow: c - 1, blockColumn: a)
+            Linalg.axpy(1, rowSums[a], &last)
+        }
+        Self.place(last, in: &h, order: order, width: k, blockRow: c - 1, blockColumn: c - 1)
+        return h
+    }
+
+    /// Copies the upper triangle of a [k, k] matrix onto its lower triangle (in cache-sized tiles).
+    static func mirrorUpperTriangle(_ m: inout [Double], order k: Int) {
+        let tile = 64
+        m.withUnsafeMutableBufferPointer { p in
+            for j0 in stride(from: 0, to: k, by: tile) {
+                for l0 in stride(from: j0, to: k, by: tile) {
+                    for j in j0..<Swift.min(j0 + tile, k) {
+                        for l in Swift.max(l0, j + 1)..<Swift.min(l0 + tile, k) {
+                            p[l * k + j] = p[j * k + l]
+                        }
                     }
                 }
             }
         }
-        return h
+    }
+
+    /// Writes the [k, k] `block` at block position (blockRow, blockColumn) of the [P, P] matrix `h`.
+    static func place(_ block: [Double], in h: inout [Double], order: Int, width k: Int, blockRow: Int, blockColumn: Int) {
+        h.withUnsafeMutableBufferPointer { ph in
+            block.withUnsafeBufferPointer { pb in
+                for j in 0..<k {
+                    let destination = ph.baseAddress! + (blockRow * k + j) * order + blockColumn * k
+                    destination.update(from: pb.baseAddress! + j * k, count: k)
+                }
+            }
+        }
     }
 
     /// lambda_max(w_i (diag p - p p^T) (Kronecker) x x^T) = w_i lambda_max(diag p - p p^T) ||x||^2, and
