@@ -21,8 +21,10 @@ public struct LiSSAConfiguration: Codable, Sendable, Equatable {
     public var autoMinimum: Double = 50
     /// `auto`: the scale is at least this factor times the estimated top eigenvalue.
     public var autoMargin: Double = 1.5
-    /// Power-iteration steps for the top eigenvalue of H.
+    /// Power iteration for the top eigenvalue of H: at most this many HVPs...
     public var eigenvalueIterations: Int = 100
+    /// ...stopping when the estimate changes by less than this (relative); the scale check has a 1.5x margin.
+    public var eigenvalueTolerance: Double = 1e-3
 
     public init(scale: Scale = .fixed(50), batchSize: Int = 10, depth: Int? = nil, repetitions: Int = 1,
                 seed: UInt64 = 0) {
@@ -65,7 +67,8 @@ public struct LiSSASolver: InverseHVPSolver {
         precondition(damping > 0 && configuration.batchSize > 0 && configuration.repetitions > 0,
                      "LiSSASolver: damping \(damping), batchSize \(configuration.batchSize), repetitions \(configuration.repetitions)")
         let (top, seconds) = timed {
-            largestEigenvalue(of: objective, seed: configuration.seed, maxIterations: configuration.eigenvalueIterations)
+            largestEigenvalue(of: objective, seed: configuration.seed, maxIterations: configuration.eigenvalueIterations,
+                              relativeTolerance: configuration.eigenvalueTolerance)
         }
         guard top.value.isFinite else { throw InfluenceError.nonFinite(solver: "lissa power iteration", step: top.iterations) }
         let needed = Self.neededScale(largestEigenvalue: top.value)

@@ -15,7 +15,7 @@ import Glibc
     /// User + system CPU seconds of this process so far.
     static func processCPUSeconds() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
     }
 
@@ -41,7 +41,8 @@ import Glibc
         let (exact, exactInfluence) = exactScores
         print("exact: process CPU time \(exactCPU) s (2 BLAS threads; wall time on an idle machine is about CPU / 2)")
         print("exact: total \(exactTotal) s = assembly \(exact.assemblySeconds) + Cholesky \(exact.factorizationSeconds) + solve \(exactInfluence.report.solveSeconds) + gradients/scores; residual \(exactInfluence.report.relativeResidual)")
-        #expect(exactTotal < 2.0)
+        // Wall time depends on the machine's load (other builds); CPU time much less so.
+        #expect(exactCPU < 2.0)
 
         let (cgInfluence, cgTotal) = try timed {
             try upweightingInfluence(objective: objective, validation: problem.validation,

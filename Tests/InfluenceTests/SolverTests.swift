@@ -63,7 +63,7 @@ import Tensor
             _ = try LiSSASolver(objective: objective, damping: 0.01, configuration: small)
             Issue.record("expected lissaScaleTooSmall")
         } catch let InfluenceError.lissaScaleTooSmall(scale, largest, needed) {
-            #expect(scale == top / 4 && abs(largest - top) < 1e-3 * top && needed > top)
+            #expect(scale == top / 4 && abs(largest - top) < 1e-2 * top && needed > top)
         }
         // Without the pre-check, the recursion's own guard stops it (no NaN is returned).
         let unchecked = try LiSSASolver(objective: objective, damping: 0.01, configuration: small, checksScale: false)
