@@ -65,6 +65,25 @@ import Glibc
         }
         print("largest per-sample curvature bound: \(objective.perSampleCurvatureBounds().max() ?? 0)")
 
+        // ReLU-like features (non-negative, so they share a large mean direction): H's top eigenvalue grows
+        // with ||mean h||^2, and the authors' fixed scale 50 can be too small.
+        let relu = LabeledFeatures(features: problem.training.features.mapped { Swift.max(0, $0) }, labels: problem.training.labels)
+        let reluObjective = SoftmaxLinearObjective(training: relu, weight: weight, bias: bias)
+        let reluValidation = LabeledFeatures(features: problem.validation.features.mapped { Swift.max(0, $0) },
+                                             labels: problem.validation.labels)
+        let reluExact = try upweightingInfluence(objective: reluObjective, validation: reluValidation,
+                                                 solver: ExactSolver(objective: reluObjective, damping: 2.5))
+        for scale in [LiSSAConfiguration.Scale.fixed(50), .auto] {
+            do {
+                let lissa = try upweightingInfluence(
+                    objective: reluObjective, validation: reluValidation,
+                    solver: LiSSASolver(objective: reluObjective, damping: 2.5, configuration: LiSSAConfiguration(scale: scale)))
+                print("ReLU features, lissa \(scale): scale \(lissa.report.lissaScale ?? 0), top eigenvalue \(lissa.report.largestEigenvalue ?? 0), cosine \(Linalg.cosine(lissa.inverseHVP, reluExact.inverseHVP)), score Pearson vs exact \(Correlation.pearson(lissa.scores, reluExact.scores))")
+            } catch {
+                print("ReLU features, lissa \(scale): \(error)")
+            }
+        }
+
         let (features, featureSeconds) = timed { objective.perturbationFeatureGradient(inverseHVP: exactInfluence.inverseHVP) }
         print("Eq. 8 feature gradients [\(features.shape)]: \(featureSeconds) s")
         #expect(features.isFinite)

@@ -90,3 +90,24 @@ import Tensor
         #expect(throws: InfluenceError.self) { try ExactSolver(objective: objective).solve(v) }
     }
 }
+
+@Suite struct SolverInvarianceTests {
+    /// The exact solution does not depend on the BLAS thread count (to rounding).
+    @Test func exactSolveIsIndependentOfThreadCount() throws {
+        let (objective, validation) = TestProblems.random(n: 60, d: 12)
+        let v = objective.meanGradient(on: validation)
+        let one = try ExactSolver(objective: objective, damping: 0.5, blasThreads: 1).solve(v).solution
+        let two = try ExactSolver(objective: objective, damping: 0.5, blasThreads: 2).solve(v).solution
+        #expect(Linalg.relativeDistance(one, from: two) < InfluenceTolerance.doubleRounding)
+    }
+
+    /// Influence scores are the negated dots with the exact solution, for every point.
+    @Test func upweightingScoresAreNegatedGradientDots() throws {
+        let (objective, validation) = TestProblems.random()
+        let solver = try ExactSolver(objective: objective, damping: 1)
+        let influence = try upweightingInfluence(objective: objective, validation: validation, solver: solver)
+        let gradients = objective.perSampleGradients(samples: Array(0..<objective.trainingCount))
+        let direct = gradients.map { -Linalg.dot(solver.factor.solve(objective.meanGradient(on: validation)), $0) }
+        #expect(TestProblems.relativeMaxError(influence.scores, direct) < InfluenceTolerance.doubleRounding)
+    }
+}
