@@ -28,6 +28,8 @@ public struct LeaveOneOutReport: Codable, Sendable {
     public var damping: Double
     public var fitIterations: Int
     public var fitGradientNorm: Double
+    /// The largest ||grad F|| left after the leave-one-out retrainings (should be ~ the tolerance).
+    public var retrainGradientNorm: Double
     /// Training points retrained without.
     public var indices: [Int]
     /// Predicted change of the mean validation loss when removing each point: -(1/n) I_up,loss.
@@ -51,6 +53,7 @@ public struct LeaveOneOutReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case trainingCount = "n", damping, fitIterations = "fit_iterations", fitGradientNorm = "fit_gradient_norm"
+        case retrainGradientNorm = "retrain_gradient_norm"
         case indices, predicted, actual, pearson, spearman, signAgreement = "sign_agreement"
         case cgRelativeError = "cg_rel_error", cgIterations = "cg_iterations", lissaCosine = "lissa_cosine"
         case lissaRelativeError = "lissa_rel_error", lissaScale = "lissa_scale", exactSeconds = "exact_seconds"
@@ -83,12 +86,14 @@ public enum LeaveOneOutCheck {
         let indices = chosenPoints(scores: influence.scores, count: configuration.pointCount, seed: configuration.seed)
 
         let baseLoss = objective.meanLoss(on: validation)
+        var retrainGradientNorm = 0.0
         let (actual, retrainSeconds) = try timed { () throws -> [Double] in
             try indices.map { i in
                 var weights = objective.sampleWeights
                 weights[i] = 0
                 let without = try NewtonFit.fit(objective.withSampleWeights(weights), damping: lambda,
                                                 gradientTolerance: configuration.gradientTolerance, maxIterations: 20)
+                retrainGradientNorm = Swift.max(retrainGradientNorm, without.gradientNorm)
                 return without.objective.meanLoss(on: validation) - baseLoss
             }
         }
@@ -102,6 +107,7 @@ public enum LeaveOneOutCheck {
 
         return LeaveOneOutReport(
             trainingCount: n, damping: lambda, fitIterations: fit.iterations, fitGradientNorm: fit.gradientNorm,
+            retrainGradientNorm: retrainGradientNorm,
             indices: indices, predicted: predicted, actual: actual,
             pearson: Correlation.pearson(predicted, actual), spearman: Correlation.spearman(predicted, actual),
             signAgreement: Double(agree) / Double(Swift.max(1, indices.count)),
