@@ -134,6 +134,21 @@ public struct DatasetCache: Sendable {
         return hash
     }
 
+    /// bytes[from ..< from + count] as Float(b) / divisor (for 255 exactly what preprocessing produced),
+    /// converted on two threads.
+    static func floats(_ bytes: UnsafeRawBufferPointer, from: Int, count: Int, divisor: Float) -> [Float] {
+        let source = UncheckedSendable(bytes)
+        return [Float](unsafeUninitializedCapacity: count) { out, initialised in
+            let target = UncheckedSendable(out)
+            Parallel.forEachChunk(count: count, chunks: 2) { _, range in
+                for i in range {
+                    target.value[i] = Float(source.value[from + i]) / divisor
+                }
+            }
+            initialised = count
+        }
+    }
+
     struct CorruptCache: Error, CustomStringConvertible {
         var description: String
     }
@@ -172,16 +187,8 @@ public struct DatasetCache: Sendable {
             throw CorruptCache(description: "inconsistent header")
         }
         let shape = [header.count, 1, header.imageSize, header.imageSize]
-        let images = [Float](unsafeUninitializedCapacity: pixels) { out, initialised in
-            for i in 0..<pixels { out[i] = Float(payload[i]) / 255 }
-            initialised = pixels
-        }
-        let masks: [Float]? = header.hasMasks
-            ? [Float](unsafeUninitializedCapacity: pixels) { out, initialised in
-                for i in 0..<pixels { out[i] = Float(payload[pixels + i]) }
-                initialised = pixels
-            }
-            : nil
+        let images = Self.floats(payload, from: 0, count: pixels, divisor: 255)
+        let masks: [Float]? = header.hasMasks ? Self.floats(payload, from: pixels, count: pixels, divisor: 1) : nil
         return MRIDataset(images: Tensor(shape: shape, scalars: images), labels: header.labels, folds: header.folds,
                           patientIDs: header.patientIDs, masks: masks.map { Tensor(shape: shape, scalars: $0) },
                           sourceIDs: header.sourceIDs, sourceDescription: header.sourceDescription)

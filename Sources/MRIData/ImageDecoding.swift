@@ -68,16 +68,15 @@ public final class ImageDecoder {
             throw MRIDataError.unreadableFile(path: path, reason: "TurboJPEG failed to initialise")
         }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colourspace: Int32 = 0
-        var mutableBytes = bytes
         let size = UInt(bytes.count)
-        let headerStatus = mutableBytes.withUnsafeMutableBufferPointer { buffer in
+        let headerStatus = bytes.withUnsafeBufferPointer { buffer in
             tjDecompressHeader3(handle, buffer.baseAddress, size, &width, &height, &subsampling, &colourspace)
         }
         guard headerStatus == 0, width > 0, height > 0 else {
             throw MRIDataError.unreadableFile(path: path, reason: "bad JPEG header (\(Self.jpegError(handle)))")
         }
         var grey = [UInt8](repeating: 0, count: Int(width) * Int(height))
-        let status = mutableBytes.withUnsafeMutableBufferPointer { source in
+        let status = bytes.withUnsafeBufferPointer { source in
             grey.withUnsafeMutableBufferPointer { target in
                 tjDecompress2(handle, source.baseAddress, size, target.baseAddress,
                               width, 0, height, Int32(TJPF_GRAY.rawValue), 0)

@@ -47,22 +47,38 @@ public enum Preprocessing {
     public static func resized(_ pixels: [Float], from: Int, to: Int) -> [Float] {
         precondition(pixels.count == from * from, "resized: \(pixels.count) pixels for side \(from)")
         if from == to { return pixels }
+        // Taps flattened: output o uses index[start[o] ..< start[o + 1]] with weight[...].
         let taps = resamplingTaps(from: from, to: to)
-        // Horizontal pass: [from rows, to cols].
-        var horizontal = [Float](repeating: 0, count: from * to)
-        for row in 0..<from {
-            for col in 0..<to {
-                var sum: Float = 0
-                for tap in taps[col] { sum += tap.weight * pixels[row * from + tap.index] }
-                horizontal[row * to + col] = sum
-            }
-        }
-        // Vertical pass: [to rows, to cols].
+        var start = [0]
+        for t in taps { start.append(start[start.count - 1] + t.count) }
+        let index = taps.flatMap { $0.map(\.index) }, weight = taps.flatMap { $0.map(\.weight) }
+        var horizontal = [Float](repeating: 0, count: from * to)  // [from rows, to cols]
         var out = [Float](repeating: 0, count: to * to)
-        for row in 0..<to {
-            for tap in taps[row] {
-                let source = tap.index * to
-                for col in 0..<to { out[row * to + col] += tap.weight * horizontal[source + col] }
+        pixels.withUnsafeBufferPointer { x in
+            start.withUnsafeBufferPointer { s in
+                index.withUnsafeBufferPointer { ix in
+                    weight.withUnsafeBufferPointer { w in
+                        horizontal.withUnsafeMutableBufferPointer { h in
+                            for row in 0..<from {
+                                for col in 0..<to {
+                                    var sum: Float = 0
+                                    for k in s[col]..<s[col + 1] { sum += w[k] * x[row * from + ix[k]] }
+                                    h[row * to + col] = sum
+                                }
+                            }
+                        }
+                        out.withUnsafeMutableBufferPointer { y in
+                            horizontal.withUnsafeBufferPointer { h in
+                                for row in 0..<to {
+                                    for k in s[row]..<s[row + 1] {
+                                        let source = ix[k] * to, wk = w[k]
+                                        for col in 0..<to { y[row * to + col] += wk * h[source + col] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         return out

@@ -1,2 +1,0 @@
-// The Influence module. See ../../shared/STYLE.md for the layout.
-import Tensor

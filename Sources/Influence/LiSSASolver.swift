@@ -1,0 +1,159 @@
+import Tensor
+
+/// LiSSA's settings (Agarwal, Bullins and Hazan 2017), defaults as the paper's authors ran it.
+public struct LiSSAConfiguration: Codable, Sendable, Equatable {
+    /// The scale: fixed, or `auto` (at least `autoMinimum`, raised above the Hessian's top eigenvalue,
+    /// and doubled on divergence).
+    public enum Scale: Codable, Sendable, Equatable {
+        case fixed(Double)
+        case auto
+    }
+
+    public var scale: Scale = .fixed(50)
+    /// Training points per mini-batch, drawn with replacement.
+    public var batchSize: Int = 10
+    /// Recursion steps per repetition; nil means n / batchSize (one pass over the data on average).
+    public var depth: Int? = nil
+    /// Independent repetitions, averaged.
+    public var repetitions: Int = 1
+    public var seed: UInt64 = 0
+    /// Smallest scale `auto` picks (the authors' 50).
+    public var autoMinimum: Double = 50
+    /// `auto`: the scale is at least this factor times the estimated top eigenvalue.
+    public var autoMargin: Double = 1.5
+    /// Power iteration for the top eigenvalue of H: at most this many HVPs...
+    public var eigenvalueIterations: Int = 100
+    /// ...stopping when the estimate changes by less than this (relative); the scale check has a 1.5x margin.
+    public var eigenvalueTolerance: Double = 1e-3
+
+    public init(scale: Scale = .fixed(50), batchSize: Int = 10, depth: Int? = nil, repetitions: Int = 1,
+                seed: UInt64 = 0) {
+        self.scale = scale
+        self.batchSize = batchSize
+        self.depth = depth
+        self.repetitions = repetitions
+        self.seed = seed
+    }
+}
+
+/// s ~ (H + lambda I)^-1 v by LiSSA's recursion, as the authors ran it:
+///   h_0 = v,  h_t = v + (1 - damp) h_{t-1} - (H_{B_t} h_{t-1}) / scale,  s = h_T / scale,
+/// with H_{B_t} the Hessian of a mini-batch of `batchSize` training points drawn with replacement.
+/// Its fixed point is h = scale (H + scale * damp * I)^-1 v, so s solves the system damped by
+/// scale * damp. To share the solvers' damping semantics, the damping lambda is given and
+/// damp = lambda / scale (authors: lambda = 2.5 = 50 x 0.05).
+///
+/// The recursion contracts only while the mini-batch Hessians' eigenvalues stay below ~ scale:
+/// the solver estimates the top eigenvalue of H by power iteration at set-up and throws
+/// `InfluenceError.lissaScaleTooSmall` for a fixed scale that is not above it (or raises an `auto`
+/// scale); during the recursion it stops with `lissaDiverged` when ||h|| exceeds 100 ||v|| / damp
+/// (the fixed point's norm is at most ||v|| / damp), and with `nonFinite` on NaN or infinity.
+public struct LiSSASolver: InverseHVPSolver {
+    public let damping: Double
+    public let objective: any LastLayerObjective
+    public let configuration: LiSSAConfiguration
+    /// The scale in use (after any automatic raise).
+    public let scale: Double
+    public let eigenvalue: EigenvalueEstimate
+    public let setupSeconds: Double
+
+    public init(objective: any LastLayerObjective, damping: Double = 2.5,
+                configuration: LiSSAConfiguration = LiSSAConfiguration()) throws {
+        try self.init(objective: objective, damping: damping, configuration: configuration, checksScale: true)
+    }
+
+    /// `checksScale: false` skips the eigenvalue pre-check (so the in-flight divergence check can be tested).
+    init(objective: any LastLayerObjective, damping: Double, configuration: LiSSAConfiguration, checksScale: Bool) throws {
+        precondition(damping > 0 && configuration.batchSize > 0 && configuration.repetitions > 0,
+                     "LiSSASolver: damping \(damping), batchSize \(configuration.batchSize), repetitions \(configuration.repetitions)")
+        let (top, seconds) = timed {
+            largestEigenvalue(of: objective, seed: configuration.seed, maxIterations: configuration.eigenvalueIterations,
+                              relativeTolerance: configuration.eigenvalueTolerance)
+        }
+        guard top.value.isFinite else { throw InfluenceError.nonFinite(solver: "lissa power iteration", step: top.iterations) }
+        let needed = Self.neededScale(largestEigenvalue: top.value)
+        switch configuration.scale {
+        case let .fixed(value):
+            precondition(value > 0, "LiSSASolver: scale \(value) must be positive")
+            if checksScale && value <= top.value {
+                throw InfluenceError.lissaScaleTooSmall(scale: value, largestEigenvalue: top.value, neededScale: needed)
+            }
+            scale = value
+        case .auto:
+            scale = Swift.max(configuration.autoMinimum, configuration.autoMargin * top.value)
+        }
+        precondition(damping < scale, "LiSSASolver: damping \(damping) must be below the scale \(scale) (damp = lambda / scale < 1)")
+        self.damping = damping
+        self.objective = objective
+        self.configuration = configuration
+        self.eigenvalue = top
+        self.setupSeconds = seconds
+    }
+
+    /// A scale safely above a top eigenvalue: 1.5 x, rounded up to 2 significant digits.
+    static func neededScale(largestEigenvalue value: Double) -> Double {
+        let raw = Swift.max(1.5 * value, 1e-12)
+        var unit = 1.0
+        while raw / unit >= 100 { unit *= 10 }
+        while raw / unit < 10 { unit /= 10 }
+        return (raw / unit).rounded(.up) * unit
+    }
+
+    public func solve(_ v: [Double]) throws -> InverseHVPSolution {
+        precondition(v.count == objective.parameterCount,
+                     "LiSSASolver.solve: v has \(v.count) entries, P = \(objective.parameterCount)")
+        try requireFinite(v, solver: "lissa", step: 0)
+        let isAuto = configuration.scale == .auto
+        var currentScale = scale
+        var attempts = 0
+        while true {
+            do {
+                let (s, seconds) = try timed { try recursion(v, scale: currentScale) }
+                let effective = damping
+                let report = InverseHVPReport(
+                    solver: "lissa", iterations: stepsPerRepetition * configuration.repetitions,
+                    relativeResidual: relativeResidual(of: objective, damping: effective, solution: s, rightHandSide: v),
+                    setupSeconds: setupSeconds, solveSeconds: seconds, effectiveDamping: effective,
+                    lissaScale: currentScale, largestEigenvalue: eigenvalue.value)
+                return InverseHVPSolution(solution: s, report: report)
+            } catch InfluenceError.lissaDiverged where isAuto && attempts < 6 {
+                attempts += 1
+                currentScale *= 2
+            }
+        }
+    }
+
+    var stepsPerRepetition: Int {
+        configuration.depth ?? Swift.max(1, objective.trainingCount / configuration.batchSize)
+    }
+
+    /// The averaged recursion at `scale`; throws on divergence or non-finite values.
+    func recursion(_ v: [Double], scale: Double) throws -> [Double] {
+        let damp = damping / scale
+        let n = objective.trainingCount
+        let bound = 100 * Linalg.norm(v) / damp
+        var average = [Double](repeating: 0, count: v.count)
+        for repetition in 0..<configuration.repetitions {
+            var generator = SeededGenerator(seed: configuration.seed, stream: UInt64(repetition))
+            var h = v
+            for step in 1...stepsPerRepetition {
+                let batch = (0..<configuration.batchSize).map { _ in generator.nextInt(below: n) }
+                let hv = objective.hessianVectorProduct(h, samples: batch)
+                var squaredNorm = 0.0
+                for i in 0..<h.count {
+                    h[i] = v[i] + (1 - damp) * h[i] - hv[i] / scale
+                    squaredNorm += h[i] * h[i]
+                }
+                if squaredNorm.isNaN { throw InfluenceError.nonFinite(solver: "lissa", step: step) }
+                if !(squaredNorm.squareRoot() <= bound) {
+                    let batchTop = objective.perSampleCurvatureBounds().max() ?? scale
+                    throw InfluenceError.lissaDiverged(
+                        step: step, scale: scale,
+                        neededScale: Self.neededScale(largestEigenvalue: Swift.max(batchTop / 1.5, scale)))
+                }
+            }
+            Linalg.axpy(1 / (Double(configuration.repetitions) * scale), h, &average)
+        }
+        return average
+    }
+}
