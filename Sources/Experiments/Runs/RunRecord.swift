@@ -16,13 +16,16 @@ public struct RunRecord: Codable, Sendable {
     public var finishedAt: Date
     /// Version of the tool that made the record.
     public var toolVersion: String
+    /// The grid's name of the run's noise (set by `compare`).
+    public var noiseName: String?
 
     public var method: String { settings.training.method.rawValue }
     public var seed: UInt64 { settings.training.seed }
 
-    /// The record as the tables read it; `noiseName` names the noise column.
-    public func summaryInput(noiseName: String) -> RunSummaryInput {
-        RunSummaryInput(method: method, noise: noiseName, seed: seed, epochs: epochs, trainSeconds: trainSeconds)
+    /// The record as the tables read it.
+    public var summaryInput: RunSummaryInput {
+        RunSummaryInput(method: method, noise: noiseName ?? settings.data.noise.description, seed: seed, epochs: epochs,
+                        trainSeconds: trainSeconds)
     }
 
     /// The last epoch's metrics.

@@ -63,7 +63,7 @@ public struct SingleRun {
         let record = RunRecord(
             id: id, settings: settings, epochs: state.history, trainSeconds: state.trainSeconds,
             totalSeconds: Date().timeIntervalSince(started), testFold: data.testFold, dataSummary: data.summary,
-            machine: .current(), finishedAt: Date(), toolVersion: ToolVersion.current)
+            machine: .current(), finishedAt: Date(), toolVersion: ToolVersion.current, noiseName: nil)
         if let directory {
             try ModelCheckpoint.save(state.model, to: "\(directory)/model.safetensors")
             try Self.writeJSON(record, to: "\(directory)/result.json")

@@ -1,0 +1,99 @@
+import MRIData
+import NN
+import RobustTraining
+
+/// A noise type of the grid with the name its table column carries.
+public struct NamedNoise: Codable, Sendable, Equatable {
+    public var name: String
+    public var model: NoiseModel
+
+    public init(name: String, model: NoiseModel) {
+        self.name = name
+        self.model = model
+    }
+}
+
+/// The comparison grid: methods x noise types x seeds, every run evaluated at each test-noise fraction.
+/// `base` holds every other setting; a run's settings are `base` with its method, noise and seed.
+public struct CompareConfiguration: Codable, Sendable, Equatable {
+    public var preset: String
+    public var base: RunSettings
+    public var methods: [TrainingMethodKind]
+    public var noises: [NamedNoise]
+    public var seeds: [UInt64]
+    /// The method the others are compared with in the significance notes.
+    public var reference: TrainingMethodKind
+
+    public init(preset: String, base: RunSettings, methods: [TrainingMethodKind], noises: [NamedNoise], seeds: [UInt64],
+                reference: TrainingMethodKind = .naive) {
+        self.preset = preset
+        self.base = base
+        self.methods = methods
+        self.noises = noises
+        self.seeds = seeds
+        self.reference = reference
+    }
+
+    /// The paper's two noises as the authors added them.
+    public static let paperNoises = [NamedNoise(name: "gaussian", model: .gaussian(sigma: 32)),
+                                     NamedNoise(name: "rician", model: .ricianAuthors(scale: 16))]
+
+    /// `quick`: synthetic phantoms, small images and a short schedule, the whole grid in minutes on 2 cores.
+    public static func quick() -> CompareConfiguration {
+        var training = TrainingConfiguration(
+            method: .naive, model: CNNConfiguration(imageSize: 48, channels: [16, 16, 32, 32, 32], kernelSize: 3, padding: .same),
+            epochs: 8, batchSize: 32, learningRate: 0.01, seed: 1, threads: 2)
+        training.isr.switchEpoch = 6
+        training.isp.switchEpoch = 6
+        training.noise2void.epochs = 3
+        training.noise2void.patchesPerEpoch = 256
+        training.noise2void.patchSize = 32
+        let data = DataSettings(path: nil, phantom: PhantomConfiguration(count: 600, patients: 120, imageSize: 48, seed: 0),
+                                imageSize: 48, noise: .gaussian(), testNoiseFractions: [0, 0.5, 1])
+        return CompareConfiguration(preset: "quick", base: RunSettings(data: data, training: training),
+                                    methods: TrainingMethodKind.allCases, noises: paperNoises, seeds: [1, 2, 3])
+    }
+
+    /// `paper`: the authors' settings (256 px, their CNN, 20 epochs, T = 15, five seeds).
+    public static func paper() -> CompareConfiguration {
+        let training = TrainingConfiguration(method: .naive, model: .authors(imageSize: 256), epochs: 20, batchSize: 32,
+                                             learningRate: 0.01, seed: 1, threads: 2)
+        let data = DataSettings(path: nil, phantom: PhantomConfiguration(count: 3064, patients: 233, imageSize: 256, seed: 0),
+                                imageSize: 256, noise: .gaussian(), testNoiseFractions: [0, 0.5, 1])
+        return CompareConfiguration(preset: "paper", base: RunSettings(data: data, training: training),
+                                    methods: TrainingMethodKind.allCases, noises: paperNoises, seeds: [1, 2, 3, 4, 5])
+    }
+
+    public static func preset(named name: String) -> CompareConfiguration? {
+        switch name {
+        case "quick": return quick()
+        case "paper": return paper()
+        default: return nil
+        }
+    }
+
+    /// Every run of the grid, in a fixed order (seed-major, so that an interrupted grid already has
+    /// complete seeds of every method to compare).
+    public func plan() -> [PlannedRun] {
+        var runs: [PlannedRun] = []
+        for seed in seeds {
+            for noise in noises {
+                for method in methods {
+                    var settings = base
+                    settings.data.noise = noise.model
+                    settings.training.method = method
+                    settings.training.seed = seed
+                    runs.append(PlannedRun(id: "\(method.rawValue)-\(noise.name)-seed\(seed)", noiseName: noise.name, settings: settings))
+                }
+            }
+        }
+        return runs
+    }
+}
+
+/// One cell of the grid.
+public struct PlannedRun: Codable, Sendable, Equatable {
+    public var id: String
+    public var noiseName: String
+    public var settings: RunSettings
+}

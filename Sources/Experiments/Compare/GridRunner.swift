@@ -1,0 +1,105 @@
+import Foundation
+import RobustTraining
+import Tensor
+
+/// Runs a comparison grid into an output directory, one run at a time, so that it survives being
+/// killed: `plan.json` fixes the grid; each finished run leaves `runs/<id>.json` (written atomically,
+/// last) plus its folder `runs/<id>/` (model, metrics, artifacts); a run in progress checkpoints every
+/// epoch in its folder and resumes from there; a failed run leaves `failed/<id>.json` with its error
+/// and is retried next time.
+public struct GridRunner {
+    public let configuration: CompareConfiguration
+    public let outDirectory: String
+
+    public init(configuration: CompareConfiguration, outDirectory: String) {
+        self.configuration = configuration
+        self.outDirectory = outDirectory
+    }
+
+    public var store: RunStore { RunStore(directory: "\(outDirectory)/runs") }
+    public var planPath: String { "\(outDirectory)/plan.json" }
+    public func runDirectory(_ id: String) -> String { "\(outDirectory)/runs/\(id)" }
+    public func failurePath(_ id: String) -> String { "\(outDirectory)/failed/\(id).json" }
+
+    public enum GridError: Error, CustomStringConvertible {
+        case differentPlan(String)
+        case failures([String: String])
+
+        public var description: String {
+            switch self {
+            case .differentPlan(let path):
+                return "\(path) describes another comparison (other settings): use a new --out directory, or delete it to start over"
+            case .failures(let failures):
+                let list = failures.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n")
+                return "\(failures.count) run(s) failed (the others are stored; run the same command again to retry them):\n\(list)"
+            }
+        }
+    }
+
+    public struct Failure: Codable, Sendable {
+        public var id: String
+        public var error: String
+        public var failedAt: Date
+    }
+
+    /// Writes `plan.json`, or checks that the one there describes the same grid.
+    public func preparePlan() throws {
+        if let bytes = try AtomicFile.read(planPath) {
+            let existing = try? JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(bytes))
+            var mine = configuration, theirs = existing
+            mine.base.training.threads = 0
+            theirs?.base.training.threads = 0
+            guard theirs == mine else { throw GridError.differentPlan(planPath) }
+            return
+        }
+        try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(configuration)), to: planPath)
+    }
+
+    /// Runs of the plan without a stored record, in plan order.
+    public func pending() -> [PlannedRun] {
+        configuration.plan().filter { !store.contains($0.id) }
+    }
+
+    /// Every stored record of this plan.
+    public func records() throws -> [RunRecord] {
+        try configuration.plan().compactMap { try store.load(RunRecord.self, id: $0.id) }
+    }
+
+    /// Runs every pending run (or those in `only`); failures are recorded and reported together at the end.
+    public func runPending(only: Set<String>? = nil, data: ExperimentData,
+                           observer: (PlannedRun, _ index: Int, _ count: Int) -> any TrainingObserver) throws {
+        try preparePlan()
+        let todo = pending().filter { only?.contains($0.id) ?? true }
+        var failures: [String: String] = [:]
+        for (index, planned) in todo.enumerated() {
+            let runObserver = observer(planned, index, todo.count)
+            do {
+                _ = try execute(planned, data: data, observer: runObserver)
+            } catch {
+                failures[planned.id] = "\(error)"
+                runObserver.message("run \(planned.id) failed: \(error)")
+                let failure = Failure(id: planned.id, error: "\(error)", failedAt: Date())
+                try? AtomicFile.write([UInt8](try JSONCoding.encoder.encode(failure)), to: failurePath(planned.id))
+            }
+        }
+        if !failures.isEmpty { throw GridError.failures(failures) }
+    }
+
+    /// Runs one planned run to completion (resuming its checkpoint if a previous attempt was killed) and
+    /// stores its record. The same function serves local grids and cluster tasks, so both give identical records.
+    @discardableResult
+    public func execute(_ planned: PlannedRun, data: ExperimentData, observer: any TrainingObserver) throws -> RunRecord {
+        let directory = runDirectory(planned.id)
+        let outcome = try SingleRun(settings: planned.settings, directory: directory)
+            .execute(data: data, id: planned.id, resume: true, observer: observer)
+        var record = outcome.record
+        record.noiseName = planned.noiseName
+        try RunArtifacts.collect(state: outcome.state, method: outcome.method, data: outcome.data, seed: planned.settings.training.seed)
+            .write(to: "\(directory)/artifacts.safetensors")
+        try store.save(record, id: planned.id)
+        // The per-epoch checkpoint is only for resuming this run; it can be large (ISP keeps its images).
+        try? FileManager.default.removeItem(atPath: "\(directory)/checkpoint.safetensors")
+        try? FileManager.default.removeItem(atPath: failurePath(planned.id))
+        return record
+    }
+}
