@@ -38,39 +38,57 @@ extension Conv2D {
         }
     }
 
-    /// dweight[O, CKK] += dout[i][O, HoWo] x columns(in[i])^T; dcolumns = weight^T x dout[i], folded back
-    /// onto din[i] by col2im. Piece p accumulates into its own slice of the weight/bias buffers.
+    /// dweight[O, CKK] += dout[i][O, HoWo] x columns(in[i])^T, one output-row tile at a time; piece p
+    /// accumulates into its own slice of the weight/bias buffers.
+    /// din[i] is the transposed convolution, computed as a convolution too (no col2im scatter, and an
+    /// sgemm with K = O*K*K instead of K = O): din[i][C, H*W] = flipped[C, O*K*K] x columns(dout[i])
+    /// with padding K - 1 - P, where flipped[c, o, ky, kx] = weight[o, c, K-1-ky, K-1-kx].
     static func gemmBackward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
                              _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int) {
         let rowsPerTile = tileRows(g)
-        let hw = g.ho * g.wo
-        let tile = g.ckk * rowsPerTile * g.wo
+        let hw = g.ho * g.wo, kk = g.k * g.k, okk = g.o * kk
+        let inputRowsPerTile = Swift.max(1, Swift.min(g.h, columnBudget / Swift.max(1, okk * g.w)))
+        let tile = Swift.max(g.ckk * rowsPerTile * g.wo, work.din == nil ? 0 : okk * inputRowsPerTile * g.w)
+        var flipped = [Float](repeating: 0, count: work.din == nil ? 0 : g.c * okk)
+        if work.din != nil {
+            for o in 0..<g.o { for c in 0..<g.c { for ky in 0..<g.k { for kx in 0..<g.k {
+                flipped[c * okk + o * kk + (g.k - 1 - ky) * g.k + (g.k - 1 - kx)] = wt[((o * g.c + c) * g.k + ky) * g.k + kx]
+            } } } }
+        }
         BLAS.setThreads(1)
-        Parallel.forEachChunk(count: g.n, chunks: pieces) { piece, images in
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: tile)
-            defer { columns.deallocate() }
-            let dw = work.dweight.map { $0 + piece * g.o * g.ckk }
-            let db = work.dbias.map { $0 + piece * g.o }
-            for i in images {
-                let x = inp + i * g.inPlane, d = dy + i * g.outPlane
-                if let db { for o in 0..<g.o { db[o] += vectorSum(d + o * hw, hw) } }
-                var y0 = 0
-                while y0 < g.ho {
-                    let rows = y0..<Swift.min(g.ho, y0 + rowsPerTile)
-                    let nt = rows.count * g.wo
+        flipped.withUnsafeBufferPointer { flippedBuffer in
+            Parallel.forEachChunk(count: g.n, chunks: pieces) { piece, images in
+                let columns = UnsafeMutablePointer<Float>.allocate(capacity: tile)
+                defer { columns.deallocate() }
+                let dw = work.dweight.map { $0 + piece * g.o * g.ckk }
+                let db = work.dbias.map { $0 + piece * g.o }
+                for i in images {
+                    let x = inp + i * g.inPlane, d = dy + i * g.outPlane
+                    if let db { for o in 0..<g.o { db[o] += vectorSum(d + o * hw, hw) } }
                     if let dw {
-                        Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
-                                    outputWidth: g.wo, outputRows: rows, columns: columns)
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: g.o, n: g.ckk, k: nt,
-                                   a: d + y0 * g.wo, lda: hw, b: columns, ldb: nt, beta: 1, c: dw, ldc: g.ckk)
+                        var y0 = 0
+                        while y0 < g.ho {
+                            let rows = y0..<Swift.min(g.ho, y0 + rowsPerTile)
+                            let nt = rows.count * g.wo
+                            Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
+                                        outputWidth: g.wo, outputRows: rows, columns: columns)
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: g.o, n: g.ckk, k: nt,
+                                       a: d + y0 * g.wo, lda: hw, b: columns, ldb: nt, beta: 1, c: dw, ldc: g.ckk)
+                            y0 = rows.upperBound
+                        }
                     }
-                    if let dx = work.din {
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: g.ckk, n: nt, k: g.o,
-                                   a: wt, lda: g.ckk, b: d + y0 * g.wo, ldb: hw, beta: 0, c: columns, ldc: nt)
-                        Im2col.unpackAdding(columns: columns, channels: g.c, height: g.h, width: g.w, kernelSize: g.k,
-                                            padding: g.p, outputWidth: g.wo, outputRows: rows, image: dx + i * g.inPlane)
+                    if let dx = work.din, let flippedWeight = flippedBuffer.baseAddress {
+                        var y0 = 0
+                        while y0 < g.h {
+                            let rows = y0..<Swift.min(g.h, y0 + inputRowsPerTile)
+                            let nt = rows.count * g.w
+                            Im2col.pack(image: d, channels: g.o, height: g.ho, width: g.wo, kernelSize: g.k, padding: g.k - 1 - g.p,
+                                        outputWidth: g.w, outputRows: rows, columns: columns)
+                            BLAS.sgemm(transposeA: false, transposeB: false, m: g.c, n: nt, k: okk,
+                                       a: flippedWeight, lda: okk, b: columns, ldb: nt, beta: 0, c: dx + i * g.inPlane + y0 * g.w, ldc: g.h * g.w)
+                            y0 = rows.upperBound
+                        }
                     }
-                    y0 = rows.upperBound
                 }
             }
         }

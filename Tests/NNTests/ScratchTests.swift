@@ -16,12 +16,12 @@ func cpuMs() -> Double {
         let config: CNNConfiguration = ProcessInfo.processInfo.environment["NN_VARIANT"] == "authors" ? .authors(imageSize: size) : .same3x3(imageSize: size)
         var g = SeededGenerator(seed: 1)
         let cnn = try CNN(configuration: config, generator: &g)
-        var x = Tensor(randomNormal: [32, 1, size, size], generator: &g)
+        var x = Tensor(randomNormal: [16, 1, size, size], generator: &g)
         var report = ""
         var totals = [String: Double]()
-        for rep in 0..<4 {
+        for rep in 0..<3 {
             var caches: [(Conv2D.Cache, BatchNormReLUPool.Cache)] = []
-            x = Tensor(randomNormal: [32, 1, size, size], generator: &g)
+            x = Tensor(randomNormal: [16, 1, size, size], generator: &g)
             for (b, block) in cnn.blocks.enumerated() {
                 var t = cpuMs()
                 func lap(_ name: String) { let now = cpuMs(); if rep >= 1 { totals["\(b) \(name)"] = min(totals["\(b) \(name)"] ?? 1e9, now - t) }; t = now }
@@ -40,15 +40,7 @@ func cpuMs() -> Double {
                 var dw = Tensor(zeros: block.convolution.weight.shape), db = Tensor(zeros: [block.convolution.outputChannels])
                 if b > 0 { dx = block.convolution.backward(dout: dn, cache: cc, dweight: &dw, dbias: &db) } else {
                     block.convolution.accumulateParameterGradients(dout: dn, cache: cc, dweight: &dw, dbias: &db)
-                    lap("conv bwd direct")
-                    block.convolution.accumulateParameterGradients(dout: dn, cache: cc, dweight: &dw, dbias: &db, kernel: .gemm)
-                    lap("conv bwd gemm")
-                    _ = block.convolution.backward(dout: dn, cache: cc, dweight: &dw, dbias: &db, kernel: .direct)
-                    lap("conv bwd direct with dx")
-                    _ = block.convolution.backward(dout: dn, cache: cc, dweight: &dw, dbias: &db, kernel: .gemm)
-                    lap("conv bwd gemm with dx")
-                    _ = block.convolution.forward(cc.input, kernel: .gemm)
-                    lap("conv fwd gemm")
+                    lap("conv bwd")
                 }
                 lap("conv bwd")
             }
