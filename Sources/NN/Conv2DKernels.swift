@@ -12,6 +12,24 @@ extension Conv2D {
         Swift.max(1, Swift.min(g.ho, columnBudget / Swift.max(1, g.ckk * g.wo)))
     }
 
+    /// Calls `body(rows)` for consecutive tiles of `perTile` rows covering 0..<total.
+    @inline(__always)
+    static func forEachRowTile(_ total: Int, perTile: Int, _ body: (Range<Int>) -> Void) {
+        var start = 0
+        while start < total {
+            let end = Swift.min(total, start + perTile)
+            body(start..<end)
+            start = end
+        }
+    }
+
+    /// The input's column matrix for output `rows` of image x (see `Im2col.pack`).
+    @inline(__always)
+    static func packInput(_ g: Geometry, _ x: UnsafePointer<Float>, rows: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+        Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
+                    outputWidth: g.wo, outputRows: rows, columns: columns)
+    }
+
     /// out[i] = bias + weight[O, CKK] x columns(in[i])[CKK, Ho*Wo], one row tile at a time.
     static func gemmForward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
                             _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, threads: Int) {
@@ -24,15 +42,10 @@ extension Conv2D {
             for i in images {
                 let x = inp + i * g.inPlane, y = out + i * g.outPlane
                 for o in 0..<g.o { (y + o * hw).initialize(repeating: b[o], count: hw) }
-                var y0 = 0
-                while y0 < g.ho {
-                    let rows = y0..<Swift.min(g.ho, y0 + rowsPerTile)
-                    let nt = rows.count * g.wo
-                    Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
-                                outputWidth: g.wo, outputRows: rows, columns: columns)
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: g.o, n: nt, k: g.ckk,
-                               a: wt, lda: g.ckk, b: columns, ldb: nt, beta: 1, c: y + y0 * g.wo, ldc: hw)
-                    y0 = rows.upperBound
+                forEachRowTile(g.ho, perTile: rowsPerTile) { rows in
+                    packInput(g, x, rows: rows, into: columns)
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: g.o, n: rows.count * g.wo, k: g.ckk,
+                               a: wt, lda: g.ckk, b: columns, ldb: rows.count * g.wo, beta: 1, c: y + rows.lowerBound * g.wo, ldc: hw)
                 }
             }
         }
@@ -66,27 +79,19 @@ extension Conv2D {
                     let x = inp + i * g.inPlane, d = dy + i * g.outPlane
                     if let db { for o in 0..<g.o { db[o] += vectorSum(d + o * hw, hw) } }
                     if let dw {
-                        var y0 = 0
-                        while y0 < g.ho {
-                            let rows = y0..<Swift.min(g.ho, y0 + rowsPerTile)
-                            let nt = rows.count * g.wo
-                            Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
-                                        outputWidth: g.wo, outputRows: rows, columns: columns)
-                            BLAS.sgemm(transposeA: false, transposeB: true, m: g.o, n: g.ckk, k: nt,
-                                       a: d + y0 * g.wo, lda: hw, b: columns, ldb: nt, beta: 1, c: dw, ldc: g.ckk)
-                            y0 = rows.upperBound
+                        forEachRowTile(g.ho, perTile: rowsPerTile) { rows in
+                            packInput(g, x, rows: rows, into: columns)
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: g.o, n: g.ckk, k: rows.count * g.wo,
+                                       a: d + rows.lowerBound * g.wo, lda: hw, b: columns, ldb: rows.count * g.wo, beta: 1, c: dw, ldc: g.ckk)
                         }
                     }
                     if let dx = work.din, let flippedWeight = flippedBuffer.baseAddress {
-                        var y0 = 0
-                        while y0 < g.h {
-                            let rows = y0..<Swift.min(g.h, y0 + inputRowsPerTile)
-                            let nt = rows.count * g.w
+                        forEachRowTile(g.h, perTile: inputRowsPerTile) { rows in
                             Im2col.pack(image: d, channels: g.o, height: g.ho, width: g.wo, kernelSize: g.k, padding: g.k - 1 - g.p,
                                         outputWidth: g.w, outputRows: rows, columns: columns)
-                            BLAS.sgemm(transposeA: false, transposeB: false, m: g.c, n: nt, k: okk,
-                                       a: flippedWeight, lda: okk, b: columns, ldb: nt, beta: 0, c: dx + i * g.inPlane + y0 * g.w, ldc: g.h * g.w)
-                            y0 = rows.upperBound
+                            BLAS.sgemm(transposeA: false, transposeB: false, m: g.c, n: rows.count * g.w, k: okk,
+                                       a: flippedWeight, lda: okk, b: columns, ldb: rows.count * g.w, beta: 0,
+                                       c: dx + i * g.inPlane + rows.lowerBound * g.w, ldc: g.h * g.w)
                         }
                     }
                 }
