@@ -75,7 +75,9 @@ public enum Bench {
         var checksum: Float = 0
         for _ in 0..<setting.warmup { checksum += model.evaluated(images).logits.sum() }
         let inferSeconds = time(setting.iterations) { checksum += model.evaluated(images).logits.sum() }
-        precondition(checksum.isFinite || !checksum.isFinite)  // keeps the inference work observable
+        if !checksum.isFinite {  // also keeps the inference work observable to the optimiser
+            FileHandle.standardError.write(Data("bench: non-finite logits for \(setting)\n".utf8))
+        }
 
         let peak = sgemmPeakGFLOPs(threads: setting.threads)
         let batchesPerSecond = Double(setting.iterations) / trainSeconds

@@ -1,6 +1,6 @@
 import Tensor
 
-/// A layer's weight and bias gradients.
+/// A layer's weight and bias pair (gradients, or parameters when naming them).
 public struct LayerGradients: Sendable, Equatable {
     public var weight: Tensor
     public var bias: Tensor
@@ -35,16 +35,9 @@ public struct CNNGradients: Sendable, Equatable {
 
     /// (name, gradient) in PyTorch's naming and order (trainable parameters only).
     public func namedTensors() -> [(name: String, tensor: Tensor)] {
-        var out: [(name: String, tensor: Tensor)] = []
-        for (b, block) in blocks.enumerated() {
-            out.append(("features.\(4 * b).weight", block.convolution.weight))
-            out.append(("features.\(4 * b).bias", block.convolution.bias))
-            out.append(("features.\(4 * b + 1).weight", block.batchNorm.weight))
-            out.append(("features.\(4 * b + 1).bias", block.batchNorm.bias))
-        }
-        out.append(("classifier.weight", classifier.weight))
-        out.append(("classifier.bias", classifier.bias))
-        return out
+        blocks.enumerated().flatMap { b, block in
+            CNN.trainableNames(block: b, convolution: block.convolution, batchNorm: block.batchNorm)
+        } + CNN.classifierNames(classifier)
     }
 }
 
@@ -71,18 +64,22 @@ extension CNN {
     /// plus `classifier` (block b: features.{4b}.weight/bias, features.{4b+1}.weight/bias/running_mean/running_var),
     /// without `num_batches_tracked` (see `namedCounters()`).
     public func namedTensors() -> [(name: String, tensor: Tensor)] {
-        var out: [(name: String, tensor: Tensor)] = []
-        for (b, block) in blocks.enumerated() {
-            out.append(("features.\(4 * b).weight", block.convolution.weight))
-            out.append(("features.\(4 * b).bias", block.convolution.bias))
-            out.append(("features.\(4 * b + 1).weight", block.batchNorm.weight))
-            out.append(("features.\(4 * b + 1).bias", block.batchNorm.bias))
-            out.append(("features.\(4 * b + 1).running_mean", block.batchNorm.runningMean))
-            out.append(("features.\(4 * b + 1).running_var", block.batchNorm.runningVar))
-        }
-        out.append(("classifier.weight", classifier.weight))
-        out.append(("classifier.bias", classifier.bias))
-        return out
+        blocks.enumerated().flatMap { b, block in
+            CNN.trainableNames(block: b, convolution: LayerGradients(weight: block.convolution.weight, bias: block.convolution.bias),
+                               batchNorm: LayerGradients(weight: block.batchNorm.weight, bias: block.batchNorm.bias))
+                + [("features.\(4 * b + 1).running_mean", block.batchNorm.runningMean),
+                   ("features.\(4 * b + 1).running_var", block.batchNorm.runningVar)]
+        } + CNN.classifierNames(LayerGradients(weight: classifier.weight, bias: classifier.bias))
+    }
+
+    /// Block b's trainable tensors in PyTorch's names: conv `features.{4b}`, BatchNorm `features.{4b+1}`.
+    static func trainableNames(block b: Int, convolution: LayerGradients, batchNorm: LayerGradients) -> [(name: String, tensor: Tensor)] {
+        [("features.\(4 * b).weight", convolution.weight), ("features.\(4 * b).bias", convolution.bias),
+         ("features.\(4 * b + 1).weight", batchNorm.weight), ("features.\(4 * b + 1).bias", batchNorm.bias)]
+    }
+
+    static func classifierNames(_ classifier: LayerGradients) -> [(name: String, tensor: Tensor)] {
+        [("classifier.weight", classifier.weight), ("classifier.bias", classifier.bias)]
     }
 
     /// BatchNorm's `features.{4b+1}.num_batches_tracked` counters (Int64 in PyTorch).

@@ -12,6 +12,24 @@ extension Conv2D {
         Swift.max(1, Swift.min(g.ho, columnBudget / Swift.max(1, g.ckk * g.wo)))
     }
 
+    /// Calls `body(rows)` for consecutive tiles of `perTile` rows covering 0..<total.
+    @inline(__always)
+    static func forEachRowTile(_ total: Int, perTile: Int, _ body: (Range<Int>) -> Void) {
+        var start = 0
+        while start < total {
+            let end = Swift.min(total, start + perTile)
+            body(start..<end)
+            start = end
+        }
+    }
+
+    /// The input's column matrix for output `rows` of image x (see `Im2col.pack`).
+    @inline(__always)
+    static func packInput(_ g: Geometry, _ x: UnsafePointer<Float>, rows: Range<Int>, into columns: UnsafeMutablePointer<Float>) {
+        Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
+                    outputWidth: g.wo, outputRows: rows, columns: columns)
+    }
+
     /// out[i] = bias + weight[O, CKK] x columns(in[i])[CKK, Ho*Wo], one row tile at a time.
     static func gemmForward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
                             _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, threads: Int) {
@@ -24,53 +42,58 @@ extension Conv2D {
             for i in images {
                 let x = inp + i * g.inPlane, y = out + i * g.outPlane
                 for o in 0..<g.o { (y + o * hw).initialize(repeating: b[o], count: hw) }
-                var y0 = 0
-                while y0 < g.ho {
-                    let rows = y0..<Swift.min(g.ho, y0 + rowsPerTile)
-                    let nt = rows.count * g.wo
-                    Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
-                                outputWidth: g.wo, outputRows: rows, columns: columns)
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: g.o, n: nt, k: g.ckk,
-                               a: wt, lda: g.ckk, b: columns, ldb: nt, beta: 1, c: y + y0 * g.wo, ldc: hw)
-                    y0 = rows.upperBound
+                forEachRowTile(g.ho, perTile: rowsPerTile) { rows in
+                    packInput(g, x, rows: rows, into: columns)
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: g.o, n: rows.count * g.wo, k: g.ckk,
+                               a: wt, lda: g.ckk, b: columns, ldb: rows.count * g.wo, beta: 1, c: y + rows.lowerBound * g.wo, ldc: hw)
                 }
             }
         }
     }
 
-    /// dweight[O, CKK] += dout[i][O, HoWo] x columns(in[i])^T; dcolumns = weight^T x dout[i], folded back
-    /// onto din[i] by col2im. Piece p accumulates into its own slice of the weight/bias buffers.
+    /// dweight[O, CKK] += dout[i][O, HoWo] x columns(in[i])^T, one output-row tile at a time; piece p
+    /// accumulates into its own slice of the weight/bias buffers.
+    /// din[i] is the transposed convolution, computed as a convolution too (no col2im scatter, and an
+    /// sgemm with K = O*K*K instead of K = O): din[i][C, H*W] = flipped[C, O*K*K] x columns(dout[i])
+    /// with padding K - 1 - P, where flipped[c, o, ky, kx] = weight[o, c, K-1-ky, K-1-kx].
     static func gemmBackward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
                              _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int) {
         let rowsPerTile = tileRows(g)
-        let hw = g.ho * g.wo
-        let tile = g.ckk * rowsPerTile * g.wo
+        let hw = g.ho * g.wo, kk = g.k * g.k, okk = g.o * kk
+        let inputRowsPerTile = Swift.max(1, Swift.min(g.h, columnBudget / Swift.max(1, okk * g.w)))
+        let tile = Swift.max(g.ckk * rowsPerTile * g.wo, work.din == nil ? 0 : okk * inputRowsPerTile * g.w)
+        var flipped = [Float](repeating: 0, count: work.din == nil ? 0 : g.c * okk)
+        if work.din != nil {
+            for o in 0..<g.o { for c in 0..<g.c { for ky in 0..<g.k { for kx in 0..<g.k {
+                flipped[c * okk + o * kk + (g.k - 1 - ky) * g.k + (g.k - 1 - kx)] = wt[((o * g.c + c) * g.k + ky) * g.k + kx]
+            } } } }
+        }
         BLAS.setThreads(1)
-        Parallel.forEachChunk(count: g.n, chunks: pieces) { piece, images in
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: tile)
-            defer { columns.deallocate() }
-            let dw = work.dweight.map { $0 + piece * g.o * g.ckk }
-            let db = work.dbias.map { $0 + piece * g.o }
-            for i in images {
-                let x = inp + i * g.inPlane, d = dy + i * g.outPlane
-                if let db { for o in 0..<g.o { db[o] += vectorSum(d + o * hw, hw) } }
-                var y0 = 0
-                while y0 < g.ho {
-                    let rows = y0..<Swift.min(g.ho, y0 + rowsPerTile)
-                    let nt = rows.count * g.wo
+        flipped.withUnsafeBufferPointer { flippedBuffer in
+            Parallel.forEachChunk(count: g.n, chunks: pieces) { piece, images in
+                let columns = UnsafeMutablePointer<Float>.allocate(capacity: tile)
+                defer { columns.deallocate() }
+                let dw = work.dweight.map { $0 + piece * g.o * g.ckk }
+                let db = work.dbias.map { $0 + piece * g.o }
+                for i in images {
+                    let x = inp + i * g.inPlane, d = dy + i * g.outPlane
+                    if let db { for o in 0..<g.o { db[o] += vectorSum(d + o * hw, hw) } }
                     if let dw {
-                        Im2col.pack(image: x, channels: g.c, height: g.h, width: g.w, kernelSize: g.k, padding: g.p,
-                                    outputWidth: g.wo, outputRows: rows, columns: columns)
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: g.o, n: g.ckk, k: nt,
-                                   a: d + y0 * g.wo, lda: hw, b: columns, ldb: nt, beta: 1, c: dw, ldc: g.ckk)
+                        forEachRowTile(g.ho, perTile: rowsPerTile) { rows in
+                            packInput(g, x, rows: rows, into: columns)
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: g.o, n: g.ckk, k: rows.count * g.wo,
+                                       a: d + rows.lowerBound * g.wo, lda: hw, b: columns, ldb: rows.count * g.wo, beta: 1, c: dw, ldc: g.ckk)
+                        }
                     }
-                    if let dx = work.din {
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: g.ckk, n: nt, k: g.o,
-                                   a: wt, lda: g.ckk, b: d + y0 * g.wo, ldb: hw, beta: 0, c: columns, ldc: nt)
-                        Im2col.unpackAdding(columns: columns, channels: g.c, height: g.h, width: g.w, kernelSize: g.k,
-                                            padding: g.p, outputWidth: g.wo, outputRows: rows, image: dx + i * g.inPlane)
+                    if let dx = work.din, let flippedWeight = flippedBuffer.baseAddress {
+                        forEachRowTile(g.h, perTile: inputRowsPerTile) { rows in
+                            Im2col.pack(image: d, channels: g.o, height: g.ho, width: g.wo, kernelSize: g.k, padding: g.k - 1 - g.p,
+                                        outputWidth: g.w, outputRows: rows, columns: columns)
+                            BLAS.sgemm(transposeA: false, transposeB: false, m: g.c, n: rows.count * g.w, k: okk,
+                                       a: flippedWeight, lda: okk, b: columns, ldb: rows.count * g.w, beta: 0,
+                                       c: dx + i * g.inPlane + rows.lowerBound * g.w, ldc: g.h * g.w)
+                        }
                     }
-                    y0 = rows.upperBound
                 }
             }
         }

@@ -41,12 +41,14 @@ import TestSupport
         expectSame(run(conv, x, r, kernel: .gemm, threads: 2), run(conv, x, r, kernel: .naive), "gemm \(padding) \(k)")
     }
 
-    /// Large enough that the im2col matrix is split into several row tiles.
-    @Test func gemmWithSeveralRowTilesMatchesNaive() {
+    /// Large enough that the im2col matrices (of the input: C*K*K rows; of dout for the input
+    /// gradient: O*K*K rows) are split into several row tiles.
+    @Test(arguments: [(32, 4, Conv2D.Padding.same), (4, 32, .same), (4, 32, .valid)])
+    func gemmWithSeveralRowTilesMatchesNaive(inputChannels: Int, outputChannels: Int, padding: Conv2D.Padding) {
         var generator = SeededGenerator(seed: 7)
-        let conv = Conv2D(inputChannels: 32, outputChannels: 4, kernelSize: 3, padding: .same, generator: &generator)
-        let x = randomTensor([2, 32, 41, 40], seed: 8)
-        let r = randomTensor([2, 4, 41, 40], seed: 9)
+        let conv = Conv2D(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 3, padding: padding, generator: &generator)
+        let x = randomTensor([2, inputChannels, 41, 40], seed: 8)
+        let r = randomTensor([2, outputChannels, conv.outputSize(41), conv.outputSize(40)], seed: 9)
         expectSame(run(conv, x, r, kernel: .gemm), run(conv, x, r, kernel: .naive), "tiled gemm")
     }
 
