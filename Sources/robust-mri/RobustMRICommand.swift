@@ -1,4 +1,5 @@
 import ArgumentParser
+import NN
 
 @main
 struct RobustMRICommand: ParsableCommand {
@@ -7,4 +8,15 @@ struct RobustMRICommand: ParsableCommand {
         abstract: "Train brain-tumour MRI classifiers that stay accurate on noisy training images (ISR, ISP and baselines).",
         subcommands: [CompareCommand.self, TrainCommand.self, BenchCommand.self]
     )
+
+    static func main() {
+        // Training allocates and frees tens of MiB per batch: keep freed memory mapped (see AllocatorTuning).
+        AllocatorTuning.retainFreedMemory()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
