@@ -76,7 +76,7 @@ enum ComparisonFigures {
                 ?? "ISP perturbation"
             panels.append(ImagePanel(image: delta, caption: caption, style: .diverging(limit: nil)))
         }
-        return ImagePanelFigure(title: "Figure 1: where ISP perturbs the training images (\(noise) noise)", panels: panels, columns: 3)
+        return ImagePanelFigure(title: "Figure 1, ISP, \(noise) noise", panels: panels, columns: 3)
     }
 
     /// Share of sum(delta^2) inside the mask, and the mask's share of the image.
@@ -104,6 +104,6 @@ enum ComparisonFigures {
             }
         }
         let columns = (any.clean == nil ? 1 : 2) + ["at", "isp", "n2v"].filter { byMethod[$0] != nil }.count
-        return ImagePanelFigure(title: "Figure 2: a training image as each method leaves it (\(noise) noise)", panels: panels, columns: columns)
+        return ImagePanelFigure(title: "Figure 2, \(noise) noise", panels: panels, columns: columns)
     }
 }
