@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import Experiments
+import MRIData
+import NN
+import RobustTraining
+
+/// A grid small enough to run in a test: phantoms at 24 px, a tiny CNN, two epochs.
+func tinyGrid(methods: [TrainingMethodKind] = [.naive], seeds: [UInt64] = [1, 2]) -> CompareConfiguration {
+    var c = CompareConfiguration.quick()
+    c.base.data.imageSize = 24
+    c.base.data.phantom = PhantomConfiguration(count: 60, patients: 15, imageSize: 24, seed: 0)
+    c.base.data.testNoiseFractions = [0, 1]
+    c.base.training.model = CNNConfiguration(imageSize: 24, channels: [4, 8], kernelSize: 3, padding: .same)
+    c.base.training.epochs = 2
+    c.base.training.threads = 1
+    c.methods = methods
+    c.noises = [CompareConfiguration.paperNoises[0]]
+    c.seeds = seeds
+    return c
+}
+
+@Suite struct GridRunnerTests {
+    func temporaryDirectory() -> String { NSTemporaryDirectory() + "grid-\(UUID().uuidString)" }
+
+    @Test func runsTheGridStoresRecordsAndSkipsFinishedRuns() throws {
+        let out = temporaryDirectory()
+        let runner = GridRunner(configuration: tinyGrid(), outDirectory: out)
+        let data = try ExperimentData.load(runner.configuration.base.data, threads: 1, verbose: false)
+        #expect(runner.pending().map(\.id) == ["naive-gaussian-seed1", "naive-gaussian-seed2"])
+        try runner.runPending(only: ["naive-gaussian-seed1"], data: data) { _, _, _ in SilentObserver() }
+        #expect(runner.pending().map(\.id) == ["naive-gaussian-seed2"])
+        // The finished run keeps its model, metrics and artifacts but not its resume checkpoint.
+        let directory = runner.runDirectory("naive-gaussian-seed1")
+        for file in ["model.safetensors", "metrics.jsonl", "artifacts.safetensors", "result.json", "config.json"] {
+            #expect(FileManager.default.fileExists(atPath: "\(directory)/\(file)"), "\(file)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/checkpoint.safetensors"))
+
+        // A partial grid still reports.
+        let partial = try ComparisonReport(runner: runner).write()
+        #expect(partial.rows.count == 2 && partial.rows.allSatisfy { $0.runs == 1 })
+
+        try runner.runPending(data: data) { _, _, _ in SilentObserver() }
+        #expect(runner.pending().isEmpty)
+        let records = try runner.records()
+        #expect(records.count == 2 && records.allSatisfy { $0.epochs.count == 2 && $0.noiseName == "gaussian" })
+        let written = try ComparisonReport(runner: runner).write()
+        #expect(written.rows.allSatisfy { $0.runs == 2 })
+        for file in ["table.md", "table.csv", "table.json", "report.html", "figures/accuracy.png"] {
+            #expect(FileManager.default.fileExists(atPath: "\(out)/\(file)"), "\(file)")
+        }
+    }
+
+    @Test func theSameRunGivesTheSameRecordWhereverItRuns() throws {
+        let configuration = tinyGrid(seeds: [3])
+        let a = GridRunner(configuration: configuration, outDirectory: temporaryDirectory())
+        let b = GridRunner(configuration: configuration, outDirectory: temporaryDirectory())
+        let data = try ExperimentData.load(configuration.base.data, threads: 1, verbose: false)
+        let planned = configuration.plan()[0]
+        let first = try a.execute(planned, data: data, observer: SilentObserver())
+        let second = try b.execute(planned, data: data, observer: SilentObserver())
+        #expect(first.epochs.map(\.trainLoss) == second.epochs.map(\.trainLoss))
+        #expect(first.epochs.map(\.test) == second.epochs.map(\.test))
+    }
+
+    @Test func anotherGridInTheSameDirectoryIsRefused() throws {
+        let out = temporaryDirectory()
+        try GridRunner(configuration: tinyGrid(), outDirectory: out).preparePlan()
+        var other = tinyGrid()
+        other.base.training.epochs = 3
+        #expect(throws: GridRunner.GridError.self) { try GridRunner(configuration: other, outDirectory: out).preparePlan() }
+        // A different thread count is the same grid.
+        var threads = tinyGrid()
+        threads.base.training.threads = 2
+        try GridRunner(configuration: threads, outDirectory: out).preparePlan()
+    }
+
+    @Test func aFailingRunIsRecordedAndTheRestOfTheGridStillRuns() throws {
+        var configuration = tinyGrid()
+        configuration.base.training.learningRate = 1e30
+        let out = temporaryDirectory()
+        let runner = GridRunner(configuration: configuration, outDirectory: out)
+        let data = try ExperimentData.load(configuration.base.data, threads: 1, verbose: false)
+        #expect(throws: GridRunner.GridError.self) {
+            try runner.runPending(data: data) { _, _, _ in SilentObserver() }
+        }
+        #expect(runner.pending().count == 2)
+        #expect(FileManager.default.fileExists(atPath: runner.failurePath("naive-gaussian-seed1")))
+        #expect(FileManager.default.fileExists(atPath: runner.failurePath("naive-gaussian-seed2")))
+    }
+}
