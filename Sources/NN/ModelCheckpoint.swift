@@ -30,8 +30,8 @@ public enum ModelCheckpoint {
         try? file.setMetadataJSON(torchConfigurationKey, TorchConfiguration(
             input_size: c.imageSize, input_channels: c.inputChannels, channels: c.channels, kernel_size: c.kernelSize,
             padding: c.padding.rawValue, num_classes: c.classes,
-            batch_norm_eps: Double(model.blocks.first?.batchNorm.epsilon ?? 1e-5),
-            batch_norm_momentum: Double(model.blocks.first?.batchNorm.momentum ?? 0.1)))
+            batch_norm_eps: shortestDouble(model.blocks.first?.batchNorm.epsilon ?? 1e-5),
+            batch_norm_momentum: shortestDouble(model.blocks.first?.batchNorm.momentum ?? 0.1)))
         return file
     }
 
@@ -78,4 +78,9 @@ public enum ModelCheckpoint {
     public static func load(from path: String, threads: Int = 1) throws -> CNN {
         try model(from: try SafetensorsFile.read(from: path), threads: threads)
     }
+}
+
+/// The Double whose shortest decimal form is the Float's (1e-05, not 9.999999747378752e-06).
+private func shortestDouble(_ value: Float) -> Double {
+    Double("\(value)") ?? Double(value)
 }
