@@ -16,7 +16,7 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .long, help: "CPUs per task (with --slurm; default: --threads of the grid).") var cpusPerTask: Int?
     @Option(name: .long, help: "Memory per task, e.g. 8G (with --slurm).") var mem: String?
     @Option(name: .long, help: "At most this many tasks at once (with --slurm).") var maxConcurrent: Int?
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("One more sbatch argument, passed through (repeatable), e.g. --sbatch-arg=--account=abc.", valueName: "arg"))
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: ArgumentHelp("One more sbatch argument, passed through (repeatable), e.g. --sbatch-arg=--account=abc.", valueName: "arg"))
     var sbatchArg: [String] = []
     @Option(name: .long, help: ArgumentHelp("sbatch command (name or path).", visibility: .hidden)) var sbatchCommand = "sbatch"
     @Option(name: .long, help: ArgumentHelp("squeue command (name or path).", visibility: .hidden)) var squeueCommand = "squeue"

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NN
 import RobustTraining
+import Tensor
 @testable import Experiments
 
 /// `compare --slurm` without Slurm: sbatch and squeue are stood in for by small shell scripts, so these tests
@@ -9,7 +10,7 @@ import RobustTraining
 /// exercised by scripts/slurm/integration-test.sh.
 @Suite struct SlurmTests {
     /// A temporary grid folder with fake `sbatch` (logs its arguments, prints a job id) and `squeue`
-    /// (prints the file `queue.txt`, or fails when `queue.fail` exists).
+    /// (prints the file `queue.txt`, or fails printing `queue.fail` when that exists).
     struct FakeSlurm {
         let root: String
         var out: String { "\(root)/out" }
@@ -27,7 +28,7 @@ import RobustTraining
             try Self.script("""
                 #!/bin/bash
                 printf '%s\\n' "$@" > "\(root)/squeue.args"
-                [ -e "\(root)/queue.fail" ] && { echo "squeue: error: Invalid job id specified" >&2; exit 1; }
+                [ -e "\(root)/queue.fail" ] && { cat "\(root)/queue.fail" >&2; exit 1; }
                 cat "\(root)/queue.txt" 2>/dev/null || true
                 """, at: "\(root)/bin/squeue")
         }
@@ -153,7 +154,7 @@ import RobustTraining
         }
         try fake.markDone(ids[0])
         let note = SlurmTask.Failure(id: ids[3], error: "could not write x\nmore", failedAt: Date(), log: "/logs/4201_3.out", task: "4201_3")
-        try JSONCoding.encoder.encode(note).write(to: URL(fileURLWithPath: grid.runner.failurePath(ids[3])))
+        try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(note)), to: grid.runner.failurePath(ids[3]))
         try fake.setQueue(["4201|0|COMPLETED", "4201|1|RUNNING", "4201|2|PENDING", "4201|3|FAILED", "4201|4|TIMEOUT"])
         let status = try GridStatus.read(grid)
         #expect(status.entries.map(\.state) == [.done, .running, .queued, .failed, .failed, .failed])
@@ -164,9 +165,14 @@ import RobustTraining
         #expect(text.hasPrefix("done 1, running 1, queued 1, failed 3, missing 0 (of 6 runs; 1 Slurm submission(s))"))
         #expect(text.contains("log: /logs/4201_3.out") && text.contains("error: could not write x\n"))
 
+        // Slurm has forgotten the job (past MinJobAge): its tasks without a record failed.
+        try "squeue: error: Invalid job id specified".write(toFile: "\(fake.root)/queue.fail", atomically: true, encoding: .utf8)
+        let purged = try GridStatus.read(grid)
+        #expect(purged.queueProblem == nil)
+        #expect(purged.entries.map(\.state) == [.done, .failed, .failed, .failed, .failed, .failed])
+
         // Without a readable queue, submitted runs without a record or note are missing, not failed.
-        try "".write(toFile: "\(fake.root)/queue.fail", atomically: true, encoding: .utf8)
-        try fake.setQueue([])
+        try "squeue: error: Unable to contact slurm controller".write(toFile: "\(fake.root)/queue.fail", atomically: true, encoding: .utf8)
         let blind = try GridStatus.read(grid)
         #expect(blind.queueProblem != nil)
         #expect(blind.entries.map(\.state) == [.done, .missing, .missing, .failed, .missing, .missing])
@@ -185,7 +191,7 @@ import RobustTraining
         }
         let id = submission.runIDs[0]
         // A task that cannot write its run folder fails, leaves a note naming its log, and no record.
-        try "in the way".write(toFile: grid.runner.runDirectory(id), atomically: true, encoding: .utf8)
+        try AtomicFile.write("in the way", to: grid.runner.runDirectory(id))
         let task = SlurmTask(outDirectory: fake.out, mapFile: submission.mapFile, index: 0)
         let environment = ["SLURM_ARRAY_JOB_ID": submission.jobID, "SLURM_ARRAY_TASK_ID": "0"]
         #expect(throws: (any Error).self) { try task.run(observer: SilentObserver(), environment: environment) }
