@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real test of `robust-mri compare --slurm`: brings up a one-node Slurm (up.sh), submits a small phantom
 # grid as a job array, waits, checks every record and the table, checks the records equal a local run of the
-# same grid, makes one task fail, checks --status names it and its log, resubmits, checks the grid completes.
+# same grid, makes one task fail, checks --status names it and its log, resubmits, checks the grid completes;
+# then kills a task mid-run and checks the resubmission resumes it from its checkpoint.
 # Stops the daemons it started (down.sh), also on failure.
 # Usage: scripts/slurm/integration-test.sh /path/to/robust-mri   (a release build)
 # Prints one line "SLURM INTEGRATION TEST: PASS | FAIL | SKIPPED (...)"; exits non-zero on FAIL.
@@ -22,11 +23,11 @@ if [ $up -eq 2 ]; then echo "SLURM INTEGRATION TEST: SKIPPED (cannot bring up Sl
 trap 'bash "$HERE/down.sh"' EXIT
 [ $up -eq 0 ] || fail "up.sh could not start Slurm"
 
-# 2 methods x 1 noise x 2 seeds = 4 runs of a few seconds each.
-GRID=(--preset quick --methods naive at --noises gaussian --seeds 1 2 --image-size 32 --channels 4,8 --epochs 2
+# 1 method x 2 noises x 2 seeds = 4 runs of a few seconds each.
+GRID=(--preset quick --methods naive --noises gaussian rician --seeds 1 2 --image-size 32 --channels 4,8 --epochs 2
       --phantom-count 60 --threads 1)
 OUT=$WORK/cluster
-RUNS=(naive-gaussian-seed1 at-gaussian-seed1 naive-gaussian-seed2 at-gaussian-seed2)
+RUNS=(naive-gaussian-seed1 naive-rician-seed1 naive-gaussian-seed2 naive-rician-seed2)
 
 status() { "$BIN" compare "${GRID[@]}" --out "$OUT" --status; }
 wait_for() {  # job id: wait until squeue lists no task of it as queued/running (bounded)
@@ -102,5 +103,34 @@ diff <(jq -S "$norm" "$OUT/runs/$FAULTY.json") <(jq -S "$norm" "$WORK/local/runs
 out=$("$BIN" compare "${GRID[@]}" --out "$OUT" --slurm)
 grep -q "nothing to submit" <<<"$out" || fail "a complete grid should submit nothing"
 
+step "a task killed mid-run (as by a time limit or a lost node), then resumed"
+LONG=(--preset quick --methods naive --noises gaussian --seeds 7 --image-size 64 --channels 8,16 --epochs 12
+      --phantom-count 400 --threads 1)
+OUT2=$WORK/killed
+out=$("$BIN" compare "${LONG[@]}" --out "$OUT2" --slurm); echo "$out"
+JOB4=$(job_of "$out"); [ -n "$JOB4" ] || fail "no job id for the long run"
+LOG4=$OUT2/slurm/logs/${JOB4}_0.out
+deadline=$((SECONDS + 60))
+until grep -q "epoch 2/12" "$LOG4" 2>/dev/null; do
+  [ $SECONDS -lt $deadline ] || fail "the long run did not reach epoch 2 within 60 s"
+  [ -n "$(squeue -h -j "$JOB4")" ] || fail "the long run ended before it could be killed"
+  sleep 0.2
+done
+scancel "$JOB4"
+wait_for "$JOB4"
+s=$("$BIN" compare "${LONG[@]}" --out "$OUT2" --status); echo "$s"
+grep -q "^done 0, running 0, queued 0, failed 1," <<<"$s" || fail "status should show the killed run as failed"
+grep -q "task ${JOB4}_0 CANCELLED" <<<"$s" || fail "status should show Slurm's state of the killed task"
+grep -q "log: $LOG4" <<<"$s" || fail "status should name the killed task's log"
+[ ! -e "$OUT2/runs/naive-gaussian-seed7.json" ] || fail "the killed task left a record"
+[ -s "$OUT2/runs/naive-gaussian-seed7/checkpoint.safetensors" ] || fail "the killed task left no checkpoint to resume from"
+out=$("$BIN" compare "${LONG[@]}" --out "$OUT2" --slurm); echo "$out"
+JOB5=$(job_of "$out"); [ -n "$JOB5" ] || fail "the killed run was not resubmitted"
+wait_for "$JOB5"
+grep -q "resuming .* after epoch" "$OUT2/slurm/logs/${JOB5}_0.out" || fail "the resubmitted run did not resume from its checkpoint"
+s=$("$BIN" compare "${LONG[@]}" --out "$OUT2" --status | head -n 1); echo "$s"
+grep -q "^done 1, running 0, queued 0, failed 0, missing 0" <<<"$s" || fail "the resubmitted run should be done"
+[ "$(jq '.epochs | length' "$OUT2/runs/naive-gaussian-seed7.json")" = 12 ] || fail "the resumed record should hold 12 epochs"
+
 rm -rf "$WORK"
-echo "SLURM INTEGRATION TEST: PASS ($((SECONDS - START)) s; jobs $JOB $JOB2 $JOB3)"
+echo "SLURM INTEGRATION TEST: PASS ($((SECONDS - START)) s; jobs $JOB $JOB2 $JOB3 $JOB4 $JOB5)"

@@ -27,7 +27,9 @@ fi
 [ -s /etc/munge/munge.key ] || runuser -u munge -- mungekey --create
 install -d -o munge -g munge -m 0755 /run/munge
 if ! { [ -s /run/munge/munged.pid ] && kill -0 "$(cat /run/munge/munged.pid)" 2>/dev/null; }; then
+  rm -f /run/munge/munged.pid
   runuser -u munge -- /usr/sbin/munged
+  for _ in $(seq 1 50); do [ -s /run/munge/munged.pid ] && break; sleep 0.1; done
   echo "munged $(cat /run/munge/munged.pid)" >> "$STATE/started.pids"
 fi
 munge -n | unmunge >/dev/null
@@ -73,10 +75,15 @@ PartitionName=debug Nodes=${H} Default=YES MaxTime=INFINITE State=UP
 CONF
 install -d /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
 
-slurmctld   # forks; PID in /run/slurmctld.pid
-echo "slurmctld $(cat /run/slurmctld.pid)" >> "$STATE/started.pids"
-slurmd      # forks; PID in /run/slurmd.pid
-echo "slurmd $(cat /run/slurmd.pid)" >> "$STATE/started.pids"
+start() {  # daemon pidfile: the daemon forks and writes its PID file a moment later
+  rm -f "$2"
+  "$1"
+  for _ in $(seq 1 100); do [ -s "$2" ] && break; sleep 0.1; done
+  [ -s "$2" ] || { echo "up.sh: $1 wrote no $2"; tail -n 30 /var/log/slurm/*.log || true; exit 1; }
+  echo "$1 $(cat "$2")" >> "$STATE/started.pids"
+}
+start slurmctld /run/slurmctld.pid
+start slurmd /run/slurmd.pid
 for _ in $(seq 1 60); do [ "$(sinfo -h -n "$H" -o %T 2>/dev/null)" = idle ] && break; sleep 0.5; done
 if [ "$(sinfo -h -n "$H" -o %T 2>/dev/null)" != idle ]; then
   echo "up.sh: the node did not become idle"; sinfo || true; tail -n 30 /var/log/slurm/*.log || true
