@@ -53,9 +53,6 @@ struct SlurmOptions: ParsableArguments {
         var resources = resources
         resources.jobName = "robust-mri-\(runner.configuration.preset)"
         let plan = runner.configuration.plan()
-        if let cpus = resources.cpusPerTask, cpus != runner.configuration.base.training.threads {
-            print("note: each run uses --threads \(runner.configuration.base.training.threads) (the grid's setting) on its \(cpus) CPUs; set --threads to change it")
-        }
         switch try grid.submit(resources: resources, executable: try Self.currentExecutable()) {
         case .complete:
             print("All \(plan.count) runs of \(runner.outDirectory) are done: nothing to submit (`robust-mri compare --status --out \(runner.outDirectory)` writes the report).")
@@ -65,6 +62,8 @@ struct SlurmOptions: ParsableArguments {
             print("Submitted job \(submission.jobID): \(submission.runIDs.count) of \(plan.count) runs as array tasks 0-\(submission.runIDs.count - 1)"
                   + (alreadyActive > 0 ? " (\(alreadyActive) more already queued or running)" : "") + ".")
             print("  sbatch \(submission.sbatchArguments.joined(separator: " ")) \(grid.scriptPath) \(submission.mapFile)")
+            let threads = try SlurmTask.loadPlan(runner.planPath).base.training.threads
+            print("  each run uses \(threads) thread(s), the --threads of \(runner.planPath); give --cpus-per-task to match it")
             print("  logs: \(grid.logDirectory)/\(submission.jobID)_<task>.out; status: robust-mri compare --status --out \(runner.outDirectory) (same grid flags)")
         }
     }

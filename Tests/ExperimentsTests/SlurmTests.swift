@@ -123,11 +123,15 @@ import Tensor
 
         // Task 0 is running and task 1 queued; task 2 (ids[3]) ended without a record: only it goes again.
         try fake.setQueue(["4201|0|RUNNING", "4201|[1%2]|PENDING", "4201|2|TIMEOUT"])
-        guard case .submitted(let second, let stillActive) = try grid.submit(resources: SlurmResources(), executable: "/bin/robust-mri") else {
+        var moreThreads = Self.tinyGrid()
+        moreThreads.base.training.threads = 5   // the tasks run plan.json's 1 thread: ask for 1 CPU
+        let regrid = SlurmGrid(runner: GridRunner(configuration: moreThreads, outDirectory: fake.out), client: fake.client)
+        guard case .submitted(let second, let stillActive) = try regrid.submit(resources: SlurmResources(), executable: "/bin/robust-mri") else {
             Issue.record("the second submission sent nothing"); return
         }
         #expect(second.runIDs == [ids[3]] && second.number == 2 && stillActive == 2)
-        #expect(try fake.sbatchArguments(job: 4202).contains("--array=0-0"))
+        #expect(try fake.sbatchArguments(job: 4202).starts(with: ["--parsable", "--array=0-0", "--job-name=robust-mri",
+                                                                 "--output=\(grid.logDirectory)/%A_%a.out", "--cpus-per-task=1"]))
         #expect(try String(contentsOfFile: "\(fake.root)/squeue.args", encoding: .utf8).contains("4201"))
         #expect(try grid.submissions().map(\.jobID) == ["4201", "4202"])
 

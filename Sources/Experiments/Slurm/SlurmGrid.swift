@@ -103,8 +103,9 @@ public struct SlurmGrid {
         try AtomicFile.write(todo.map(\.id).joined(separator: "\n") + "\n", to: map)
         try AtomicFile.write(SlurmResources.jobScript(executable: executable, outDirectory: runner.outDirectory), to: scriptPath)
         try AtomicFile.createDirectories(logDirectory)
-        let arguments = resources.sbatchArguments(taskCount: todo.count, threads: runner.configuration.base.training.threads,
-                                                  logDirectory: logDirectory)
+        // The tasks run plan.json, whose thread count may predate this command's (it is not part of the grid's identity).
+        let threads = try SlurmTask.loadPlan(runner.planPath).base.training.threads
+        let arguments = resources.sbatchArguments(taskCount: todo.count, threads: threads, logDirectory: logDirectory)
         let jobID = try client.submit(arguments: arguments, script: scriptPath, scriptArguments: [map])
         let submission = Submission(number: number, jobID: jobID, mapFile: map, runIDs: todo.map(\.id),
                                     sbatchArguments: arguments, executable: executable, submittedAt: Date())

@@ -52,13 +52,7 @@ public struct SlurmTask {
     /// The grid and the planned run of this task.
     public func resolve() throws -> (runner: GridRunner, planned: PlannedRun) {
         let planPath = "\(outDirectory)/plan.json"
-        guard let planBytes = try AtomicFile.read(planPath) else { throw TaskError.missingFile(planPath) }
-        let configuration: CompareConfiguration
-        do {
-            configuration = try JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(planBytes))
-        } catch {
-            throw TaskError.unreadablePlan(planPath, "\(error)")
-        }
+        let configuration = try Self.loadPlan(planPath)
         guard let mapBytes = try AtomicFile.read(mapFile) else { throw TaskError.missingFile(mapFile) }
         let ids = String(decoding: mapBytes, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
         guard ids.indices.contains(index) else { throw TaskError.indexOutOfRange(index, count: ids.count, map: mapFile) }
@@ -66,6 +60,16 @@ public struct SlurmTask {
             throw TaskError.notInPlan(ids[index], plan: planPath)
         }
         return (GridRunner(configuration: configuration, outDirectory: outDirectory), planned)
+    }
+
+    /// The grid stored in `plan.json` (the one every task runs, whatever the submitting command said).
+    public static func loadPlan(_ planPath: String) throws -> CompareConfiguration {
+        guard let bytes = try AtomicFile.read(planPath) else { throw TaskError.missingFile(planPath) }
+        do {
+            return try JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(bytes))
+        } catch {
+            throw TaskError.unreadablePlan(planPath, "\(error)")
+        }
     }
 
     /// Runs the task's run unless its record is already stored. `environment` gives Slurm's variables
