@@ -63,7 +63,8 @@ struct SlurmOptions: ParsableArguments {
                   + (alreadyActive > 0 ? " (\(alreadyActive) more already queued or running)" : "") + ".")
             print("  sbatch \(submission.sbatchArguments.joined(separator: " ")) \(grid.scriptPath) \(submission.mapFile)")
             let threads = try SlurmTask.loadPlan(runner.planPath).base.training.threads
-            print("  each run uses \(threads) thread(s), the --threads of \(runner.planPath); give --cpus-per-task to match it")
+            let cpus = submission.sbatchArguments.last { $0.hasPrefix("--cpus-per-task=") }?.dropFirst("--cpus-per-task=".count) ?? "?"
+            print("  each task: \(cpus) CPU(s); each run: \(threads) thread(s) (--threads, kept in \(runner.planPath))")
             print("  logs: \(grid.logDirectory)/\(submission.jobID)_<task>.out; status: robust-mri compare --status --out \(runner.outDirectory) (same grid flags)")
         }
     }
