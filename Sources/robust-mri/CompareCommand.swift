@@ -58,6 +58,8 @@ struct CompareCommand: ParsableCommand {
     @Flag(name: .long, help: "Only rebuild the tables, figures and report from the stored runs.")
     var reportOnly = false
 
+    @OptionGroup(title: "Slurm cluster") var cluster: SlurmOptions
+
     func validate() throws {
         guard CompareConfiguration.preset(named: preset) != nil else { throw ValidationError("unknown --preset '\(preset)': use quick or paper") }
         if let model, !["auto", "authors", "same3x3"].contains(model) {
@@ -121,6 +123,7 @@ struct CompareCommand: ParsableCommand {
         let started = Date()
         let configuration = try resolved()
         let directory = out ?? "out/compare-\(preset)"
+        if cluster.isActive { return try cluster.run(configuration: configuration, outDirectory: directory) }
         let runner = GridRunner(configuration: configuration, outDirectory: directory)
         if !reportOnly {
             let plan = configuration.plan()

@@ -6,7 +6,7 @@ struct RobustMRICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "robust-mri",
         abstract: "Train brain-tumour MRI classifiers that stay accurate on noisy training images (ISR, ISP and baselines).",
-        subcommands: [CompareCommand.self, TrainCommand.self, BenchCommand.self]
+        subcommands: [CompareCommand.self, TrainCommand.self, BenchCommand.self, SlurmTaskCommand.self]
     )
 
     static func main() {
