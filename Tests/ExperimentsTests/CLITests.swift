@@ -156,7 +156,7 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
         expectCleanFailure(wrongSize, mentioning: ["--image-size 32"])
 
         // predict: phantom slices written as PNG (at another size, so resizing is exercised).
-        let dataset = try PhantomGenerator(PhantomConfiguration(count: 6, patients: 3, imageSize: 48, seed: 9)).generate()
+        let dataset = try PhantomGenerator(PhantomConfiguration(count: 6, patients: 6, imageSize: 48, seed: 9)).generate()
         var files: [String] = []
         for i in 0..<3 {
             let pixels = Array(dataset.images.scalars[(i * 48 * 48)..<((i + 1) * 48 * 48)])
