@@ -61,6 +61,8 @@ public struct Prediction: Codable, Sendable, Equatable {
                 do {
                     pixels += try preprocessedImage(file: file, size: size, decoder: decoder)
                     readable.append(file)
+                } catch MRIDataError.missingPath {
+                    failures.append(Failure(file: file, reason: "No such image file: \(file). Check the path."))
                 } catch {
                     failures.append(Failure(file: file, reason: "\(error)"))
                 }

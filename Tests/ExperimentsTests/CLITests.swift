@@ -183,6 +183,8 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
         try Data("not an image".utf8).write(to: folder.appendingPathComponent("broken.jpg"))
         let broken = try cli.run(["predict", "--checkpoint", "run/model.safetensors", files[0], "broken.jpg"], in: folder)
         expectCleanFailure(broken, mentioning: ["broken.jpg"])
+        let missing = try cli.run(["predict", "--checkpoint", "run/model.safetensors", "missing.png"], in: folder)
+        expectCleanFailure(missing, mentioning: ["No such image file: missing.png"])
         let skipping = try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--skip-unreadable", "--json", files[0], "broken.jpg"], in: folder)
         #expect(skipping.status == 0 && skipping.output.split(separator: "\n").count == 1 && skipping.error.contains("broken.jpg"),
                 "\(skipping.transcript)")
