@@ -9,8 +9,15 @@ struct DataOptions: ParsableArguments {
         valueName: "path"))
     var data: String?
 
-    @Option(name: .long, help: "Image side in pixels after preprocessing (the authors: 256).")
-    var imageSize: Int = 128
+    @Option(name: .customLong("image-size"), help: ArgumentHelp(
+        "Image side in pixels after preprocessing (the authors: 256). Default: 128; evaluate: the checkpoint's size.",
+        valueName: "pixels"))
+    var imageSizeOption: Int?
+
+    static let defaultImageSize = 128
+
+    /// The image side: --image-size when given, else 128.
+    var imageSize: Int { imageSizeOption ?? Self.defaultImageSize }
 
     @Option(name: .long, help: "Number of phantom slices when no --data is given.")
     var phantomCount: Int = 600
@@ -82,8 +89,10 @@ struct DataOptions: ParsableArguments {
         try Self.noiseModel(named: noise, level: noiseLevel, sameField: sameNoiseField)
     }
 
-    func settings() throws -> DataSettings {
-        DataSettings(
+    /// The data settings; `imageSize` overrides --image-size (evaluate: the checkpoint's size).
+    func settings(imageSize: Int? = nil) throws -> DataSettings {
+        let imageSize = imageSize ?? self.imageSize
+        return DataSettings(
             path: data,
             phantom: PhantomConfiguration(count: phantomCount, patients: max(1, phantomCount / 5), imageSize: imageSize,
                                           seed: phantomSeed, difficulty: phantomDifficulty),

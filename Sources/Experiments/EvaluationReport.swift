@@ -1,0 +1,112 @@
+import Foundation
+import MRIData
+import NN
+import RobustTraining
+
+/// A saved model evaluated on one part of a dataset at several test-noise fractions: what
+/// `robust-mri evaluate` prints. The noise follows the training rule (`DataPreparation`): at fraction
+/// rho a seeded share round(rho n) of the chosen images is noisy, image i's noise drawn from stream
+/// (seed, its source id), so on the test split with the run's seed the figures equal the run's own
+/// `test_accuracy_by_rho`.
+public struct EvaluationReport: Codable, Sendable {
+    /// Which images of the split are evaluated.
+    public enum Part: String, Codable, CaseIterable, Sendable {
+        case all, train, validation, test
+
+        /// Dataset indices of this part of `split` (`all`: every image, in dataset order).
+        public func indices(of split: DataSplit, count: Int) -> [Int] {
+            switch self {
+            case .all: return Array(0..<count)
+            case .train: return split.train
+            case .validation: return split.validation
+            case .test: return split.test
+            }
+        }
+    }
+
+    public struct Entry: Codable, Sendable {
+        /// Fraction of noisy images.
+        public var rho: Double
+        public var evaluation: Evaluation
+    }
+
+    public var checkpoint: String
+    public var data: String
+    public var part: Part
+    public var testFold: Int
+    public var imageSize: Int
+    public var noise: String
+    public var seed: UInt64
+    public var results: [Entry]
+
+    /// Evaluates `model` on `part` of `data` with `noise` on a share rho of the images, for each of `fractions`.
+    public static func evaluate(model: CNN, checkpoint: String, data: ExperimentData, sourceName: String, part: Part,
+                                noise: NoiseModel, fractions: [Double], seed: UInt64, threads: Int) -> EvaluationReport {
+        let indices = part.indices(of: data.split, count: data.dataset.count)
+        let clean = data.dataset.subset(indices)
+        // The chosen images as a "test" set, so the noisy share is drawn exactly as for a run's test set.
+        let chosenSplit = DataSplit(train: [], validation: [], test: indices)
+        let position = Dictionary(uniqueKeysWithValues: indices.enumerated().map { ($1, $0) })
+        let results = fractions.map { rho -> Entry in
+            let noisy = chosenSplit.noisyIndices(testFraction: rho, seed: seed).test.compactMap { position[$0] }
+            let images = noise.applied(to: clean, indices: noisy, seed: seed, threads: threads)
+            let set = LabelledImages(images: images.images, labels: images.labels, ids: images.sourceIDs)
+            return Entry(rho: rho, evaluation: Trainer.evaluate(model, on: set))
+        }
+        return EvaluationReport(checkpoint: checkpoint, data: sourceName, part: part, testFold: data.testFold,
+                                imageSize: model.configuration.imageSize, noise: noise.description, seed: seed,
+                                results: results)
+    }
+
+    /// Tables for a person: per fraction, accuracy and macro-F1, per-class recall/precision, confusion matrix.
+    public var text: String {
+        let names = TumourClass.allCases.map(\.name)
+        let width = max(12, (names.map(\.count).max() ?? 0) + 2)
+        func padded(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+        }
+        func right(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+        }
+        var lines = ["\(checkpoint) on the \(part.rawValue) images of \(data) (test fold \(testFold), \(imageSize) px)",
+                     "noise \(noise), seed \(seed)"]
+        for entry in results {
+            let e = entry.evaluation
+            lines.append("")
+            lines.append(String(format: "test-noise fraction %g: %d images, accuracy %.2f%%, macro-F1 %.3f, mean loss %.4f",
+                                entry.rho, e.count, 100 * e.accuracy, e.macroF1, e.meanLoss))
+            lines.append(padded("class", width) + right("recall", 9) + right("precision", 11) + right("images", 8))
+            for (c, name) in names.enumerated() where c < e.confusion.count {
+                lines.append(padded(name, width) + right(String(format: "%.2f%%", 100 * e.recall[c]), 9)
+                             + right(String(format: "%.2f%%", 100 * e.precision[c]), 11)
+                             + right("\(e.confusion[c].reduce(0, +))", 8))
+            }
+            lines.append(padded("true \\ predicted", width + 4) + names.prefix(e.confusion.count).map { right($0, width) }.joined())
+            for (c, row) in e.confusion.enumerated() {
+                lines.append(padded(c < names.count ? names[c] : "class \(c)", width + 4) + row.map { right("\($0)", width) }.joined())
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One JSON object (sorted keys; per fraction: accuracy, macro_f1, recall, precision, confusion).
+    public func json() throws -> String {
+        struct Row: Encodable {
+            var rho: Double, images: Int, accuracy: Double, macro_f1: Double, mean_loss: Double
+            var recall: [Double], precision: [Double], confusion: [[Int]]
+        }
+        struct Document: Encodable {
+            var checkpoint: String, data: String, split: String, test_fold: Int, image_size: Int, noise: String
+            var seed: UInt64, classes: [String], results: [Row]
+        }
+        let document = Document(
+            checkpoint: checkpoint, data: data, split: part.rawValue, test_fold: testFold, image_size: imageSize,
+            noise: noise, seed: seed, classes: TumourClass.allCases.map(\.name),
+            results: results.map { entry in
+                let e = entry.evaluation
+                return Row(rho: entry.rho, images: e.count, accuracy: e.accuracy, macro_f1: e.macroF1, mean_loss: e.meanLoss,
+                           recall: e.recall, precision: e.precision, confusion: e.confusion)
+            })
+        return String(decoding: try JSONCoding.compactEncoder.encode(document), as: UTF8.self)
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import NN
+
+extension EvaluationReport.Part: ExpressibleByArgument {}
+
+/// `robust-mri evaluate`: a saved model on a dataset at several test-noise fractions (parsing and printing only).
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate a saved model on a dataset: accuracy, per-class recall and precision, macro-F1, confusion matrix.",
+        discussion: """
+            The data options are those of train (without --data: the same synthetic phantoms). Images are \
+            loaded at the checkpoint's size unless --image-size is given, which must then match it. At each \
+            --test-noise-fraction rho a seeded share rho of the evaluated images gets --noise; with the run's \
+            --seed and --split test the figures equal the run's test accuracies. The model classifies the \
+            images as given: a Noise2Void run's denoiser is not part of model.safetensors.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Model file written by train (model.safetensors).", valueName: "path"))
+    var checkpoint: String
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(name: .long, help: "Images to evaluate: all, train, validation or test.")
+    var split: EvaluationReport.Part = .test
+
+    @Option(name: .long, help: "Seed of the noise and of the choice of noisy images (use the run's --seed to reproduce its figures).")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Threads.")
+    var threads: Int = 2
+
+    @Flag(name: .long, help: "Print one JSON object instead of tables.")
+    var json = false
+
+    func validate() throws {
+        guard threads > 0 else { throw ValidationError("--threads must be positive (got \(threads))") }
+    }
+
+    func run() throws {
+        let model = try ModelCheckpoint.load(from: checkpoint, threads: threads)
+        let size = model.configuration.imageSize
+        if let given = dataOptions.imageSizeOption, given != size {
+            throw ValidationError("\(checkpoint) holds a model for \(size) px images, but --image-size is \(given): pass --image-size \(size) or leave it out")
+        }
+        let settings = try dataOptions.settings(imageSize: size)
+        let data = try ExperimentData.load(settings, threads: threads, verbose: !json)
+        if !json { FileHandle.standardError.write(Data("data: \(settings.sourceName): \(data.summary)\n".utf8)) }
+        let report = EvaluationReport.evaluate(
+            model: model, checkpoint: checkpoint, data: data, sourceName: settings.sourceName, part: split,
+            noise: settings.noise, fractions: settings.testNoiseFractions, seed: seed, threads: threads)
+        print(json ? try report.json() : report.text)
+    }
+}

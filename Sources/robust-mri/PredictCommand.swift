@@ -1,0 +1,53 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import NN
+
+/// `robust-mri predict`: class probabilities of a saved model for image files (parsing and printing only).
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Classify JPEG or PNG images with a saved model: predicted class and class probabilities.",
+        discussion: """
+            Each image is converted to grey and preprocessed as the dataset loaders do (scaled to maximum 1, \
+            padded to a square, resized to the model's size). Output: a table, or with --json one JSON object \
+            per line per file: {"file", "predicted", "predicted_index", "probabilities": {class: p}}.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Model file written by train (model.safetensors).", valueName: "path"))
+    var checkpoint: String
+
+    @Argument(help: ArgumentHelp("JPEG or PNG image files.", valueName: "image"))
+    var images: [String]
+
+    @Flag(name: .long, help: "Report unreadable files on standard error and go on (default: stop with an error).")
+    var skipUnreadable = false
+
+    @Option(name: .long, help: "Threads.")
+    var threads: Int = 2
+
+    @Flag(name: .long, help: "Print one JSON object per line per file instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard !images.isEmpty else { throw ValidationError("give at least one image file") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive (got \(threads))") }
+    }
+
+    func run() throws {
+        let model = try ModelCheckpoint.load(from: checkpoint, threads: threads)
+        let (predictions, failures) = Prediction.predict(model: model, files: images)
+        if let first = failures.first, !skipUnreadable {
+            throw first
+        }
+        for failure in failures {
+            FileHandle.standardError.write(Data("skipped: \(failure.reason)\n".utf8))
+        }
+        if json {
+            for p in predictions { print(try p.json()) }
+        } else if !predictions.isEmpty {
+            print(Prediction.table(predictions))
+        }
+        if predictions.isEmpty { throw ExitCode.failure }
+    }
+}
