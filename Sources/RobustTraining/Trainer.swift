@@ -54,6 +54,12 @@ public struct Trainer {
                 validation: evaluate(state.model, on: data.validation, method: method),
                 test: data.test.map { TestEvaluation(rho: $0.rho, evaluation: evaluate(state.model, on: $0.set, method: method)) },
                 seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9), event: event)
+            // A model whose evaluation losses are not finite has diverged even when every training batch's
+            // loss was finite (the epoch's last step can overflow the weights): stop before saving garbage.
+            guard ([metrics.validation.meanLoss] + metrics.test.map(\.evaluation.meanLoss)).allSatisfy(\.isFinite) else {
+                throw TrainingError.diverged(epoch: epoch + 1, batch: (data.train.count + configuration.batchSize - 1) / configuration.batchSize,
+                                             hint: "The model's outputs on the validation or test images are not finite after this epoch. Lower the learning rate (--lr, now \(configuration.learningRate)) or check the data for extreme values.")
+            }
             state.history.append(metrics)
             state.completedEpochs += 1
             try checkpoint?(state, method)

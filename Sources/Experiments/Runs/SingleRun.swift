@@ -55,8 +55,6 @@ public struct SingleRun {
         let originalImages = trainingData.train.images
         let configuration = settings.training
         try trainer.run(data: trainingData, method: &method, state: &state, observer: observer) { state, method in
-            try Self.checkFinite(state.history.last, batches: (trainingData.train.count + configuration.batchSize - 1) / configuration.batchSize,
-                                 learningRate: configuration.learningRate)
             guard let directory, let checkpointPath else { return }
             try TrainingCheckpoint.save(state, method: method, configuration: configuration,
                                         originalTrainImages: originalImages, to: checkpointPath)
@@ -71,17 +69,6 @@ public struct SingleRun {
             try Self.writeJSON(record, to: "\(directory)/result.json")
         }
         return Outcome(record: record, state: state, method: method, data: trainingData)
-    }
-
-    /// A model whose evaluation losses are not finite has diverged even when every training batch's loss
-    /// was finite (the last step of the epoch can overflow the weights): stop before saving garbage.
-    static func checkFinite(_ metrics: EpochMetrics?, batches: Int, learningRate: Float) throws {
-        guard let metrics else { return }
-        let losses = [metrics.validation.meanLoss] + metrics.test.map(\.evaluation.meanLoss)
-        guard losses.allSatisfy(\.isFinite) else {
-            throw TrainingError.diverged(epoch: metrics.epoch, batch: batches, hint:
-                "The model's outputs on the validation or test images are not finite after this epoch. Lower the learning rate (--lr, now \(learningRate)) or check the data for extreme values.")
-        }
     }
 
     static func writeJSON<Value: Encodable>(_ value: Value, to path: String) throws {
