@@ -126,6 +126,7 @@ struct CompareCommand: ParsableCommand {
         if cluster.isActive { return try cluster.run(configuration: configuration, outDirectory: directory) }
         let runner = GridRunner(configuration: configuration, outDirectory: directory)
         if !reportOnly {
+            try runner.preparePlan()
             let plan = configuration.plan()
             let pending = runner.pending()
             let grid = GridProgress(total: plan.count, alreadyDone: plan.count - pending.count)
