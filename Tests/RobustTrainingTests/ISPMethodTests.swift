@@ -61,8 +61,11 @@ func trainedToyInfluence() throws -> (model: CNN, data: TrainingData, computatio
         }
         #expect(iPert.shape == [1, 1, 16, 16])
         var generator = SeededGenerator(seed: 11)
+        // Step 1e-3: larger steps cross max-pool/ReLU switches (1e-2 gave 15% errors); smaller ones sink into
+        // Float round-off of the features (errors here ~2% of the typical derivative).
         let t: Float = 1e-3
-        var errors: [Double] = []
+        let medianTolerance = 0.05, worstTolerance = 0.1
+        var numerics: [Double] = [], analytics: [Double] = []
         for _ in 0..<6 {
             let d = Tensor(randomNormal: x.shape, generator: &generator)
             var plus = x, minus = x
@@ -73,11 +76,15 @@ func trainedToyInfluence() throws -> (model: CNN, data: TrainingData, computatio
             let numeric = (f(plus) - f(minus)) / (2 * Double(t))
             var analytic = 0.0
             for i in 0..<x.count { analytic -= Double(iPert.scalars[i]) * Double(d.scalars[i]) }
-            errors.append(abs(numeric - analytic) / max(abs(analytic), 1e-3))
+            numerics.append(numeric)
+            analytics.append(analytic)
         }
-        let sorted = errors.sorted()
-        #expect(sorted[sorted.count / 2] < 0.02, "relative errors \(errors)")
-        #expect(sorted.last! < 0.2, "relative errors \(errors)")
+        // Errors relative to the typical size of the directional derivative (one direction can be near 0).
+        let typical = (analytics.map { $0 * $0 }.reduce(0, +) / Double(analytics.count)).squareRoot()
+        let errors = zip(numerics, analytics).map { abs($0 - $1) / typical }.sorted()
+        #expect(typical > 0)
+        #expect(errors[errors.count / 2] < medianTolerance, "numeric \(numerics), analytic \(analytics)")
+        #expect(errors.last! < worstTolerance, "numeric \(numerics), analytic \(analytics)")
     }
 
     @Test func perturbedImagesAreClippedAndOnlyTheKeptPointsChange() throws {
