@@ -13,9 +13,10 @@ import Tensor
 ///    as ISR and ISP use them: solution error and agreement of the scores.
 public enum InfluenceCheck {
     public struct Settings: Codable, Sendable, Equatable {
-        public var imageSize = 32
+        public var imageSize = 48
         public var imageCount = 400
-        public var epochs = 4
+        public var epochs = 6
+        public var learningRate: Float = 0.001
         /// Training points of the CNN features used in the leave-one-out check.
         public var subsetCount = 300
         public var points = 40
@@ -137,7 +138,7 @@ public enum InfluenceCheck {
                                           imageSize: settings.imageSize, seed: settings.seed),
             imageSize: settings.imageSize, cacheDirectory: nil)
         let training = TrainingConfiguration(method: .naive, model: .same3x3(imageSize: settings.imageSize), epochs: settings.epochs,
-                                             seed: settings.seed, threads: settings.threads)
+                                             learningRate: settings.learningRate, seed: settings.seed, threads: settings.threads)
         let data = try ExperimentData.load(dataSettings, threads: settings.threads, verbose: false)
         observer.message("influence check: training a \(settings.imageSize) px CNN on \(data.split.train.count) phantoms for \(settings.epochs) epochs")
         let outcome = try SingleRun(settings: RunSettings(data: dataSettings, training: training), directory: nil)
