@@ -41,10 +41,7 @@ public struct ISPMethod: TrainingMethod {
 
     public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
         guard epoch == settings.switchEpoch else { return nil }
-        let computation = InfluenceComputation(settings: settings.influence, batchSize: context.configuration.batchSize,
-                                               seed: context.configuration.seed)
-        let result = try computation.run(model: state.model, trainImages: state.trainImages, trainLabels: context.data.train.labels,
-                                         validation: context.data.validation, observer: context.observer)
+        let (computation, result) = try InfluenceComputation.atSwitch(settings.influence, state: state, context: context)
         let chosen = Self.selected(scores: result.scores, ratio: settings.topKRatio, ranking: settings.ranking)
         let clock = ContinuousClock()
         let started = clock.now

@@ -28,10 +28,7 @@ public struct ISRMethod: TrainingMethod {
 
     public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
         guard epoch == settings.switchEpoch else { return nil }
-        let computation = InfluenceComputation(settings: settings.influence, batchSize: context.configuration.batchSize,
-                                               seed: context.configuration.seed)
-        let result = try computation.run(model: state.model, trainImages: state.trainImages, trainLabels: context.data.train.labels,
-                                         validation: context.data.validation, observer: context.observer)
+        let (_, result) = try InfluenceComputation.atSwitch(settings.influence, state: state, context: context)
         let w = Self.weights(scores: result.scores, alpha: settings.alpha, direction: settings.direction)
         scores = result.scores
         weights = w

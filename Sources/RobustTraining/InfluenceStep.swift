@@ -147,4 +147,14 @@ public struct InfluenceComputation {
     public static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
+
+    /// A method's influence step at its switch epoch: Eq. 7 for the current model and training images
+    /// (batched like training, LiSSA seeded by the run's seed), progress to the run's observer.
+    static func atSwitch(_ settings: InfluenceSettings, state: TrainingState, context: MethodContext) throws -> (InfluenceComputation, Result) {
+        let computation = InfluenceComputation(settings: settings, batchSize: context.configuration.batchSize,
+                                               seed: context.configuration.seed)
+        let result = try computation.run(model: state.model, trainImages: state.trainImages, trainLabels: context.data.train.labels,
+                                         validation: context.data.validation, observer: context.observer)
+        return (computation, result)
+    }
 }
