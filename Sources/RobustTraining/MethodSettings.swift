@@ -14,7 +14,8 @@ public enum InfluenceSolverKind: String, Codable, Sendable, CaseIterable {
 public struct InfluenceSettings: Codable, Sendable, Equatable {
     public var solver: InfluenceSolverKind = .lissa
     public var damping: Double = 2.5
-    /// LiSSA's scale (must exceed the Hessian's largest eigenvalue).
+    /// LiSSA's scale (must exceed the Hessian's largest eigenvalue, and the damping). 0 (or any value
+    /// <= 0) means `auto`: max(50, 1.5 x the estimated top eigenvalue), doubled if the recursion diverges.
     public var lissaScale: Double = 50
     /// LiSSA's mini-batch of training points per step.
     public var lissaBatchSize: Int = 10
@@ -28,7 +29,13 @@ public struct InfluenceSettings: Codable, Sendable, Equatable {
 
     public func validate() throws(TrainingError) {
         guard damping >= 0, damping.isFinite else { throw .invalidConfiguration("influence damping must be >= 0 (got \(damping))") }
-        guard lissaScale > 0 else { throw .invalidConfiguration("LiSSA scale must be positive (got \(lissaScale))") }
+        guard lissaScale.isFinite else { throw .invalidConfiguration("LiSSA scale must be a number or auto (got \(lissaScale))") }
+        guard solver != .lissa || damping > 0 else { throw .invalidConfiguration("LiSSA needs a positive damping (got \(damping))") }
+        guard solver != .lissa || lissaScale > damping || (lissaScale <= 0 && damping < 50) else {
+            throw .invalidConfiguration("LiSSA scale \(lissaScale) must exceed the damping \(damping) (damp = damping / scale < 1): raise --lissa-scale or use --lissa-scale auto")
+        }
+        guard cgTolerance > 0, cgMaxIterations >= 1 else { throw .invalidConfiguration("CG tolerance must be positive and its iterations at least 1") }
+        guard lissaDepth.map({ $0 >= 1 }) ?? true else { throw .invalidConfiguration("LiSSA depth must be at least 1") }
         guard lissaBatchSize >= 1, lissaRepetitions >= 1 else {
             throw .invalidConfiguration("LiSSA batch size and repetitions must be at least 1")
         }

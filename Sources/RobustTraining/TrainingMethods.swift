@@ -41,7 +41,11 @@ public enum TrainingMethods {
         switch configuration.method {
         case .naive:
             return AnyTrainingMethod(NaiveMethod())
-        case .isr, .isp, .at, .n2v:
+        case .isr:
+            return AnyTrainingMethod(ISRMethod(settings: configuration.isr))
+        case .isp:
+            return AnyTrainingMethod(ISPMethod(settings: configuration.isp))
+        case .at, .n2v:
             throw TrainingError.invalidConfiguration("method '\(configuration.method.rawValue)' is not available in this build yet; use --method naive")
         }
     }

@@ -6,8 +6,8 @@ struct RobustMRICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "robust-mri",
         abstract: "Train brain-tumour MRI classifiers that stay accurate on noisy training images (ISR, ISP and baselines).",
-        subcommands: [CompareCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, BenchCommand.self,
-                      SlurmTaskCommand.self]
+        subcommands: [CompareCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, InfluenceCommand.self,
+                      BenchCommand.self, SlurmTaskCommand.self]
     )
 
     static func main() {

@@ -62,8 +62,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Damping lambda of (H + lambda I) for every solver (authors' LiSSA: 50 x 0.05 = 2.5).")
     var damping: Double = 2.5
 
-    @Option(name: .long, help: "LiSSA scale (must exceed the Hessian's largest eigenvalue).")
-    var lissaScale: Double = 50
+    @Option(name: .long, help: ArgumentHelp("LiSSA scale (must exceed the Hessian's largest eigenvalue), or auto (max(50, 1.5 x the estimated top eigenvalue)).", valueName: "scale|auto"))
+    var lissaScale: String = "50"
+
+    @Option(name: .long, help: "CG: relative residual at which the solve stops.")
+    var cgTolerance: Double = 1e-8
 
     @Option(name: .long, help: "LiSSA recursion depth (default: training set size / LiSSA batch).")
     var lissaDepth: Int?
@@ -93,6 +96,7 @@ struct TrainingOptions: ParsableArguments {
 
     func validate() throws {
         _ = try parseChannels()
+        _ = try parsedLissaScale()
         _ = try Self.fraction(atEpsilon, option: "--at-epsilon")
         _ = try Self.fraction(atAlpha, option: "--at-alpha")
         guard ["auto", "authors", "same3x3"].contains(model) else {
@@ -106,6 +110,15 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("--channels needs positive integers like 32,32,64,64,64 (got '\(channels)')")
         }
         return values
+    }
+
+    /// "auto" -> 0 (`InfluenceSettings.lissaScale`'s encoding of auto), else a positive number.
+    func parsedLissaScale() throws -> Double {
+        if lissaScale.lowercased() == "auto" { return 0 }
+        guard let value = Double(lissaScale), value > 0, value.isFinite else {
+            throw ValidationError("--lissa-scale must be a positive number or auto (got '\(lissaScale)')")
+        }
+        return value
     }
 
     /// Parses "0.03" or "8/255".
@@ -131,7 +144,8 @@ struct TrainingOptions: ParsableArguments {
         var influence = InfluenceSettings()
         influence.solver = solver
         influence.damping = damping
-        influence.lissaScale = lissaScale
+        influence.lissaScale = try parsedLissaScale()
+        influence.cgTolerance = cgTolerance
         influence.lissaDepth = lissaDepth
         influence.lissaBatchSize = lissaBatchSize
         influence.lissaRepetitions = lissaRepetitions

@@ -1,0 +1,132 @@
+import Foundation
+import Influence
+import MRIData
+import NN
+import RobustTraining
+import Tensor
+
+/// Timing of the influence steps at the paper's size (`robust-mri influence --bench`): phantoms at
+/// `imageSize` (default 256 px, 2300 images, as the figshare training folds), a freshly initialised
+/// authors-variant CNN (the timings do not depend on training): features of every training and validation
+/// image, Eq. 7 scores with each solver, Eq. 8 perturbation images for every training point, and one
+/// training epoch estimated from `Bench.measure` (forward + backward + Adam on batches of 32).
+public enum InfluenceBench {
+    public struct Settings: Codable, Sendable {
+        public var imageCount = 2300
+        public var validationCount = 150
+        public var imageSize = 256
+        public var threads = 2
+        public var batchSize = 32
+        public var seed: UInt64 = 1
+
+        public init() {}
+    }
+
+    public struct SolverTiming: Codable, Sendable {
+        public var solver: String
+        /// Objective set-up + solver set-up + solve + scores (features excluded).
+        public var seconds: Double
+        public var iterations: Int
+        public var lissa_scale: Double?
+        public var note: String?
+    }
+
+    public struct Result: Codable, Sendable {
+        public var n: Int
+        public var validation_n: Int
+        public var image_size: Int
+        public var d: Int
+        public var threads: Int
+        public var data_seconds: Double
+        public var feature_seconds: Double
+        public var solvers: [SolverTiming]
+        public var perturbation_seconds: Double
+        public var epoch_seconds_estimate: Double
+        public var train_ms_per_batch: Double
+        public var load_average: String
+
+        public var text: String {
+            func f(_ x: Double) -> String { String(format: "%.2f", x) }
+            var lines = ["influence timings: n \(n) training + \(validation_n) validation images at \(image_size) px, D \(d), \(threads) threads (load \(load_average))",
+                         "  features (eval mode, all images)   \(f(feature_seconds)) s"]
+            for s in solvers {
+                lines.append("  Eq. 7 scores, \(s.solver.padding(toLength: 6, withPad: " ", startingAt: 0))              \(f(s.seconds)) s"
+                             + " (\(s.iterations) it.\(s.lissa_scale.map { ", scale " + String(format: "%g", $0) } ?? "")\(s.note.map { "; " + $0 } ?? ""))")
+            }
+            lines.append("  Eq. 8 perturbations, all points     \(f(perturbation_seconds)) s")
+            lines.append("  one training epoch (estimated)      \(f(epoch_seconds_estimate)) s (\(f(train_ms_per_batch)) ms per batch of 32)")
+            lines.append("  (phantom generation \(f(data_seconds)) s, not part of the method)")
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    public static func run(_ settings: Settings = Settings(), observer: any TrainingObserver = SilentObserver()) throws -> Result {
+        let clock = ContinuousClock()
+        var start = clock.now
+        func lap() -> Double {
+            let now = clock.now
+            defer { start = now }
+            return InfluenceComputation.seconds(now - start)
+        }
+        let total = settings.imageCount + settings.validationCount
+        let phantoms = try PhantomGenerator(PhantomConfiguration(count: total, patients: Swift.max(1, total / 5),
+                                                                 imageSize: settings.imageSize, seed: settings.seed)).generate()
+        let trainIndices = Array(0..<settings.imageCount), validationIndices = Array(settings.imageCount..<total)
+        let train = LabelledImages(images: phantoms.images.gathered(items: trainIndices), labels: trainIndices.map { phantoms.labels[$0] })
+        let validation = LabelledImages(images: phantoms.images.gathered(items: validationIndices),
+                                        labels: validationIndices.map { phantoms.labels[$0] })
+        let dataSeconds = lap()
+        var generator = SeededGenerator(seed: settings.seed)
+        let model = try CNN(configuration: .authors(imageSize: settings.imageSize), generator: &generator, threads: settings.threads)
+
+        observer.message("features of \(total) images")
+        let base = InfluenceComputation(settings: InfluenceSettings(), batchSize: settings.batchSize, seed: settings.seed)
+        let trainFeatures = base.features(of: train.images, model: model) { observer.phase("features", done: $0, of: $1) }
+        let validationFeatures = LabeledFeatures(features: base.features(of: validation.images, model: model), labels: validation.labels)
+        let featureSeconds = lap()
+
+        var timings: [SolverTiming] = []
+        var last: InfluenceComputation.Result?
+        for kind in InfluenceSolverKind.allCases {
+            var influence = InfluenceSettings()
+            influence.solver = kind
+            var note: String?
+            _ = lap()
+            let training = LabeledFeatures(features: trainFeatures, labels: train.labels)
+            var computation = InfluenceComputation(settings: influence, seed: settings.seed)
+            var outcome = try? computation.scores(training: training, validation: validationFeatures, model: model)
+            if outcome == nil && kind == .lissa {
+                note = "fixed scale 50 too small; auto"
+                computation.settings.lissaScale = 0
+                outcome = try computation.scores(training: training, validation: validationFeatures, model: model)
+            }
+            let seconds = lap()
+            guard let outcome else { continue }
+            timings.append(SolverTiming(solver: kind.rawValue, seconds: seconds, iterations: outcome.report.iterations,
+                                        lissa_scale: outcome.report.lissaScale, note: note))
+            last = outcome
+        }
+        var perturbationSeconds = Double.nan
+        if let last {
+            observer.message("perturbations of \(settings.imageCount) images")
+            var checksum: Float = 0
+            _ = lap()
+            base.forEachPerturbationInfluence(last, model: model, images: train.images, indices: trainIndices,
+                                              progress: { observer.phase("perturbations", done: $0, of: $1) }) { _, iPert in
+                checksum += iPert.scalars[0]
+            }
+            perturbationSeconds = lap()
+            precondition(checksum.isFinite || !checksum.isFinite)  // keeps the work observable
+        }
+        observer.message("training batches")
+        let bench = try Bench.measure(Bench.Setting(variant: .authors, imageSize: settings.imageSize, threads: settings.threads,
+                                                    batchSize: settings.batchSize, warmup: 1, iterations: 3, seed: settings.seed))
+        let batches = (settings.imageCount + settings.batchSize - 1) / settings.batchSize
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        return Result(n: settings.imageCount, validation_n: settings.validationCount, image_size: settings.imageSize,
+                      d: model.configuration.featureCount, threads: settings.threads, data_seconds: dataSeconds,
+                      feature_seconds: featureSeconds, solvers: timings, perturbation_seconds: perturbationSeconds,
+                      epoch_seconds_estimate: bench.train_ms_per_batch * Double(batches) / 1000,
+                      train_ms_per_batch: bench.train_ms_per_batch, load_average: load)
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import MRIData
+import NN
+import RobustTraining
+import Tensor
+
+/// Influence of every training point of a saved model (`robust-mri influence --checkpoint`): the noisy
+/// training set rebuilt exactly as `train` builds it (same data settings and seed), Eq. 7 scores with the
+/// configured solver, and in the output directory
+/// - `influence.csv`: rank (most harmful first), index, source id, label, class name, I_up score, harmful/helpful;
+/// - `most-harmful.png`, `most-helpful.png`: contact sheets;
+/// - `figure1-<rank>-<id>.png`: the paper's Figure 1 for the most harmful images with a tumour mask
+///   (noisy image / mask / ISP perturbation delta = -epsilon I_pert, diverging colours);
+/// - `summary.json`: solver report, and the share of the perturbation's energy sum(delta^2) inside the
+///   tumour mask against the mask's share of the image, per image (every image with a mask) and on average.
+public enum InfluenceRanking {
+    public struct Settings: Sendable {
+        public var checkpoint: String
+        public var out: String
+        /// Figure 1 panels: the this-many most harmful images that have a mask.
+        public var figure1Count = 4
+        /// Images per contact sheet.
+        public var sheetCount = 16
+
+        public init(checkpoint: String, out: String, figure1Count: Int = 4, sheetCount: Int = 16) {
+            self.checkpoint = checkpoint
+            self.out = out
+            self.figure1Count = figure1Count
+            self.sheetCount = sheetCount
+        }
+    }
+
+    public enum RankingError: Error, CustomStringConvertible {
+        case imageSizeMismatch(checkpoint: String, model: Int, data: Int)
+        public var description: String {
+            switch self {
+            case let .imageSizeMismatch(checkpoint, model, data):
+                return "\(checkpoint) is a model for \(model) px images but the data is loaded at \(data) px: pass --image-size \(model)"
+            }
+        }
+    }
+
+    /// Energy of one image's perturbation inside its tumour mask.
+    public struct MaskEnergy: Codable, Sendable {
+        public var index: Int
+        public var source_id: Int
+        public var score: Double
+        /// sum over the mask of delta^2 / sum of delta^2.
+        public var energy_in_mask: Double
+        /// Mask pixels / image pixels.
+        public var mask_share: Double
+    }
+
+    public struct Summary: Codable, Sendable {
+        public var n: Int
+        public var d: Int
+        public var solver: InverseHVPReportSummary
+        public var validation_loss: Double
+        public var harmful_count: Int
+        public var score_min: Double
+        public var score_max: Double
+        public var epsilon: Double
+        public var step: String
+        /// Averages over the images with a non-empty mask (nil without masks).
+        public var mean_energy_in_mask: Double?
+        public var mean_mask_share: Double?
+        public var figure1: [String]
+        public var feature_seconds: Double
+        public var score_seconds: Double
+        public var perturbation_seconds: Double
+        public var per_image: [MaskEnergy]
+    }
+
+    /// The solver report's fields with snake-case keys.
+    public struct InverseHVPReportSummary: Codable, Sendable {
+        public var name: String
+        public var iterations: Int
+        public var relative_residual: Double
+        public var effective_damping: Double
+        public var lissa_scale: Double?
+        public var top_eigenvalue: Double?
+    }
+
+    public static func run(_ settings: Settings, run: RunSettings, data: ExperimentData,
+                           observer: any TrainingObserver = SilentObserver()) throws -> Summary {
+        let model = try ModelCheckpoint.load(from: settings.checkpoint, threads: run.training.threads)
+        guard model.configuration.imageSize == data.dataset.imageSize else {
+            throw RankingError.imageSizeMismatch(checkpoint: settings.checkpoint, model: model.configuration.imageSize,
+                                                 data: data.dataset.imageSize)
+        }
+        let sets = data.trainingData(run)
+        let isp = run.training.isp
+        let computation = InfluenceComputation(settings: isp.influence, batchSize: run.training.batchSize, seed: run.training.seed)
+        let result = try computation.run(model: model, trainImages: sets.train.images, trainLabels: sets.train.labels,
+                                         validation: sets.validation, observer: observer)
+        let scores = result.scores
+        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        try AtomicFile.createDirectories(settings.out)
+        try AtomicFile.write(csv(order: order, scores: scores, set: sets.train), to: "\(settings.out)/influence.csv")
+        let size = sets.train.images.shape[2]
+        func image(_ tensor: Tensor, _ i: Int) -> GreyImage {
+            GreyImage(width: size, height: size, pixels: Array(tensor.items(i..<(i + 1)).scalars))
+        }
+        func caption(_ i: Int) -> String {
+            "\(className(sets.train.labels[i])) #\(sets.train.ids[i])\nscore " + String(format: "%.2e", scores[i])
+        }
+        let sheetCount = Swift.min(settings.sheetCount, order.count)
+        let columns = Swift.max(1, Int(Double(sheetCount).squareRoot().rounded(.up)))
+        for (name, indices) in [("most-harmful", Array(order.prefix(sheetCount))), ("most-helpful", Array(order.reversed().prefix(sheetCount)))] {
+            let panels = indices.map { ImagePanel(image: image(sets.train.images, $0), caption: caption($0)) }
+            try ImagePanelFigure(title: name.replacingOccurrences(of: "-", with: " ") + " training images (I_up)", panels: panels,
+                                 columns: columns, panelSize: 160)
+                .writePNG(to: URL(fileURLWithPath: "\(settings.out)/\(name).png"))
+        }
+
+        // Perturbations of every image with a mask (energy shares), and Figure 1 for the most harmful ones.
+        let masks = sets.trainMasks
+        let pixels = size * size
+        func maskSum(_ i: Int) -> Double {
+            guard let masks else { return 0 }
+            var total = 0.0
+            for j in 0..<pixels { total += Double(masks.scalars[i * pixels + j]) }
+            return total
+        }
+        let withMask = masks == nil ? [] : order.filter { maskSum($0) > 0 }
+        let figureIndices = Set(withMask.prefix(settings.figure1Count))
+        var energies: [MaskEnergy] = []
+        var figures: [String] = []
+        let perturbationStart = ContinuousClock.now
+        try computation.forEachPerturbationInfluence(
+            result, model: model, images: sets.train.images, indices: withMask,
+            progress: { observer.phase("influence: perturbations", done: $0, of: $1) }) { batch, iPert in
+            let delta = ISPMethod.step(iPert, epsilon: isp.epsilon, kind: isp.step)
+            for (row, i) in batch.enumerated() {
+                guard let masks else { continue }
+                var inside = 0.0, total = 0.0
+                for j in 0..<pixels {
+                    let e = Double(delta.scalars[row * pixels + j] * delta.scalars[row * pixels + j])
+                    total += e
+                    if masks.scalars[i * pixels + j] >= 0.5 { inside += e }
+                }
+                energies.append(MaskEnergy(index: i, source_id: sets.train.ids[i], score: scores[i],
+                                           energy_in_mask: total > 0 ? inside / total : 0, mask_share: maskSum(i) / Double(pixels)))
+                if figureIndices.contains(i) {
+                    let rank = order.firstIndex(of: i).map { $0 + 1 } ?? 0
+                    let file = "figure1-\(rank)-\(sets.train.ids[i]).png"
+                    let panels = [
+                        ImagePanel(image: image(sets.train.images, i), caption: "noisy image\n" + caption(i).replacingOccurrences(of: "\n", with: ", ")),
+                        ImagePanel(image: image(sets.train.images, i), caption: "tumour mask\nshare " + String(format: "%.1f%%", 100 * maskSum(i) / Double(pixels)),
+                                   style: .maskOverlay(mask: image(masks, i))),
+                        ImagePanel(image: image(delta, row), caption: "ISP perturbation\n" + String(format: "%.0f%% of its energy in the mask", 100 * (energies.last?.energy_in_mask ?? 0)),
+                                   style: .diverging(limit: nil)),
+                    ]
+                    try ImagePanelFigure(title: "Figure 1: rank \(rank) (most harmful first)", panels: panels, columns: 3)
+                        .writePNG(to: URL(fileURLWithPath: "\(settings.out)/\(file)"))
+                    figures.append(file)
+                }
+            }
+        }
+        let perturbationSeconds = InfluenceComputation.seconds(ContinuousClock.now - perturbationStart)
+        func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+        let report = result.report
+        let summary = Summary(
+            n: scores.count, d: model.configuration.featureCount,
+            solver: InverseHVPReportSummary(name: report.solver, iterations: report.iterations, relative_residual: report.relativeResidual,
+                                            effective_damping: report.effectiveDamping, lissa_scale: report.lissaScale,
+                                            top_eigenvalue: report.largestEigenvalue),
+            validation_loss: result.validationLoss, harmful_count: scores.filter { $0 > 0 }.count,
+            score_min: scores.min() ?? 0, score_max: scores.max() ?? 0, epsilon: isp.epsilon, step: isp.step.rawValue,
+            mean_energy_in_mask: mean(energies.map(\.energy_in_mask)), mean_mask_share: mean(energies.map(\.mask_share)),
+            figure1: figures.sorted(), feature_seconds: result.featureSeconds, score_seconds: result.scoreSeconds,
+            perturbation_seconds: perturbationSeconds, per_image: energies.sorted { $0.score > $1.score })
+        try SingleRun.writeJSON(summary, to: "\(settings.out)/summary.json")
+        return summary
+    }
+
+    static func className(_ label: Int) -> String {
+        TumourClass(rawValue: label)?.name ?? "class \(label)"
+    }
+
+    /// rank,index,source_id,label,class,i_up,kind; rows in `order` (most harmful first).
+    static func csv(order: [Int], scores: [Double], set: LabelledImages) -> String {
+        var text = "rank,index,source_id,label,class,i_up,kind\n"
+        for (rank, i) in order.enumerated() {
+            text += "\(rank + 1),\(i),\(set.ids[i]),\(set.labels[i]),\(className(set.labels[i])),"
+                + String(format: "%.6e", scores[i]) + "," + (scores[i] > 0 ? "harmful" : "helpful") + "\n"
+        }
+        return text
+    }
+
+    /// Lines for the terminal.
+    public static func text(_ summary: Summary, out: String) -> String {
+        var lines = ["\(summary.n) training points, D = \(summary.d): solver \(summary.solver.name), \(summary.solver.iterations) it., residual "
+                     + String(format: "%.1e", summary.solver.relative_residual) + ", damping " + String(format: "%g", summary.solver.effective_damping),
+                     "scores in [" + String(format: "%.3e", summary.score_min) + ", " + String(format: "%.3e", summary.score_max)
+                     + "], \(summary.harmful_count) harmful (I_up > 0)"]
+        if let energy = summary.mean_energy_in_mask, let share = summary.mean_mask_share {
+            lines.append("ISP perturbation (epsilon \(summary.epsilon), \(summary.step)): on average " + String(format: "%.1f%%", 100 * energy)
+                         + " of its energy inside the tumour mask, which covers " + String(format: "%.1f%%", 100 * share)
+                         + " of the image (\(summary.per_image.count) images with masks)")
+            for e in summary.per_image.prefix(summary.figure1.count) {
+                lines.append("  #\(e.source_id): " + String(format: "%.1f%% of the energy in a mask covering %.1f%%", 100 * e.energy_in_mask, 100 * e.mask_share))
+            }
+        } else {
+            lines.append("no tumour masks in this data: no energy shares or Figure 1")
+        }
+        lines.append(String(format: "times: features %.1f s, scores %.1f s, perturbations %.1f s; files in ", summary.feature_seconds,
+                            summary.score_seconds, summary.perturbation_seconds) + out)
+        return lines.joined(separator: "\n")
+    }
+}
