@@ -41,6 +41,8 @@ public enum TrainingMethods {
         switch configuration.method {
         case .naive:
             return AnyTrainingMethod(NaiveMethod())
+        case .at: return AnyTrainingMethod(AdversarialMethod(settings: configuration.adversarial))
+        case .n2v: return AnyTrainingMethod(Noise2VoidMethod(settings: configuration.noise2void, seed: configuration.seed, threads: configuration.threads))
         case .isr, .isp, .at, .n2v:
             throw TrainingError.invalidConfiguration("method '\(configuration.method.rawValue)' is not available in this build yet; use --method naive")
         }
