@@ -167,6 +167,11 @@ public struct Noise2VoidTraining {
                      target: Tensor(shape: [count, 1, side, side], scalars: targets), masks: masks)
     }
 
+    /// `symmetrySource` for tests.
+    public static func symmetrySourceForTests(_ y: Int, _ x: Int, side: Int, symmetry: Int) -> (Int, Int) {
+        symmetrySource(y, x, side: side, symmetry: symmetry)
+    }
+
     /// Where output pixel (y, x) of a patch comes from under symmetry s in 0..<8: s % 4 quarter turns,
     /// then a left-right flip when s >= 4.
     static func symmetrySource(_ y: Int, _ x: Int, side: Int, symmetry: Int) -> (Int, Int) {
