@@ -188,8 +188,7 @@ public struct UNet: Sendable {
         func block(_ b: Int) {
             let c = cache.blocks[b]
             // Take the block's gradients out (keeps them uniquely referenced, so updates stay in place).
-            var g = UNetGradients.Block(convolution: LayerGradients(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0])),
-                                        batchNorm: LayerGradients(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0])))
+            var g = UNetGradients.Block(convolution: .empty, batchNorm: .empty)
             swap(&g, &gradients.blocks[b])
             defer { swap(&g, &gradients.blocks[b]) }
             let drelu = ReLU.backward(dout: dx, cache: c.relu, threads: threads)

@@ -3,23 +3,36 @@ import Tensor
 /// Gradients of the U-Net's trainable parameters, block by block (conv weight/bias, BatchNorm
 /// weight/bias), then the output convolution.
 public struct UNetGradients: Sendable, Equatable {
-    public struct Block: Sendable, Equatable {
-        public var convolution: LayerGradients
-        public var batchNorm: LayerGradients
-    }
+    /// A convolution's and its BatchNorm's gradients (the CNN's block type).
+    public typealias Block = CNNGradients.Block
 
     public var blocks: [Block]
     public var output: LayerGradients
 
     /// All zeros, shaped like `model`'s parameters.
     public init(zerosLike model: UNet) {
-        blocks = model.blocks.map { block in
-            Block(convolution: LayerGradients(weight: Tensor(zeros: block.convolution.weight.shape),
-                                              bias: Tensor(zeros: block.convolution.bias.shape)),
-                  batchNorm: LayerGradients(weight: Tensor(zeros: [block.batchNorm.channels]),
-                                            bias: Tensor(zeros: [block.batchNorm.channels])))
-        }
-        output = LayerGradients(weight: Tensor(zeros: model.output.weight.shape), bias: Tensor(zeros: model.output.bias.shape))
+        blocks = model.blocks.map { Block(zerosLike: $0.convolution, $0.batchNorm) }
+        output = LayerGradients(zerosLike: model.output)
+    }
+}
+
+extension LayerGradients {
+    /// Zero gradients for a convolution's weight and bias.
+    init(zerosLike convolution: Conv2D) {
+        self.init(weight: Tensor(zeros: convolution.weight.shape), bias: Tensor(zeros: convolution.bias.shape))
+    }
+
+    /// Zero gradients for a BatchNorm's weight and bias.
+    init(zerosLike batchNorm: BatchNorm2D) {
+        self.init(weight: Tensor(zeros: [batchNorm.channels]), bias: Tensor(zeros: [batchNorm.channels]))
+    }
+
+    static let empty = LayerGradients(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0]))
+}
+
+extension CNNGradients.Block {
+    init(zerosLike convolution: Conv2D, _ batchNorm: BatchNorm2D) {
+        self.init(convolution: LayerGradients(zerosLike: convolution), batchNorm: LayerGradients(zerosLike: batchNorm))
     }
 }
 
