@@ -45,8 +45,11 @@ public enum TrainingMethods {
             return AnyTrainingMethod(ISRMethod(settings: configuration.isr))
         case .isp:
             return AnyTrainingMethod(ISPMethod(settings: configuration.isp))
-        case .at, .n2v:
-            throw TrainingError.invalidConfiguration("method '\(configuration.method.rawValue)' is not available in this build yet; use --method naive")
+        case .at:
+            return AnyTrainingMethod(AdversarialMethod(settings: configuration.adversarial))
+        case .n2v:
+            return AnyTrainingMethod(Noise2VoidMethod(settings: configuration.noise2void, seed: configuration.seed,
+                                                      threads: configuration.threads))
         }
     }
 }

@@ -7,7 +7,7 @@ struct RobustMRICommand: ParsableCommand {
         commandName: "robust-mri",
         abstract: "Train brain-tumour MRI classifiers that stay accurate on noisy training images (ISR, ISP and baselines).",
         subcommands: [CompareCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, InfluenceCommand.self,
-                      BenchCommand.self, SlurmTaskCommand.self]
+                      DenoiseCommand.self, BenchCommand.self, SlurmTaskCommand.self]
     )
 
     static func main() {

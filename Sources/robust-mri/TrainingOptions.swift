@@ -94,6 +94,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "N2V: patch side in pixels.")
     var n2vPatchSize: Int = 64
 
+    @Option(name: .long, help: "N2V: patches per denoiser mini-batch.")
+    var n2vBatchSize: Int = 16
+
+    @Option(name: .long, help: "N2V: Adam learning rate of the denoiser (reference: 4e-4).")
+    var n2vLr: Float = 4e-4
+
     func validate() throws {
         _ = try parseChannels()
         _ = try parsedLissaScale()
@@ -168,6 +174,8 @@ struct TrainingOptions: ParsableArguments {
         n2v.epochs = n2vEpochs
         n2v.patchesPerEpoch = n2vPatches
         n2v.patchSize = n2vPatchSize
+        n2v.batchSize = n2vBatchSize
+        n2v.learningRate = n2vLr
         let configuration = TrainingConfiguration(
             method: method, model: try modelConfiguration(imageSize: imageSize), epochs: epochs, batchSize: batchSize,
             learningRate: lr, seed: seed, threads: threads, horizontalFlip: !noFlip, isr: isr, isp: isp,

@@ -1,0 +1,123 @@
+import Foundation
+import MRIData
+import NN
+import RobustTraining
+import Tensor
+
+/// `robust-mri denoise`: Noise2Void on a dataset's noisy training images (noise applied as `train`
+/// applies it), compared with the noisy input and two classical filters against the clean images
+/// (known, since the noise is simulated). Writes `denoiser.safetensors`, `denoise.json` and, per
+/// example image, clean / noisy / denoised / Gaussian / median PNGs.
+public struct DenoisingExperiment {
+    public var settings: RunSettings
+    /// A saved denoiser to apply instead of training one.
+    public var denoiserPath: String?
+    /// Sigma (pixels) of the Gaussian-filter baseline.
+    public var gaussianSigma: Double
+    /// Training images the metrics are averaged over (the first ones; all when nil).
+    public var evaluationCount: Int?
+    public var exampleCount: Int
+
+    public init(settings: RunSettings, denoiserPath: String? = nil, gaussianSigma: Double = 1,
+                evaluationCount: Int? = 200, exampleCount: Int = 4) {
+        self.settings = settings
+        self.denoiserPath = denoiserPath
+        self.gaussianSigma = gaussianSigma
+        self.evaluationCount = evaluationCount
+        self.exampleCount = exampleCount
+    }
+
+    /// Mean PSNR (dB) and SSIM against the clean images of each version, and the timings.
+    public struct Report: Codable, Sendable {
+        public var psnr_noisy, psnr_denoised, psnr_gaussian, psnr_median: Double
+        public var ssim_noisy, ssim_denoised, ssim_gaussian, ssim_median: Double
+        public var gaussian_sigma: Double
+        public var train_seconds: Double
+        public var denoise_seconds: Double
+        public var images_evaluated: Int
+        public var training_images: Int
+        public var image_size: Int
+        public var noise: String
+        public var n2v: Noise2VoidSettings
+        public var epoch_losses: [Double]
+        public var seed: UInt64
+        public var denoiser: String
+    }
+
+    public enum ExperimentError: Error, CustomStringConvertible {
+        case noCleanImages
+        public var description: String { "the training data has no clean images to compare with" }
+    }
+
+    public func run(data: ExperimentData, directory: String, observer: any TrainingObserver = SilentObserver()) throws -> Report {
+        let configuration = settings.training
+        let training = data.trainingData(settings)
+        guard let clean = training.trainClean else { throw ExperimentError.noCleanImages }
+        let noisy = training.train.images
+        let unet = Noise2VoidDenoiser.networkConfiguration(configuration.noise2void)
+        var denoiser: Noise2VoidDenoiser
+        var trainSeconds = 0.0, losses: [Double] = []
+        try AtomicFile.createDirectories(directory)
+        let denoiserFile = "\(directory)/denoiser.safetensors"
+        if let denoiserPath {
+            let file = try SafetensorsFile.read(from: denoiserPath)
+            var tensors: [String: Tensor] = [:]
+            for name in file.names { tensors[name] = try file.tensor(name) }
+            var network = unet
+            if file.metadata[Self.configurationKey] != nil {
+                network = try file.metadataJSON(Self.configurationKey, as: UNetConfiguration.self)
+            }
+            denoiser = try Noise2VoidDenoiser(namedTensors: tensors, configuration: network, threads: configuration.threads)
+        } else {
+            let settings = configuration.noise2void
+            let batches = (settings.patchesPerEpoch + settings.batchSize - 1) / settings.batchSize
+            let outcome = try Noise2VoidTraining(settings: settings, seed: configuration.seed, threads: configuration.threads)
+                .train(on: noisy) { epoch, batch, _, loss in
+                    observer.phase(String(format: "N2V epoch %d/%d, masked loss %.4f", epoch, settings.epochs, loss),
+                                   done: (epoch - 1) * batches + batch, of: settings.epochs * batches)
+                }
+            denoiser = outcome.denoiser
+            trainSeconds = outcome.seconds
+            losses = outcome.epochLosses
+        }
+        var file = SafetensorsFile(namedTensors: denoiser.namedTensors())
+        try file.setMetadataJSON(Self.configurationKey, denoiser.network.configuration)
+        try file.write(to: denoiserFile)
+
+        let count = min(noisy.shape[0], evaluationCount ?? noisy.shape[0])
+        let noisyPart = noisy.items(0..<count), cleanPart = clean.items(0..<count)
+        let started = Date()
+        let denoised = denoiser.denoised(noisyPart, batchSize: 8) { done, total in
+            observer.phase("denoising \(total) images", done: done, of: total)
+        }
+        let denoiseSeconds = Date().timeIntervalSince(started)
+        let gaussian = DenoisingFilters.gaussian(noisyPart, sigma: gaussianSigma)
+        let median = DenoisingFilters.median3x3(noisyPart)
+        let metrics = [noisyPart, denoised, gaussian, median].map { DenoisingMetrics.mean($0.clipped(to: 0, 1), references: cleanPart) }
+        try writeExamples([("clean", cleanPart), ("noisy", noisyPart), ("denoised", denoised), ("gaussian", gaussian), ("median", median)],
+                          directory: directory)
+        let report = Report(
+            psnr_noisy: metrics[0].psnr, psnr_denoised: metrics[1].psnr, psnr_gaussian: metrics[2].psnr, psnr_median: metrics[3].psnr,
+            ssim_noisy: metrics[0].ssim, ssim_denoised: metrics[1].ssim, ssim_gaussian: metrics[2].ssim, ssim_median: metrics[3].ssim,
+            gaussian_sigma: gaussianSigma, train_seconds: trainSeconds, denoise_seconds: denoiseSeconds, images_evaluated: count,
+            training_images: noisy.shape[0], image_size: noisy.shape[2], noise: "\(settings.data.noise)",
+            n2v: configuration.noise2void, epoch_losses: losses, seed: configuration.seed,
+            denoiser: denoiserPath ?? denoiserFile)
+        try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(report)), to: "\(directory)/denoise.json")
+        return report
+    }
+
+    static let configurationKey = "robust_mri.unet_configuration"
+
+    /// `example-{i}-{version}.png` for the first `exampleCount` images.
+    func writeExamples(_ versions: [(name: String, images: Tensor)], directory: String) throws {
+        guard let first = versions.first?.images else { return }
+        let h = first.shape[2], w = first.shape[3], plane = h * w
+        for i in 0..<min(exampleCount, first.shape[0]) {
+            for (name, images) in versions {
+                let pixels = Array(images.scalars[(i * plane)..<((i + 1) * plane)])
+                try PNGImage.encode(unitGray: pixels, width: w, height: h).writePNG(path: "\(directory)/example-\(i)-\(name).png")
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import Tensor
+
+/// The shape of a 2-D U-Net (Ronneberger et al. 2015) as CSBDeep builds it for Noise2Void
+/// (Krull, Buchholz and Jug 2019; the N2V reference's defaults: depth 2, 32 base filters, 3x3 kernels,
+/// batch norm, two convolutions per level, no residual connection).
+public struct UNetConfiguration: Codable, Sendable, Equatable {
+    /// Pooling levels (2 in N2V).
+    public var depth: Int = 2
+    /// Channels of the first level; level l has firstChannels * 2^l (32 in N2V).
+    public var firstChannels: Int = 32
+    public var inputChannels: Int = 1
+    public var outputChannels: Int = 1
+    /// Odd side of the `same` convolutions (3 in N2V).
+    public var kernelSize: Int = 3
+    /// Adds the input to the output (CSBDeep's `residual`; off in N2V).
+    public var residual: Bool = false
+
+    public init(depth: Int = 2, firstChannels: Int = 32, inputChannels: Int = 1, outputChannels: Int = 1,
+                kernelSize: Int = 3, residual: Bool = false) {
+        self.depth = depth
+        self.firstChannels = firstChannels
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.residual = residual
+    }
+
+    /// (input, output) channels of the 3x3 blocks in order: down levels, middle, up levels (CSBDeep's
+    /// `unet_block`). With f = firstChannels and D = depth:
+    ///   down l:  in -> f 2^l, f 2^l -> f 2^l;   middle: f 2^(D-1) -> f 2^D -> f 2^(D-1);
+    ///   up l (D-1 ... 0): [upsampled, skip] 2 f 2^l -> f 2^l -> f 2^max(0, l-1);   then a 1x1 conv -> out.
+    public var blockChannels: [(input: Int, output: Int)] {
+        let f = firstChannels
+        func width(_ level: Int) -> Int { f << Swift.max(0, level) }
+        var plan: [(input: Int, output: Int)] = []
+        var c = inputChannels
+        for l in 0..<depth {
+            plan.append((c, width(l)))
+            plan.append((width(l), width(l)))
+            c = width(l)
+        }
+        plan.append((c, width(depth)))
+        plan.append((width(depth), width(depth - 1)))
+        for l in (0..<depth).reversed() {
+            plan.append((2 * width(l), width(l)))
+            plan.append((width(l), width(l - 1)))
+        }
+        return plan
+    }
+
+    public func validate() throws(UNetConfigurationError) {
+        guard depth >= 1 else { throw .invalid("U-Net depth must be at least 1 (got \(depth))") }
+        guard firstChannels >= 1 && inputChannels >= 1 && outputChannels >= 1 else {
+            throw .invalid("U-Net channels must be positive (first \(firstChannels), in \(inputChannels), out \(outputChannels))")
+        }
+        guard kernelSize >= 1 && kernelSize % 2 == 1 else { throw .invalid("U-Net kernel size must be odd (got \(kernelSize))") }
+        guard !residual || inputChannels == outputChannels else {
+            throw .invalid("a residual U-Net needs as many output as input channels (\(outputChannels) vs \(inputChannels))")
+        }
+    }
+
+    /// The smallest image side the network takes: every level pools by 2 (floor).
+    public var minimumSide: Int { 1 << depth }
+}
+
+public enum UNetConfigurationError: Error, Equatable, CustomStringConvertible {
+    case invalid(String)
+    public var description: String {
+        switch self { case .invalid(let text): return text }
+    }
+}
+
+/// A 2-D U-Net denoiser: per level two [Conv2D(3x3, same) -> BatchNorm2D -> ReLU] blocks, 2x2 max pooling
+/// down (floor on odd sides), nearest 2x upsampling back to the skip's exact size, concatenation
+/// [upsampled, skip] on channels, two blocks, and a final 1x1 Conv2D (linear). Fully convolutional:
+/// any H, W >= 2^depth, odd sizes included (output H x W, as the input).
+///
+/// x: [N, inputChannels, H, W] -> y: [N, outputChannels, H, W]. As with the CNN, a training pass uses
+/// batch statistics and updates BatchNorm's running averages (`forward` is mutating); `evaluated` does not.
+public struct UNet: Sendable {
+    public struct Block: Sendable {
+        public var convolution: Conv2D
+        public var batchNorm: BatchNorm2D
+    }
+
+    public let configuration: UNetConfiguration
+    /// In `configuration.blockChannels` order.
+    public var blocks: [Block]
+    /// The final 1x1 convolution.
+    public var output: Conv2D
+    public var threads: Int
+
+    /// Convolutions initialised as PyTorch's `nn.Conv2d` (see `Conv2D`), in block order, then the output layer.
+    public init(configuration: UNetConfiguration, generator: inout SeededGenerator, threads: Int = 1) throws(UNetConfigurationError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.threads = Swift.max(1, threads)
+        blocks = configuration.blockChannels.map { plan in
+            Block(convolution: Conv2D(inputChannels: plan.input, outputChannels: plan.output, kernelSize: configuration.kernelSize,
+                                      padding: .same, generator: &generator),
+                  batchNorm: BatchNorm2D(channels: plan.output))
+        }
+        output = Conv2D(inputChannels: configuration.firstChannels, outputChannels: configuration.outputChannels,
+                        kernelSize: 1, padding: .valid, generator: &generator)
+    }
+
+    public struct Cache: Sendable {
+        public let mode: Mode
+        struct BlockCache: Sendable {
+            let convolution: Conv2D.Cache
+            let batchNorm: BatchNorm2D.Cache
+            let relu: ReLU.Cache
+        }
+        let blocks: [BlockCache]
+        let pools: [MaxPool2D.Cache]
+        let upsamples: [Upsample2D.Cache]
+        let output: Conv2D.Cache
+    }
+
+    // MARK: Forward
+
+    /// x: [N, C, H, W] -> y: [N, outputChannels, H, W]. Training mode updates BatchNorm's running statistics.
+    public mutating func forward(_ input: Tensor, mode: Mode) -> (output: Tensor, cache: Cache) {
+        let result = forwardWithoutUpdating(input, mode: mode)
+        if mode == .training {
+            for b in blocks.indices { blocks[b].batchNorm.updateRunningStatistics(from: result.cache.blocks[b].batchNorm) }
+        }
+        return result
+    }
+
+    /// Evaluation-mode pass (running statistics; the model is not changed).
+    public func evaluated(_ input: Tensor) -> Tensor {
+        forwardWithoutUpdating(input, mode: .evaluation).output
+    }
+
+    /// The forward pass in `mode` without touching the running statistics.
+    public func forwardWithoutUpdating(_ input: Tensor, mode: Mode) -> (output: Tensor, cache: Cache) {
+        let d = configuration.depth
+        precondition(input.rank == 4 && input.shape[1] == configuration.inputChannels
+                     && input.shape[2] >= configuration.minimumSide && input.shape[3] >= configuration.minimumSide,
+                     "UNet: input must be [N, \(configuration.inputChannels), H, W] with H, W >= \(configuration.minimumSide), got \(input.shape)")
+        BLAS.setThreads(1)
+        var caches: [Cache.BlockCache] = []
+        var pools: [MaxPool2D.Cache] = [], upsamples: [Upsample2D.Cache] = []
+        var skips: [Tensor] = []
+        var x = input
+        func block(_ b: Int) {
+            let (convolved, convCache) = blocks[b].convolution.forward(x, threads: threads)
+            let (normalized, bnCache) = blocks[b].batchNorm.normalized(convolved, mode: mode, threads: threads)
+            let (activated, reluCache) = ReLU.forward(normalized, threads: threads)
+            caches.append(Cache.BlockCache(convolution: convCache, batchNorm: bnCache, relu: reluCache))
+            x = activated
+        }
+        for l in 0..<d {
+            block(2 * l)
+            block(2 * l + 1)
+            skips.append(x)
+            let (pooled, poolCache) = MaxPool2D.forward(x, threads: threads)
+            pools.append(poolCache)
+            x = pooled
+        }
+        block(2 * d)
+        block(2 * d + 1)
+        for l in (0..<d).reversed() {
+            let skip = skips[l]
+            let (up, upCache) = Upsample2D.forward(x, height: skip.shape[2], width: skip.shape[3], threads: threads)
+            upsamples.append(upCache)
+            x = Concatenate.forward(up, skip)
+            let b = 2 * d + 2 + 2 * (d - 1 - l)
+            block(b)
+            block(b + 1)
+        }
+        var (y, outputCache) = output.forward(x, threads: threads)
+        if configuration.residual { y.add(input) }
+        return (y, Cache(mode: mode, blocks: caches, pools: pools, upsamples: upsamples, output: outputCache))
+    }
+
+    // MARK: Backward
+
+    /// dout: [N, outputChannels, H, W]. Adds the parameter gradients into `gradients`; returns din [N, C, H, W].
+    public func backward(dout: Tensor, cache: Cache, gradients: inout UNetGradients) -> Tensor {
+        let d = configuration.depth
+        precondition(cache.blocks.count == blocks.count && gradients.blocks.count == blocks.count,
+                     "UNet.backward: \(cache.blocks.count) cached blocks and \(gradients.blocks.count) gradient blocks for \(blocks.count) blocks")
+        BLAS.setThreads(1)
+        var dx = output.backward(dout: dout, cache: cache.output, dweight: &gradients.output.weight,
+                                 dbias: &gradients.output.bias, threads: threads)
+        func block(_ b: Int) {
+            let c = cache.blocks[b]
+            // Take the block's gradients out (keeps them uniquely referenced, so updates stay in place).
+            var g = UNetGradients.Block(convolution: .empty, batchNorm: .empty)
+            swap(&g, &gradients.blocks[b])
+            defer { swap(&g, &gradients.blocks[b]) }
+            let drelu = ReLU.backward(dout: dx, cache: c.relu, threads: threads)
+            let dconv = blocks[b].batchNorm.backward(dout: drelu, cache: c.batchNorm, dweight: &g.batchNorm.weight,
+                                                     dbias: &g.batchNorm.bias, threads: threads)
+            dx = blocks[b].convolution.backward(dout: dconv, cache: c.convolution, dweight: &g.convolution.weight,
+                                                dbias: &g.convolution.bias, threads: threads)
+        }
+        // Up levels ran for l = d-1 ... 0 (upsample cache k belongs to l = d-1-k); undo them for l = 0 ... d-1.
+        var dskips = [Tensor](repeating: Tensor(zeros: [0]), count: d)
+        for l in 0..<d {
+            let b = 2 * d + 2 + 2 * (d - 1 - l)
+            block(b + 1)
+            block(b)
+            let upChannels = blocks[b].convolution.inputChannels - blocks[2 * l + 1].batchNorm.channels
+            let (dup, dskip) = Concatenate.backward(dout: dx, firstChannels: upChannels)
+            dskips[l] = dskip
+            dx = Upsample2D.backward(dout: dup, cache: cache.upsamples[d - 1 - l], threads: threads)
+        }
+        block(2 * d + 1)
+        block(2 * d)
+        for l in (0..<d).reversed() {
+            dx = MaxPool2D.backward(dout: dx, cache: cache.pools[l], threads: threads)
+            dx.add(dskips[l])
+            block(2 * l + 1)
+            block(2 * l)
+        }
+        if configuration.residual { dx.add(dout) }
+        return dx
+    }
+}

@@ -1,0 +1,109 @@
+import Tensor
+
+/// Gradients of the U-Net's trainable parameters, block by block (conv weight/bias, BatchNorm
+/// weight/bias), then the output convolution.
+public struct UNetGradients: Sendable, Equatable {
+    /// A convolution's and its BatchNorm's gradients (the CNN's block type).
+    public typealias Block = CNNGradients.Block
+
+    public var blocks: [Block]
+    public var output: LayerGradients
+
+    /// All zeros, shaped like `model`'s parameters.
+    public init(zerosLike model: UNet) {
+        blocks = model.blocks.map { Block(zerosLike: $0.convolution, $0.batchNorm) }
+        output = LayerGradients(zerosLike: model.output)
+    }
+}
+
+extension LayerGradients {
+    /// Zero gradients for a convolution's weight and bias.
+    init(zerosLike convolution: Conv2D) {
+        self.init(weight: Tensor(zeros: convolution.weight.shape), bias: Tensor(zeros: convolution.bias.shape))
+    }
+
+    /// Zero gradients for a BatchNorm's weight and bias.
+    init(zerosLike batchNorm: BatchNorm2D) {
+        self.init(weight: Tensor(zeros: [batchNorm.channels]), bias: Tensor(zeros: [batchNorm.channels]))
+    }
+
+    static let empty = LayerGradients(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0]))
+}
+
+extension CNNGradients.Block {
+    init(zerosLike convolution: Conv2D, _ batchNorm: BatchNorm2D) {
+        self.init(convolution: LayerGradients(zerosLike: convolution), batchNorm: LayerGradients(zerosLike: batchNorm))
+    }
+}
+
+extension UNet: Optimizable {
+    /// Visits conv weight, conv bias, BN weight, BN bias per block, then the output conv's weight and bias.
+    public mutating func updateParameters(with gradients: UNetGradients,
+                                          _ update: (_ index: Int, _ parameter: inout Tensor, _ gradient: Tensor) -> Void) {
+        precondition(gradients.blocks.count == blocks.count, "UNet.updateParameters: \(gradients.blocks.count) gradient blocks for \(blocks.count) blocks")
+        var index = 0
+        for b in blocks.indices {
+            update(index, &blocks[b].convolution.weight, gradients.blocks[b].convolution.weight)
+            update(index + 1, &blocks[b].convolution.bias, gradients.blocks[b].convolution.bias)
+            update(index + 2, &blocks[b].batchNorm.weight, gradients.blocks[b].batchNorm.weight)
+            update(index + 3, &blocks[b].batchNorm.bias, gradients.blocks[b].batchNorm.bias)
+            index += 4
+        }
+        update(index, &output.weight, gradients.output.weight)
+        update(index + 1, &output.bias, gradients.output.bias)
+    }
+}
+
+extension UNet {
+    /// Parameters and BatchNorm buffers by name: `blocks.{b}.conv.weight|bias`,
+    /// `blocks.{b}.bn.weight|bias|running_mean|running_var`, `output.weight|bias`.
+    public func namedTensors() -> [(name: String, tensor: Tensor)] {
+        var out: [(name: String, tensor: Tensor)] = []
+        for (b, block) in blocks.enumerated() {
+            out.append(("blocks.\(b).conv.weight", block.convolution.weight))
+            out.append(("blocks.\(b).conv.bias", block.convolution.bias))
+            out.append(("blocks.\(b).bn.weight", block.batchNorm.weight))
+            out.append(("blocks.\(b).bn.bias", block.batchNorm.bias))
+            out.append(("blocks.\(b).bn.running_mean", block.batchNorm.runningMean))
+            out.append(("blocks.\(b).bn.running_var", block.batchNorm.runningVar))
+        }
+        out.append(("output.weight", output.weight))
+        out.append(("output.bias", output.bias))
+        return out
+    }
+
+    /// Replaces every tensor of `namedTensors()` by the one of the same name in `tensors` (extra names
+    /// are ignored). Nothing changes when an error is thrown.
+    public mutating func load(namedTensors tensors: [String: Tensor]) throws(CNNLoadError) {
+        for (name, tensor) in namedTensors() {
+            guard let found = tensors[name] else { throw .missing(name: name) }
+            if found.shape != tensor.shape { throw .shapeMismatch(name: name, expected: tensor.shape, found: found.shape) }
+        }
+        func take(_ name: String) -> Tensor { tensors[name] ?? Tensor(zeros: [0]) }
+        for b in blocks.indices {
+            blocks[b].convolution.weight = take("blocks.\(b).conv.weight")
+            blocks[b].convolution.bias = take("blocks.\(b).conv.bias")
+            blocks[b].batchNorm.weight = take("blocks.\(b).bn.weight")
+            blocks[b].batchNorm.bias = take("blocks.\(b).bn.bias")
+            blocks[b].batchNorm.runningMean = take("blocks.\(b).bn.running_mean")
+            blocks[b].batchNorm.runningVar = take("blocks.\(b).bn.running_var")
+        }
+        output.weight = take("output.weight")
+        output.bias = take("output.bias")
+    }
+
+    /// Evaluation-mode output for many images, `batchSize` at a time. images: [N, C, H, W].
+    public func evaluatedInBatches(_ images: Tensor, batchSize: Int = 8, progress: ((Int, Int) -> Void)? = nil) -> Tensor {
+        let n = images.shape[0]
+        var scalars: [Float] = []
+        scalars.reserveCapacity(n * configuration.outputChannels * images.shape[2] * images.shape[3])
+        var start = 0
+        while start < n {
+            let end = Swift.min(n, start + Swift.max(1, batchSize))
+            scalars += evaluated(images.items(start..<end)).scalars
+            progress?(end, n)
+            start = end
+        }
+        return Tensor(shape: [n, configuration.outputChannels, images.shape[2], images.shape[3]], scalars: scalars)
+    }
+}

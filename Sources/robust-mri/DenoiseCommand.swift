@@ -1,0 +1,65 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import RobustTraining
+
+struct DenoiseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "denoise",
+        abstract: "Train Noise2Void on a dataset's noisy training images (or apply a saved denoiser) and compare it with classical filters.",
+        discussion: """
+            Noise is applied as `train` applies it. The output directory gets denoiser.safetensors, denoise.json \
+            (PSNR and SSIM of noisy, denoised, Gaussian-filtered and median-filtered images against the clean ones) \
+            and example-*.png (clean / noisy / denoised / gaussian / median).
+            """)
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var trainingOptions: TrainingOptions
+
+    @Option(name: .long, help: ArgumentHelp("A saved denoiser (denoiser.safetensors) to apply instead of training one.", valueName: "path"))
+    var denoiser: String?
+
+    @Option(name: .long, help: "Sigma (pixels) of the Gaussian-filter baseline.")
+    var gaussianSigma: Double = 1
+
+    @Option(name: .long, help: "Training images the metrics are averaged over (the first ones; 0 = all).")
+    var evalCount: Int = 200
+
+    @Option(name: .long, help: "Example images written as PNGs.")
+    var examples: Int = 4
+
+    @Option(name: .long, help: "Output directory.")
+    var out: String = "out/denoise"
+
+    @Flag(name: .long, help: "Print the metrics as one JSON object on standard output.")
+    var json = false
+
+    func validate() throws {
+        guard gaussianSigma > 0 else { throw ValidationError("--gaussian-sigma must be positive (got \(gaussianSigma))") }
+        guard evalCount >= 0, examples >= 0 else { throw ValidationError("--eval-count and --examples must not be negative") }
+    }
+
+    func run() throws {
+        let settings = RunSettings(data: try dataOptions.settings(),
+                                   training: try trainingOptions.configuration(method: .n2v, imageSize: dataOptions.imageSize))
+        let progress = TerminalProgress()
+        let data = try ExperimentData.load(settings.data, threads: settings.training.threads, verbose: !json)
+        progress.message("data: \(settings.data.sourceName): \(data.summary)")
+        let report = try DenoisingExperiment(settings: settings, denoiserPath: denoiser, gaussianSigma: gaussianSigma,
+                                             evaluationCount: evalCount == 0 ? nil : evalCount, exampleCount: examples)
+            .run(data: data, directory: out, observer: progress)
+        if json {
+            print(String(decoding: try JSONCoding.compactEncoder.encode(report), as: UTF8.self))
+        } else {
+            func row(_ name: String, _ psnr: Double, _ ssim: Double) -> String {
+                name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "PSNR %6.2f dB   SSIM %.4f", psnr, ssim)
+            }
+            print("mean over \(report.images_evaluated) noisy training images (\(report.noise)):")
+            print(row("  noisy", report.psnr_noisy, report.ssim_noisy))
+            print(row("  Noise2Void", report.psnr_denoised, report.ssim_denoised))
+            print(row(String(format: "  Gaussian (sigma %g)", report.gaussian_sigma), report.psnr_gaussian, report.ssim_gaussian))
+            print(row("  median 3x3", report.psnr_median, report.ssim_median))
+            print(String(format: "training %.1f s, denoising %.1f s; files in %@", report.train_seconds, report.denoise_seconds, out))
+        }
+    }
+}
