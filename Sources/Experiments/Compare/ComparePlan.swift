@@ -41,15 +41,15 @@ public struct CompareConfiguration: Codable, Sendable, Equatable {
     /// `quick`: synthetic phantoms, small images and a short schedule, the whole grid in minutes on 2 cores.
     public static func quick() -> CompareConfiguration {
         var training = TrainingConfiguration(
-            method: .naive, model: CNNConfiguration(imageSize: 48, channels: [16, 16, 32, 32, 32], kernelSize: 3, padding: .same),
-            epochs: 8, batchSize: 32, learningRate: 0.01, seed: 1, threads: 2)
-        training.isr.switchEpoch = 6
-        training.isp.switchEpoch = 6
+            method: .naive, model: CNNConfiguration(imageSize: 64, channels: [16, 16, 32, 32, 32], kernelSize: 3, padding: .same),
+            epochs: 12, batchSize: 32, learningRate: 0.01, seed: 1, threads: 2)
+        training.isr.switchEpoch = 9
+        training.isp.switchEpoch = 9
         training.noise2void.epochs = 3
         training.noise2void.patchesPerEpoch = 256
         training.noise2void.patchSize = 32
-        let data = DataSettings(path: nil, phantom: PhantomConfiguration(count: 600, patients: 120, imageSize: 48, seed: 0),
-                                imageSize: 48, noise: .gaussian(), testNoiseFractions: [0, 0.5, 1])
+        let data = DataSettings(path: nil, phantom: PhantomConfiguration(count: 600, patients: 120, imageSize: 64, seed: 0),
+                                imageSize: 64, noise: .gaussian(), testNoiseFractions: [0, 0.5, 1])
         return CompareConfiguration(preset: "quick", base: RunSettings(data: data, training: training),
                                     methods: TrainingMethodKind.allCases, noises: paperNoises, seeds: [1, 2, 3])
     }

@@ -6,7 +6,7 @@ enum ReportStylesheet {
     * { box-sizing: border-box; }
     body { margin: 0; background: #f6f6f4; color: var(--ink);
            font: 16px/1.5 "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; }
-    main { max-width: 1000px; margin: 0 auto; padding: 24px 36px 48px; background: #fff; min-height: 100vh; }
+    main { max-width: 1280px; margin: 0 auto; padding: 24px 36px 48px; background: #fff; min-height: 100vh; }
     h1 { font-size: 28px; margin: 8px 0 16px; border-bottom: 3px solid var(--accent); padding-bottom: 8px; }
     h2 { font-size: 21px; margin: 32px 0 10px; }
     h3 { font-size: 17px; margin: 20px 0 8px; }
@@ -20,7 +20,7 @@ enum ReportStylesheet {
     dl.facts dt { color: var(--muted); }
     dl.facts dd { margin: 0; }
     .table-wrap { overflow-x: auto; margin: 16px 0; }
-    table { border-collapse: collapse; font-size: 15px; }
+    table { border-collapse: collapse; font-size: 14px; }
     caption { caption-side: top; text-align: left; padding-bottom: 6px; }
     .label { font-weight: bold; }
     th, td { padding: 5px 12px; border-bottom: 1px solid var(--rule); text-align: left; }

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Summary statistics for results over seeds, and the paired tests used to say which differences
-/// between methods are within seed-to-seed noise.
+/// between methods are within seed-to-seed noise. (Correlations live in `Influence.Correlation`.)
 public enum Statistics {
     /// Arithmetic mean; 0 for an empty sample.
     public static func mean(_ xs: [Double]) -> Double {
@@ -18,40 +18,6 @@ public enum Statistics {
         let m = mean(xs)
         let ss = xs.reduce(0) { $0 + ($1 - m) * ($1 - m) }
         return (ss / Double(xs.count - 1)).squareRoot()
-    }
-
-    /// Pearson correlation; nil when either sample is constant or the sizes differ or n < 2.
-    public static func pearson(_ xs: [Double], _ ys: [Double]) -> Double? {
-        guard xs.count == ys.count, xs.count >= 2 else { return nil }
-        let mx = mean(xs), my = mean(ys)
-        var sxy = 0.0, sxx = 0.0, syy = 0.0
-        for i in xs.indices {
-            sxy += (xs[i] - mx) * (ys[i] - my)
-            sxx += (xs[i] - mx) * (xs[i] - mx)
-            syy += (ys[i] - my) * (ys[i] - my)
-        }
-        guard sxx > 0, syy > 0 else { return nil }
-        return sxy / (sxx * syy).squareRoot()
-    }
-
-    /// Ranks with ties given their average rank (1-based).
-    public static func ranks(_ xs: [Double]) -> [Double] {
-        let order = xs.indices.sorted { xs[$0] < xs[$1] }
-        var result = [Double](repeating: 0, count: xs.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && xs[order[j + 1]] == xs[order[i]] { j += 1 }
-            let average = Double(i + j) / 2 + 1
-            for k in i...j { result[order[k]] = average }
-            i = j + 1
-        }
-        return result
-    }
-
-    /// Spearman rank correlation (Pearson on average ranks).
-    public static func spearman(_ xs: [Double], _ ys: [Double]) -> Double? {
-        pearson(ranks(xs), ranks(ys))
     }
 
     /// Paired two-sided t-test of the differences a_i - b_i. Returns nil when n < 2; a p-value of 1
