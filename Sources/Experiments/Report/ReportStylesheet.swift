@@ -6,7 +6,7 @@ enum ReportStylesheet {
     * { box-sizing: border-box; }
     body { margin: 0; background: #f6f6f4; color: var(--ink);
            font: 16px/1.5 "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; }
-    main { max-width: 1280px; margin: 0 auto; padding: 24px 36px 48px; background: #fff; min-height: 100vh; }
+    main { max-width: 1100px; margin: 0 auto; padding: 24px 36px 48px; background: #fff; min-height: 100vh; }
     h1 { font-size: 28px; margin: 8px 0 16px; border-bottom: 3px solid var(--accent); padding-bottom: 8px; }
     h2 { font-size: 21px; margin: 32px 0 10px; }
     h3 { font-size: 17px; margin: 20px 0 8px; }
