@@ -60,14 +60,7 @@ public struct DenoisingExperiment {
         try AtomicFile.createDirectories(directory)
         let denoiserFile = "\(directory)/denoiser.safetensors"
         if let denoiserPath {
-            let file = try SafetensorsFile.read(from: denoiserPath)
-            var tensors: [String: Tensor] = [:]
-            for name in file.names { tensors[name] = try file.tensor(name) }
-            var network = unet
-            if file.metadata[Self.configurationKey] != nil {
-                network = try file.metadataJSON(Self.configurationKey, as: UNetConfiguration.self)
-            }
-            denoiser = try Noise2VoidDenoiser(namedTensors: tensors, configuration: network, threads: configuration.threads)
+            denoiser = try Noise2VoidDenoiser.load(from: denoiserPath, fallback: unet, threads: configuration.threads)
         } else {
             let settings = configuration.noise2void
             let batches = (settings.patchesPerEpoch + settings.batchSize - 1) / settings.batchSize
@@ -80,9 +73,7 @@ public struct DenoisingExperiment {
             trainSeconds = outcome.seconds
             losses = outcome.epochLosses
         }
-        var file = SafetensorsFile(namedTensors: denoiser.namedTensors())
-        try file.setMetadataJSON(Self.configurationKey, denoiser.network.configuration)
-        try file.write(to: denoiserFile)
+        try denoiser.save(to: denoiserFile)
 
         let count = min(noisy.shape[0], evaluationCount ?? noisy.shape[0])
         let noisyPart = noisy.items(0..<count), cleanPart = clean.items(0..<count)
@@ -106,8 +97,6 @@ public struct DenoisingExperiment {
         try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(report)), to: "\(directory)/denoise.json")
         return report
     }
-
-    static let configurationKey = "robust_mri.unet_configuration"
 
     /// `example-{i}-{version}.png` for the first `exampleCount` images.
     func writeExamples(_ versions: [(name: String, images: Tensor)], directory: String) throws {

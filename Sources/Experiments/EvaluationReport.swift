@@ -37,11 +37,15 @@ public struct EvaluationReport: Codable, Sendable {
     public var imageSize: Int
     public var noise: String
     public var seed: UInt64
+    /// The Noise2Void denoiser the images went through before the model (an n2v run's), if any.
+    public var denoiser: String?
     public var results: [Entry]
 
     /// Evaluates `model` on `part` of `data` with `noise` on a share rho of the images, for each of `fractions`.
+    /// With a `denoiser` (an N2V run's, read from `denoiserPath`) every image is denoised first, as the run did.
     public static func evaluate(model: CNN, checkpoint: String, data: ExperimentData, sourceName: String, part: Part,
-                                noise: NoiseModel, fractions: [Double], seed: UInt64, threads: Int) -> EvaluationReport {
+                                noise: NoiseModel, fractions: [Double], seed: UInt64, threads: Int,
+                                denoiser: Noise2VoidDenoiser? = nil, denoiserPath: String? = nil) -> EvaluationReport {
         let indices = part.indices(of: data.split, count: data.dataset.count)
         let clean = data.dataset.subset(indices)
         // The chosen images as a "test" set, so the noisy share is drawn exactly as for a run's test set.
@@ -50,12 +54,13 @@ public struct EvaluationReport: Codable, Sendable {
         let results = fractions.map { rho -> Entry in
             let noisy = chosenSplit.noisyIndices(testFraction: rho, seed: seed).test.compactMap { position[$0] }
             let images = noise.applied(to: clean, indices: noisy, seed: seed, threads: threads)
-            let set = LabelledImages(images: images.images, labels: images.labels, ids: images.sourceIDs)
+            let pixels = denoiser.map { $0.denoised(images.images, batchSize: 8) } ?? images.images
+            let set = LabelledImages(images: pixels, labels: images.labels, ids: images.sourceIDs)
             return Entry(rho: rho, evaluation: Trainer.evaluate(model, on: set))
         }
         return EvaluationReport(checkpoint: checkpoint, data: sourceName, part: part, testFold: data.testFold,
                                 imageSize: model.configuration.imageSize, noise: noise.description, seed: seed,
-                                results: results)
+                                denoiser: denoiser == nil ? nil : (denoiserPath ?? "given"), results: results)
     }
 
     /// Tables for a person: per fraction, accuracy and macro-F1, per-class recall/precision, confusion matrix.
@@ -69,7 +74,7 @@ public struct EvaluationReport: Codable, Sendable {
             text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
         }
         var lines = ["\(checkpoint) on the \(part.rawValue) images of \(data) (test fold \(testFold), \(imageSize) px)",
-                     "noise \(noise), seed \(seed)"]
+                     "noise \(noise), seed \(seed)" + (denoiser.map { ", images denoised by \($0)" } ?? "")]
         for entry in results {
             let e = entry.evaluation
             lines.append("")
@@ -97,11 +102,11 @@ public struct EvaluationReport: Codable, Sendable {
         }
         struct Document: Encodable {
             var checkpoint: String, data: String, split: String, test_fold: Int, image_size: Int, noise: String
-            var seed: UInt64, classes: [String], results: [Row]
+            var seed: UInt64, denoiser: String?, classes: [String], results: [Row]
         }
         let document = Document(
             checkpoint: checkpoint, data: data, split: part.rawValue, test_fold: testFold, image_size: imageSize,
-            noise: noise, seed: seed, classes: TumourClass.allCases.map(\.name),
+            noise: noise, seed: seed, denoiser: denoiser, classes: TumourClass.allCases.map(\.name),
             results: results.map { entry in
                 let e = entry.evaluation
                 return Row(rho: entry.rho, images: e.count, accuracy: e.accuracy, macro_f1: e.macroF1, mean_loss: e.meanLoss,

@@ -1,6 +1,7 @@
 import Foundation
 import MRIData
 import NN
+import RobustTraining
 import Tensor
 
 /// Class probabilities of a saved model for image files: what `robust-mri predict` prints.
@@ -47,8 +48,10 @@ public struct Prediction: Codable, Sendable, Equatable {
     }
 
     /// Predictions for `files`, in order, batched by `batchSize`. Unreadable files are returned as
-    /// failures (the caller decides whether one stops the run); they never reach the model.
-    public static func predict(model: CNN, files: [String], batchSize: Int = 32) -> (predictions: [Prediction], failures: [Failure]) {
+    /// failures (the caller decides whether one stops the run); they never reach the model. With a
+    /// `denoiser` (an N2V run's) the images are denoised before they are classified, as in the run.
+    public static func predict(model: CNN, files: [String], batchSize: Int = 32,
+                               denoiser: Noise2VoidDenoiser? = nil) -> (predictions: [Prediction], failures: [Failure]) {
         let size = model.configuration.imageSize
         let decoder = ImageDecoder()
         var predictions: [Prediction] = [], failures: [Failure] = []
@@ -68,7 +71,8 @@ public struct Prediction: Codable, Sendable, Equatable {
                 }
             }
             guard !readable.isEmpty else { continue }
-            let images = Tensor(shape: [readable.count, model.configuration.inputChannels, size, size], scalars: pixels)
+            let raw = Tensor(shape: [readable.count, model.configuration.inputChannels, size, size], scalars: pixels)
+            let images = denoiser.map { $0.denoised(raw, batchSize: 8) } ?? raw
             let rows = probabilities(logits: model.evaluated(images).logits)
             for (file, p) in zip(readable, rows) {
                 let best = p.indices.max { p[$0] < p[$1] } ?? 0

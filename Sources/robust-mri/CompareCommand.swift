@@ -12,8 +12,9 @@ struct CompareCommand: ParsableCommand {
             Presets: quick (synthetic phantoms, 64 px, 12 epochs, 3 seeds: minutes on 2 cores) and paper (the authors' \
             settings: 256 px, their CNN, 20 epochs, T = 15, five seeds). Any setting below overrides the preset. \
             Each finished run is stored at once in OUT/runs/; running the same command again skips finished runs and \
-            resumes an interrupted one from its last epoch. OUT also gets table.md, table.csv, table.json, figures/ \
-            and report.html.
+            resumes an interrupted one from its last epoch. The same command with more seeds, methods or noises \
+            (and every other setting unchanged) extends the grid and reuses the finished runs. OUT also gets \
+            table.md, table.csv, table.json, figures/ and report.html.
             """)
 
     @Option(name: .long, help: "quick or paper.")
@@ -54,6 +55,9 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Test fold.") var testFold: Int?
     @Option(name: .long, help: "Phantom slices (without --data).") var phantomCount: Int?
     @Option(name: .long, help: "Threads.") var threads: Int?
+    @Option(name: .long, help: "N2V: denoiser training epochs (paper preset: 10).") var n2vEpochs: Int?
+    @Option(name: .long, help: "N2V: patches per denoiser epoch (paper preset: 2048).") var n2vPatches: Int?
+    @Option(name: .long, help: "N2V: patch side in pixels (paper preset: 64).") var n2vPatchSize: Int?
 
     @Flag(name: .long, help: "Only rebuild the tables, figures and report from the stored runs.")
     var reportOnly = false
@@ -108,6 +112,9 @@ struct CompareCommand: ParsableCommand {
             c.base.training.isp.influence.solver = solver
         }
         if let threads { c.base.training.threads = threads }
+        if let n2vEpochs { c.base.training.noise2void.epochs = n2vEpochs }
+        if let n2vPatches { c.base.training.noise2void.patchesPerEpoch = n2vPatches }
+        if let n2vPatchSize { c.base.training.noise2void.patchSize = n2vPatchSize }
         if !methods.isEmpty { c.methods = methods }
         if !noises.isEmpty {
             c.noises = try noises.map { NamedNoise(name: $0, model: try DataOptions.noiseModel(named: $0, level: nil, sameField: false)) }

@@ -14,14 +14,16 @@ struct EvaluateCommand: ParsableCommand {
             The data options are those of train (without --data: the same synthetic phantoms). Images are \
             loaded at the checkpoint's size unless --image-size is given, which must then match it. At each \
             --test-noise-fraction rho a seeded share rho of the evaluated images gets --noise; with the run's \
-            --seed and --split test the figures equal the run's test accuracies. The model classifies the \
-            images as given: a Noise2Void run's denoiser is not part of model.safetensors.
+            --seed and --split test the figures equal the run's test accuracies. For an n2v run the images go \
+            through its denoiser (denoiser.safetensors beside the checkpoint) first, as in the run.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Model file written by train (model.safetensors).", valueName: "path"))
     var checkpoint: String
 
     @OptionGroup var dataOptions: DataOptions
+
+    @OptionGroup var denoiserOptions: DenoiserOptions
 
     @Option(name: .long, help: "Images to evaluate: all, train, validation or test.")
     var split: EvaluationReport.Part = .test
@@ -48,9 +50,11 @@ struct EvaluateCommand: ParsableCommand {
         let settings = try dataOptions.settings(imageSize: size)
         let data = try ExperimentData.load(settings, threads: threads, verbose: !json)
         if !json { FileHandle.standardError.write(Data("data: \(settings.sourceName): \(data.summary)\n".utf8)) }
+        let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, threads: threads, quiet: false)
         let report = EvaluationReport.evaluate(
             model: model, checkpoint: checkpoint, data: data, sourceName: settings.sourceName, part: split,
-            noise: settings.noise, fractions: settings.testNoiseFractions, seed: seed, threads: threads)
+            noise: settings.noise, fractions: settings.testNoiseFractions, seed: seed, threads: threads,
+            denoiser: denoiser?.denoiser, denoiserPath: denoiser?.path)
         print(json ? try report.json() : report.text)
     }
 }

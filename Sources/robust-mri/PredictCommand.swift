@@ -10,7 +10,7 @@ struct PredictCommand: ParsableCommand {
         abstract: "Classify JPEG or PNG images with a saved model: predicted class and class probabilities.",
         discussion: """
             Each image is converted to grey and preprocessed as the dataset loaders do (scaled to maximum 1, \
-            padded to a square, resized to the model's size). Output: a table, or with --json one JSON object \
+            padded to a square, resized to the model's size), and for an n2v run denoised by its denoiser. Output: a table, or with --json one JSON object \
             per line per file: {"file", "predicted", "predicted_index", "probabilities": {class: p}}.
             """)
 
@@ -19,6 +19,8 @@ struct PredictCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("JPEG or PNG image files.", valueName: "image"))
     var images: [String]
+
+    @OptionGroup var denoiserOptions: DenoiserOptions
 
     @Flag(name: .long, help: "Report unreadable files on standard error and go on (default: stop with an error).")
     var skipUnreadable = false
@@ -36,7 +38,8 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let model = try ModelCheckpoint.load(from: checkpoint, threads: threads)
-        let (predictions, failures) = Prediction.predict(model: model, files: images)
+        let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, threads: threads, quiet: false)
+        let (predictions, failures) = Prediction.predict(model: model, files: images, denoiser: denoiser?.denoiser)
         if let first = failures.first, !skipUnreadable {
             throw first
         }

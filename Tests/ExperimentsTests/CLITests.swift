@@ -50,8 +50,8 @@ struct CLI {
         process.currentDirectoryURL = directory
         let stamp = UUID().uuidString
         let output = directory.appendingPathComponent("stdout-\(stamp).txt"), error = directory.appendingPathComponent("stderr-\(stamp).txt")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        FileManager.default.createFile(atPath: error.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: error.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: error)
         try process.run()
@@ -188,6 +188,53 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
         let skipping = try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--skip-unreadable", "--json", files[0], "broken.jpg"], in: folder)
         #expect(skipping.status == 0 && skipping.output.split(separator: "\n").count == 1 && skipping.error.contains("broken.jpg"),
                 "\(skipping.transcript)")
+    }
+
+    /// An n2v run saves its denoiser beside its model; evaluate and predict apply it, so evaluate
+    /// reproduces the run's own (denoised) test accuracies; --no-denoiser classifies the raw images.
+    @Test func n2vRunIsEvaluatedThroughItsDenoiser() throws {
+        guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
+        let folder = try temporaryFolder("n2v")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let trained = try cli.run(["train", "--method", "n2v"] + tinyRun + ["--epochs", "2", "--seed", "4", "--n2v-epochs", "1",
+                                   "--n2v-patches", "16", "--n2v-patch-size", "16", "--n2v-batch-size", "8",
+                                   "--test-noise-fraction", "0", "1", "--json", "--out", "run"], in: folder)
+        try #require(trained.status == 0, "\(trained.transcript)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/denoiser.safetensors").path))
+        let byRho = try #require(jsonObject(trained.output)?["test_accuracy_by_rho"] as? [String: Double], "\(trained.transcript)")
+
+        let evaluate = ["evaluate", "--checkpoint", "run/model.safetensors", "--phantom-count", "60", "--seed", "4", "--threads", "1",
+                        "--test-noise-fraction", "0", "1", "--json"]
+        let evaluated = try cli.run(evaluate, in: folder)
+        try #require(evaluated.status == 0, "\(evaluated.transcript)")
+        let report = try #require(jsonObject(evaluated.output), "\(evaluated.transcript)")
+        #expect((report["denoiser"] as? String)?.hasSuffix("denoiser.safetensors") == true, "\(evaluated.output)")
+        for row in try #require(report["results"] as? [[String: Any]]) {
+            let rho = try #require(row["rho"] as? Double)
+            #expect(byRho[String(format: "%g", rho)] == row["accuracy"] as? Double, "rho \(rho): evaluate \(row), train \(byRho)")
+        }
+        let raw = try cli.run(evaluate + ["--no-denoiser"], in: folder)
+        try #require(raw.status == 0, "\(raw.transcript)")
+        #expect(jsonObject(raw.output)?["denoiser"] == nil || jsonObject(raw.output)?["denoiser"] is NSNull, "\(raw.output)")
+
+        // predict: the denoiser changes what the model sees, hence its probabilities.
+        let dataset = try PhantomGenerator(PhantomConfiguration(count: 6, patients: 6, imageSize: 32, seed: 5)).generate()
+        let file = "slice.png"
+        try PNGImage.encode(unitGray: Array(dataset.images.scalars[0..<(32 * 32)]), width: 32, height: 32)
+            .writePNG(path: folder.appendingPathComponent(file).path)
+        let denoised = try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--json", file], in: folder)
+        let plain = try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--json", "--no-denoiser", file], in: folder)
+        try #require(denoised.status == 0 && plain.status == 0, "\(denoised.transcript)\n\(plain.transcript)")
+        #expect(denoised.error.contains("denoiser.safetensors"), "\(denoised.transcript)")
+        let p1 = try #require(jsonObject(denoised.output)?["probabilities"] as? [String: Double])
+        let p2 = try #require(jsonObject(plain.output)?["probabilities"] as? [String: Double])
+        #expect(p1 != p2, "the denoiser was not applied: \(p1) == \(p2)")
+
+        try Data("garbage".utf8).write(to: folder.appendingPathComponent("bad.safetensors"))
+        expectCleanFailure(try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--denoiser", "bad.safetensors", file], in: folder),
+                           mentioning: ["bad.safetensors"])
+        expectCleanFailure(try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--denoiser", "x.safetensors", "--no-denoiser", file], in: folder),
+                           mentioning: ["--no-denoiser"])
     }
 
     /// Bad input: a message naming the problem, a non-zero exit, no crash.

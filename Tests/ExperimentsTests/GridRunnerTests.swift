@@ -76,6 +76,27 @@ func tinyGrid(methods: [TrainingMethodKind] = [.naive], seeds: [UInt64] = [1, 2]
         try GridRunner(configuration: threads, outDirectory: out).preparePlan()
     }
 
+    @Test func moreSeedsExtendTheGridAndReuseFinishedRuns() throws {
+        let out = temporaryDirectory()
+        let first = GridRunner(configuration: tinyGrid(seeds: [1]), outDirectory: out)
+        let data = try ExperimentData.load(first.configuration.base.data, threads: 1, verbose: false)
+        try first.runPending(data: data) { _, _, _ in SilentObserver() }
+        let stored = try #require(try first.records().first)
+
+        let extended = GridRunner(configuration: tinyGrid(seeds: [1, 2]), outDirectory: out)
+        try extended.preparePlan()
+        #expect(extended.pending().map(\.id) == ["naive-gaussian-seed2"])
+        #expect(try extended.records().map(\.epochs) == [stored.epochs])
+        // plan.json now describes the extended grid, so a later --status or --report-only sees both seeds.
+        let plan = try JSONCoding.decoder.decode(CompareConfiguration.self,
+                                                 from: Data(contentsOf: URL(fileURLWithPath: extended.planPath)))
+        #expect(plan.seeds == [1, 2])
+        // A noise name that now means another noise would mix two grids under one id: refused.
+        var renamed = tinyGrid(seeds: [1, 2])
+        renamed.noises = [NamedNoise(name: "gaussian", model: .gaussian(sigma: 16))]
+        #expect(throws: GridRunner.GridError.self) { try GridRunner(configuration: renamed, outDirectory: out).preparePlan() }
+    }
+
     @Test func aFailingRunIsRecordedAndTheRestOfTheGridStillRuns() throws {
         var configuration = tinyGrid()
         configuration.base.training.learningRate = 1e30

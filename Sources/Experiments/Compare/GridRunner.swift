@@ -42,17 +42,29 @@ public struct GridRunner {
         public var failedAt: Date
     }
 
-    /// Writes `plan.json`, or checks that the one there describes the same grid.
+    /// Writes `plan.json`. When one is there already, the grid may change only in what it selects (methods,
+    /// noises, seeds): every other setting, and the meaning of each noise name both grids use, must be the same,
+    /// so that the stored runs are runs of this grid too. Extending a grid with more seeds therefore reuses
+    /// the finished runs; changing, say, the epochs needs a new output directory.
     public func preparePlan() throws {
         if let bytes = try AtomicFile.read(planPath) {
-            let existing = try? JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(bytes))
-            var mine = configuration, theirs = existing
-            mine.base.training.threads = 0
-            theirs?.base.training.threads = 0
-            guard theirs == mine else { throw GridError.differentPlan(planPath) }
-            return
+            guard let existing = try? JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(bytes)),
+                  Self.sameRuns(existing, configuration) else { throw GridError.differentPlan(planPath) }
+            if existing == configuration { return }
         }
         try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(configuration)), to: planPath)
+    }
+
+    /// Whether a run id means the same run in both grids (thread counts aside).
+    static func sameRuns(_ a: CompareConfiguration, _ b: CompareConfiguration) -> Bool {
+        var baseA = a.base, baseB = b.base
+        baseA.training.threads = 0
+        baseB.training.threads = 0
+        guard baseA == baseB else { return false }
+        for noise in a.noises {
+            if let other = b.noises.first(where: { $0.name == noise.name }), other.model != noise.model { return false }
+        }
+        return true
     }
 
     /// Runs of the plan without a stored record, in plan order.

@@ -5,7 +5,8 @@ import Tensor
 
 /// One training run with its files. In `directory`: `config.json` (the settings), `metrics.jsonl` (one
 /// line per epoch, rewritten atomically after each), `checkpoint.safetensors` (everything needed to
-/// resume, after each epoch), and at the end `model.safetensors` (loadable in PyTorch) and `result.json`.
+/// resume, after each epoch), and at the end `model.safetensors` (loadable in PyTorch), for N2V runs `denoiser.safetensors`, and
+/// `result.json`.
 public struct SingleRun {
     public let settings: RunSettings
     public let directory: String?
@@ -66,6 +67,10 @@ public struct SingleRun {
             machine: .current(), finishedAt: Date(), toolVersion: ToolVersion.current, noiseName: nil)
         if let directory {
             try ModelCheckpoint.save(state.model, to: "\(directory)/model.safetensors")
+            // An N2V model classifies denoised images: its denoiser goes beside it for evaluate and predict.
+            if let denoiser = (method.base as? Noise2VoidMethod)?.denoiser {
+                try denoiser.save(to: "\(directory)/\(Noise2VoidDenoiser.fileName)")
+            }
             try Self.writeJSON(record, to: "\(directory)/result.json")
         }
         return Outcome(record: record, state: state, method: method, data: trainingData)
