@@ -47,12 +47,15 @@ public struct GridRunner {
     /// so that the stored runs are runs of this grid too. Extending a grid with more seeds therefore reuses
     /// the finished runs; changing, say, the epochs needs a new output directory.
     public func preparePlan() throws {
+        var plan = configuration
         if let bytes = try AtomicFile.read(planPath) {
             guard let existing = try? JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(bytes)),
                   Self.sameRuns(existing, configuration) else { throw GridError.differentPlan(planPath) }
-            if existing == configuration { return }
+            // The stored thread count stays (cluster tasks run with it; --cpus-per-task defaults to it).
+            plan.base.training.threads = existing.base.training.threads
+            if existing == plan { return }
         }
-        try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(configuration)), to: planPath)
+        try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(plan)), to: planPath)
     }
 
     /// Whether a run id means the same run in both grids (thread counts aside).
