@@ -5,7 +5,8 @@ import Tensor
 /// score every training point by I_up,loss (Eq. 7), keep the top-k (`topKRatio`, ranked as
 /// `ranking` says), and replace each kept image once by
 ///   x' = clip(x + delta, 0, 1),  delta = -epsilon I_pert,loss(z, V)  (raw)  or  -epsilon sign(I_pert,loss)  (sign),
-/// with I_pert,loss = - grad_x (s . grad_theta L(z)) (Eq. 8). The remaining epochs train on the new images.
+/// with I_pert,loss = - grad_x (s . grad_theta L(z)) (Eq. 8); with `rounding` = `.authorsUInt8` the result is
+/// then truncated to 8 bits as the authors' code stores it. The remaining epochs train on the new images.
 public struct ISPMethod: TrainingMethod {
     public let settings: ISPSettings
     /// I_up,loss per training point (computed or restored): [n].
@@ -39,6 +40,17 @@ public struct ISPMethod: TrainingMethod {
         }
     }
 
+    /// A perturbed pixel: clip(x + d, 0, 1), truncated to a multiple of 1/255 for `.authorsUInt8`
+    /// (in Float arithmetic, as numpy's float32 `(clip(x + d, 0, 1) * 255).astype(uint8)`).
+    @inline(__always)
+    public static func perturbed(_ x: Float, _ d: Float, rounding: ISPRounding) -> Float {
+        let y = Swift.min(Swift.max(x + d, 0), 1)
+        switch rounding {
+        case .none: return y
+        case .authorsUInt8: return (y * 255).rounded(.down) / 255
+        }
+    }
+
     public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
         guard epoch == settings.switchEpoch else { return nil }
         let (computation, result) = try InfluenceComputation.atSwitch(settings.influence, state: state, context: context)
@@ -49,15 +61,17 @@ public struct ISPMethod: TrainingMethod {
         var images = state.trainImages
         let itemSize = images.itemCount
         var energy = 0.0
+        let rounding = settings.rounding ?? .none
         computation.forEachPerturbationInfluence(result, model: state.model, images: original, indices: chosen,
                                                  progress: { context.observer.phase("ISP: perturbations", done: $0, of: $1) }) { batch, iPert in
             let delta = Self.step(iPert, epsilon: settings.epsilon, kind: settings.step)
             images.withUnsafeMutableBufferPointer { x in
                 for (row, index) in batch.enumerated() {
                     for j in 0..<itemSize {
-                        let d = delta.scalars[row * itemSize + j]
-                        energy += Double(d * d)
-                        x[index * itemSize + j] = Swift.min(Swift.max(x[index * itemSize + j] + d, 0), 1)
+                        let old = x[index * itemSize + j]
+                        let new = Self.perturbed(old, delta.scalars[row * itemSize + j], rounding: rounding)
+                        energy += Double((new - old) * (new - old))
+                        x[index * itemSize + j] = new
                     }
                 }
             }
@@ -68,7 +82,8 @@ public struct ISPMethod: TrainingMethod {
         let seconds = InfluenceComputation.seconds(clock.now - started)
         let rms = (energy / Double(Swift.max(1, chosen.count * itemSize))).squareRoot()
         return "ISP: perturbed \(chosen.count) of \(result.scores.count) images (\(settings.ranking.rawValue), \(settings.step.rawValue), "
-            + "epsilon " + String(format: "%g", settings.epsilon) + ", rms delta " + String(format: "%.2e", rms)
+            + (rounding == .none ? "" : "\(rounding.rawValue), ")
+            + "epsilon " + String(format: "%g", settings.epsilon) + ", rms pixel change " + String(format: "%.2e", rms)
             + String(format: ", %.1f s), ", seconds) + result.summary
     }
 

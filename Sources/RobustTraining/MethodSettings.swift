@@ -78,6 +78,17 @@ public enum ISPStep: String, Codable, Sendable, CaseIterable {
     case sign
 }
 
+/// How ISP stores a perturbed image.
+public enum ISPRounding: String, Codable, Sendable, CaseIterable {
+    /// x' = clip(x + delta, 0, 1), kept as it is (the paper's text).
+    case none
+    /// x' = floor(255 clip(x + delta, 0, 1)) / 255: the authors' code writes the perturbed image back as
+    /// uint8 by truncation. With the authors' epsilon the raw delta is far below one grey level, so this
+    /// is what makes their ISP change images at all: every pixel with delta < 0 (and x > 0) loses one
+    /// grey level, every other pixel keeps its value.
+    case authorsUInt8 = "authors-uint8"
+}
+
 /// Influence-based sample perturbation (paper Algorithm 2).
 public struct ISPSettings: Codable, Sendable, Equatable {
     public var switchEpoch: Int = 15
@@ -86,6 +97,8 @@ public struct ISPSettings: Codable, Sendable, Equatable {
     public var ranking: ISPRanking = .helpful
     public var epsilon: Double = 0.1
     public var step: ISPStep = .raw
+    /// How the perturbed image is stored; nil means `.none` (and keeps settings saved before it existed readable).
+    public var rounding: ISPRounding?
     public var influence = InfluenceSettings()
 
     public init() {}

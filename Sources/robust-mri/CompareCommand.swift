@@ -55,6 +55,7 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Test fold.") var testFold: Int?
     @Option(name: .long, help: "Phantom slices (without --data).") var phantomCount: Int?
     @Option(name: .long, help: "Threads.") var threads: Int?
+    @Option(name: .long, help: "ISP: none (paper text) or authors-uint8 (the authors' code: perturbed images truncated to 8 bits).") var ispRounding: ISPRounding?
     @Option(name: .long, help: "N2V: denoiser training epochs (paper preset: 10).") var n2vEpochs: Int?
     @Option(name: .long, help: "N2V: patches per denoiser epoch (paper preset: 2048).") var n2vPatches: Int?
     @Option(name: .long, help: "N2V: patch side in pixels (paper preset: 64).") var n2vPatchSize: Int?
@@ -112,6 +113,7 @@ struct CompareCommand: ParsableCommand {
             c.base.training.isp.influence.solver = solver
         }
         if let threads { c.base.training.threads = threads }
+        if let ispRounding { c.base.training.isp.rounding = ispRounding == .none ? nil : ispRounding }
         if let n2vEpochs { c.base.training.noise2void.epochs = n2vEpochs }
         if let n2vPatches { c.base.training.noise2void.patchesPerEpoch = n2vPatches }
         if let n2vPatchSize { c.base.training.noise2void.patchSize = n2vPatchSize }

@@ -6,6 +6,7 @@ extension TrainingMethodKind: ExpressibleByArgument {}
 extension ISRDirection: ExpressibleByArgument {}
 extension ISPRanking: ExpressibleByArgument {}
 extension ISPStep: ExpressibleByArgument {}
+extension ISPRounding: ExpressibleByArgument {}
 extension InfluenceSolverKind: ExpressibleByArgument {}
 
 /// Options that decide how the CNN is trained (shared by train and compare). Defaults: the authors' values.
@@ -55,6 +56,9 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(name: .long, help: "ISP: raw (authors: the gradient itself) or sign.")
     var ispStep: ISPStep = .raw
+
+    @Option(name: .long, help: "ISP: none (paper text: keep clip(x + delta) as it is) or authors-uint8 (the authors' code truncates the perturbed image to 8 bits, which at their epsilon is most of the change).")
+    var ispRounding: ISPRounding = .none
 
     @Option(name: .long, help: "Inverse-HVP solver: exact, cg or lissa (authors).")
     var solver: InfluenceSolverKind = .lissa
@@ -166,6 +170,7 @@ struct TrainingOptions: ParsableArguments {
         isp.ranking = ispRanking
         isp.epsilon = epsilon
         isp.step = ispStep
+        isp.rounding = ispRounding == .none ? nil : ispRounding
         isp.influence = influence
         var adversarial = AdversarialSettings()
         adversarial.epsilon = try Self.fraction(atEpsilon, option: "--at-epsilon")

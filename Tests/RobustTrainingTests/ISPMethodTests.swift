@@ -120,6 +120,37 @@ func trainedToyInfluence() throws -> (model: CNN, data: TrainingData, computatio
         #expect(state.history[1].event?.hasPrefix("ISP: perturbed 24 of 96 images (harmful, sign") == true)
     }
 
+    /// The authors' code stores the perturbed image as uint8 by truncation: a pixel on the 1/255 grid
+    /// loses one grey level for any small negative delta and keeps its value for a zero or small positive
+    /// one (numpy float32 gives the same: checked for every k in 0...255 with delta 0).
+    @Test func authorsRoundingTruncatesToEightBits() {
+        for k in 0...255 {
+            let x = Float(k) / 255
+            #expect(ISPMethod.perturbed(x, 0, rounding: .authorsUInt8) == x, "k \(k)")
+            #expect(ISPMethod.perturbed(x, 1e-4, rounding: .authorsUInt8) == x, "k \(k)")
+            #expect(ISPMethod.perturbed(x, -1e-4, rounding: .authorsUInt8) == Float(Swift.max(k - 1, 0)) / 255, "k \(k)")
+            #expect(ISPMethod.perturbed(x, -1e-4, rounding: .none) == Swift.max(x - 1e-4, 0))
+        }
+        #expect(ISPMethod.perturbed(0.5, 0.9, rounding: .authorsUInt8) == 1)
+        #expect(ISPMethod.perturbed(0.5, 3.0 / 255, rounding: .authorsUInt8) == Float(130) / 255)
+    }
+
+    @Test func authorsRoundingChangesThePerturbedImagesByWholeGreyLevels() throws {
+        var data = toyTrainingData()
+        // Images on the 1/255 grid, as loaded data is.
+        data.train.images = data.train.images.mapped { ($0 * 255).rounded() / 255 }
+        var configuration = influenceConfiguration(.isp, epochs: 2, switchEpoch: 1)
+        configuration.isp.rounding = .authorsUInt8
+        let trainer = Trainer(configuration: configuration)
+        var method = ISPMethod(settings: configuration.isp)
+        var state = try trainer.initialState(data: data)
+        try trainer.run(data: data, method: &method, state: &state)
+        let changes = zip(state.trainImages.scalars, data.train.images.scalars).map { ($0.0 - $0.1) * 255 }
+        #expect(changes.allSatisfy { abs($0 - $0.rounded()) < 1e-3 }, "changes are not whole grey levels")
+        #expect(changes.contains { $0.rounded() == -1 }, "no pixel lost a grey level")
+        #expect(state.history[1].event?.contains("authors-uint8") == true)
+    }
+
     @Test func resumingAfterThePerturbationGivesTheUninterruptedModel() throws {
         let (full, resumed) = try uninterruptedAndResumed(influenceConfiguration(.isp, epochs: 4, switchEpoch: 2), stopAfter: 3)
         #expect(resumed.trainImages == full.trainImages)
