@@ -28,6 +28,10 @@ import RobustTraining
         #expect(rows[0].bestTestEpochAccuracy.values == [0.9])
         #expect(rows[0].confusion[0] == [7, 3, 0])
         #expect(rows[0].recallPerClass[0] == 0.7)
+        // A single run has no spread: its value alone, not "± 0.00"; the CSV leaves the std empty.
+        let markdown = TableRendering.markdown(rows: rows, comparisons: [], showPaper: false)
+        #expect(markdown.contains("| naive | gaussian | 0 | 1 | **70.00** | 60.00 | 90.00 |"), "\(markdown)")
+        #expect(TableRendering.csv(rows: rows).contains("naive,gaussian,0,1,0.7000,,0.6000,,0.9000,,"))
     }
 
     @Test func pairsComparisonsBySeedAndFlagsNoise() {

@@ -96,9 +96,8 @@ public struct ComparisonReport {
                       .init("macro-F1", best: .highest), .init("train time / run", best: .lowest)],
             rows: rows.map { r in
                 [.text(ComparisonFigures.displayName(r.method)), .text(r.noise), .number(r.rho, decimals: 2), .number(Double(r.runs), decimals: 0),
-                 .meanStd(mean: 100 * r.lastEpochAccuracy.mean, std: 100 * r.lastEpochAccuracy.std, decimals: 2),
-                 .meanStd(mean: 100 * r.validationSelectedAccuracy.mean, std: 100 * r.validationSelectedAccuracy.std, decimals: 2),
-                 .meanStd(mean: 100 * r.bestTestEpochAccuracy.mean, std: 100 * r.bestTestEpochAccuracy.std, decimals: 2),
+                 Self.accuracyCell(r.lastEpochAccuracy), Self.accuracyCell(r.validationSelectedAccuracy),
+                 Self.accuracyCell(r.bestTestEpochAccuracy),
                  .number(r.macroF1.mean, decimals: 3), .number(r.trainSeconds.mean, decimals: 1)]
             })
         let significance = ReportTable(
@@ -143,5 +142,10 @@ public struct ComparisonReport {
             provenance: Provenance(configurationJSON: try Provenance.json(configuration), machine: machine,
                                    threads: configuration.base.training.threads, seeds: configuration.seeds, timings: timings,
                                    extra: [ReportFact("Tool version", ToolVersion.current)]))
+    }
+
+    /// Mean ± std in %, or the value alone for a single run (no spread to show).
+    static func accuracyCell(_ s: SeedStatistic) -> ReportTable.Cell {
+        s.values.count < 2 ? .number(100 * s.mean, decimals: 2) : .meanStd(mean: 100 * s.mean, std: 100 * s.std, decimals: 2)
     }
 }

@@ -35,7 +35,9 @@ public enum TableRendering {
     static let classNames = ["meningioma", "glioma", "pituitary"]
 
     static func percent(_ s: SeedStatistic) -> String {
-        s.values.isEmpty ? "–" : String(format: "%.2f ± %.2f", 100 * s.mean, 100 * s.std)
+        // One run has no spread to show: its value alone, not "± 0.00".
+        s.values.isEmpty ? "–" : s.values.count == 1 ? String(format: "%.2f", 100 * s.mean)
+            : String(format: "%.2f ± %.2f", 100 * s.mean, 100 * s.std)
     }
 
     /// Markdown: the headline table, then the significance notes.
@@ -54,7 +56,7 @@ public enum TableRendering {
             lines.append(line)
         }
         lines.append("")
-        lines.append("Accuracies in %, mean ± sample standard deviation over seeds. The headline is the last epoch's test accuracy.")
+        lines.append("Accuracies in %, mean ± sample standard deviation over seeds (a single run: its value alone). The headline is the last epoch's test accuracy.")
         if !comparisons.isEmpty {
             lines.append("")
             lines.append("Paired by seed against `\(comparisons[0].reference)` (last-epoch accuracy; two-sided paired t-test and exact sign-flip test):")
@@ -78,9 +80,9 @@ public enum TableRendering {
         for r in rows {
             let fields: [String] = [
                 r.method, r.noise, format(r.rho), "\(r.runs)",
-                num(r.lastEpochAccuracy.mean), num(r.lastEpochAccuracy.std),
-                num(r.validationSelectedAccuracy.mean), num(r.validationSelectedAccuracy.std),
-                num(r.bestTestEpochAccuracy.mean), num(r.bestTestEpochAccuracy.std),
+                num(r.lastEpochAccuracy.mean), spread(r.lastEpochAccuracy),
+                num(r.validationSelectedAccuracy.mean), spread(r.validationSelectedAccuracy),
+                num(r.bestTestEpochAccuracy.mean), spread(r.bestTestEpochAccuracy),
                 num(r.macroF1.mean)] + r.recallPerClass.map(num) + [String(format: "%.1f", r.trainSeconds.mean)]
             lines.append(fields.joined(separator: ","))
         }
@@ -97,6 +99,8 @@ public enum TableRendering {
     }
 
     static func num(_ x: Double) -> String { String(format: "%.4f", x) }
+    /// The sample standard deviation, empty for fewer than two runs (undefined).
+    static func spread(_ s: SeedStatistic) -> String { s.values.count < 2 ? "" : num(s.std) }
     static func format(_ rho: Double) -> String { String(format: "%g", rho) }
 
     public static func durationText(_ seconds: Double) -> String {
