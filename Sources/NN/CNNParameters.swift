@@ -23,12 +23,7 @@ public struct CNNGradients: Sendable, Equatable {
 
     /// All zeros, shaped like `model`'s parameters.
     public init(zerosLike model: CNN) {
-        blocks = model.blocks.map { block in
-            Block(convolution: LayerGradients(weight: Tensor(zeros: block.convolution.weight.shape),
-                                              bias: Tensor(zeros: block.convolution.bias.shape)),
-                  batchNorm: LayerGradients(weight: Tensor(zeros: [block.batchNorm.channels]),
-                                            bias: Tensor(zeros: [block.batchNorm.channels])))
-        }
+        blocks = model.blocks.map { Block(zerosLike: $0.convolution, $0.batchNorm) }
         classifier = LayerGradients(weight: Tensor(zeros: model.classifier.weight.shape),
                                     bias: Tensor(zeros: model.classifier.bias.shape))
     }
@@ -133,15 +128,45 @@ extension CNN: Optimizable {
     public mutating func updateParameters(with gradients: CNNGradients,
                                           _ update: (_ index: Int, _ parameter: inout Tensor, _ gradient: Tensor) -> Void) {
         precondition(gradients.blocks.count == blocks.count, "CNN.updateParameters: \(gradients.blocks.count) gradient blocks for \(blocks.count) blocks")
-        var index = 0
-        for b in blocks.indices {
-            update(index, &blocks[b].convolution.weight, gradients.blocks[b].convolution.weight)
-            update(index + 1, &blocks[b].convolution.bias, gradients.blocks[b].convolution.bias)
-            update(index + 2, &blocks[b].batchNorm.weight, gradients.blocks[b].batchNorm.weight)
-            update(index + 3, &blocks[b].batchNorm.bias, gradients.blocks[b].batchNorm.bias)
-            index += 4
-        }
+        let index = CNN.Block.updateParameters(of: &blocks, with: gradients.blocks, update)
         update(index, &classifier.weight, gradients.classifier.weight)
         update(index + 1, &classifier.bias, gradients.classifier.bias)
+    }
+}
+
+extension CNN.Block {
+    /// Visits conv weight, conv bias, BN weight, BN bias of every block (indices 0, 1, 2, ... in that order),
+    /// as the CNN and the U-Net both do; returns the next index.
+    static func updateParameters(of blocks: inout [CNN.Block], with gradients: [CNNGradients.Block],
+                                 _ update: (_ index: Int, _ parameter: inout Tensor, _ gradient: Tensor) -> Void) -> Int {
+        var index = 0
+        for b in blocks.indices {
+            update(index, &blocks[b].convolution.weight, gradients[b].convolution.weight)
+            update(index + 1, &blocks[b].convolution.bias, gradients[b].convolution.bias)
+            update(index + 2, &blocks[b].batchNorm.weight, gradients[b].batchNorm.weight)
+            update(index + 3, &blocks[b].batchNorm.bias, gradients[b].batchNorm.bias)
+            index += 4
+        }
+        return index
+    }
+}
+
+extension LayerGradients {
+    /// Zero gradients for a convolution's weight and bias.
+    init(zerosLike convolution: Conv2D) {
+        self.init(weight: Tensor(zeros: convolution.weight.shape), bias: Tensor(zeros: convolution.bias.shape))
+    }
+
+    /// Zero gradients for a BatchNorm's weight and bias.
+    init(zerosLike batchNorm: BatchNorm2D) {
+        self.init(weight: Tensor(zeros: [batchNorm.channels]), bias: Tensor(zeros: [batchNorm.channels]))
+    }
+
+    static let empty = LayerGradients(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0]))
+}
+
+extension CNNGradients.Block {
+    init(zerosLike convolution: Conv2D, _ batchNorm: BatchNorm2D) {
+        self.init(convolution: LayerGradients(zerosLike: convolution), batchNorm: LayerGradients(zerosLike: batchNorm))
     }
 }

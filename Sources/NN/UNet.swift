@@ -78,10 +78,8 @@ public enum UNetConfigurationError: Error, Equatable, CustomStringConvertible {
 /// x: [N, inputChannels, H, W] -> y: [N, outputChannels, H, W]. As with the CNN, a training pass uses
 /// batch statistics and updates BatchNorm's running averages (`forward` is mutating); `evaluated` does not.
 public struct UNet: Sendable {
-    public struct Block: Sendable {
-        public var convolution: Conv2D
-        public var batchNorm: BatchNorm2D
-    }
+    /// A convolution and its BatchNorm: the CNN's block type.
+    public typealias Block = CNN.Block
 
     public let configuration: UNetConfiguration
     /// In `configuration.blockChannels` order.

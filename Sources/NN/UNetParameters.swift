@@ -16,39 +16,12 @@ public struct UNetGradients: Sendable, Equatable {
     }
 }
 
-extension LayerGradients {
-    /// Zero gradients for a convolution's weight and bias.
-    init(zerosLike convolution: Conv2D) {
-        self.init(weight: Tensor(zeros: convolution.weight.shape), bias: Tensor(zeros: convolution.bias.shape))
-    }
-
-    /// Zero gradients for a BatchNorm's weight and bias.
-    init(zerosLike batchNorm: BatchNorm2D) {
-        self.init(weight: Tensor(zeros: [batchNorm.channels]), bias: Tensor(zeros: [batchNorm.channels]))
-    }
-
-    static let empty = LayerGradients(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0]))
-}
-
-extension CNNGradients.Block {
-    init(zerosLike convolution: Conv2D, _ batchNorm: BatchNorm2D) {
-        self.init(convolution: LayerGradients(zerosLike: convolution), batchNorm: LayerGradients(zerosLike: batchNorm))
-    }
-}
-
 extension UNet: Optimizable {
     /// Visits conv weight, conv bias, BN weight, BN bias per block, then the output conv's weight and bias.
     public mutating func updateParameters(with gradients: UNetGradients,
                                           _ update: (_ index: Int, _ parameter: inout Tensor, _ gradient: Tensor) -> Void) {
         precondition(gradients.blocks.count == blocks.count, "UNet.updateParameters: \(gradients.blocks.count) gradient blocks for \(blocks.count) blocks")
-        var index = 0
-        for b in blocks.indices {
-            update(index, &blocks[b].convolution.weight, gradients.blocks[b].convolution.weight)
-            update(index + 1, &blocks[b].convolution.bias, gradients.blocks[b].convolution.bias)
-            update(index + 2, &blocks[b].batchNorm.weight, gradients.blocks[b].batchNorm.weight)
-            update(index + 3, &blocks[b].batchNorm.bias, gradients.blocks[b].batchNorm.bias)
-            index += 4
-        }
+        let index = CNN.Block.updateParameters(of: &blocks, with: gradients.blocks, update)
         update(index, &output.weight, gradients.output.weight)
         update(index + 1, &output.bias, gradients.output.bias)
     }
