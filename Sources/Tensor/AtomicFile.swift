@@ -14,33 +14,71 @@ public enum AtomicFile {
         public var description: String { "could not write \(path): \(reason)" }
     }
 
-    /// Writes `bytes` to `path` atomically, creating missing parent directories.
+    /// A step of `write` that tests can make fail, to check what a failure leaves behind.
+    package enum Step: Sendable {
+        /// After half the bytes are written to the temporary file (as a full disk would).
+        case write
+        /// Just before the temporary file is renamed over the target.
+        case rename
+    }
+
+    /// Writes `bytes` to `path` atomically, creating missing parent directories: a temporary sibling
+    /// file, `fsync`, `rename`, then `fsync` of the directory. On failure the temporary file is
+    /// removed and any previous file at `path` is left as it was.
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let directory = parentDirectory(of: path)
-        try createDirectories(directory)
-        let temporary = "\(directory)/.\(baseName(of: path)).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw WriteError(path: path, reason: "cannot create a file in \(directory): \(errnoText())") }
-        var written = 0
-        let ok: Bool = bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = systemWrite(fd, raw.baseAddress! + written, raw.count - written)
-                if n <= 0 { return false }
-                written += n
-            }
-            return true
+        try write(bytes, to: path, simulatedFailure: nil)
+    }
+
+    /// `write(_:to:)`; `creatingDirectories: false` fails when the parent directory is missing, and
+    /// `simulatedFailure` (tests only) makes that step fail as if the system call had.
+    package static func write(_ bytes: [UInt8], to path: String, creatingDirectories: Bool = true,
+                              simulatedFailure: Step?) throws {
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw WriteError(path: path, reason: "it is a directory; give a file name")
         }
-        let reason = errnoText()
-        if !ok || fsync(fd) != 0 {
+        let directory = parentDirectory(of: path)
+        if creatingDirectories { try createDirectories(directory) }
+        let temporary = "\(directory)/.\(baseName(of: path)).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw WriteError(path: path, reason: "cannot create \(temporary): \(errnoText())") }
+        func fail(_ step: String) -> WriteError {
+            let reason = "\(step): \(errnoText()); the previous file, if any, is untouched"
             close(fd)
             unlink(temporary)
-            throw WriteError(path: path, reason: "write failed (\(reason)); the previous file, if any, is untouched")
+            return WriteError(path: path, reason: reason)
         }
-        close(fd)
-        if rename(temporary, path) != 0 {
-            let renameReason = errnoText()
+        let limit = simulatedFailure == .write ? bytes.count / 2 : bytes.count
+        var written = 0
+        while written < limit {
+            let n = bytes.withUnsafeBytes { raw in systemWrite(fd, raw.baseAddress! + written, limit - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail("write to \(temporary) failed")
+            }
+            written += n
+        }
+        if simulatedFailure == .write {
+            errno = ENOSPC
+            throw fail("write to \(temporary) failed (simulated)")
+        }
+        guard fsync(fd) == 0 else { throw fail("fsync of \(temporary) failed") }
+        guard close(fd) == 0 else {
+            let reason = "close of \(temporary) failed: \(errnoText()); the previous file, if any, is untouched"
             unlink(temporary)
-            throw WriteError(path: path, reason: "rename failed (\(renameReason)); the previous file, if any, is untouched")
+            throw WriteError(path: path, reason: reason)
+        }
+        if simulatedFailure == .rename { errno = EIO }
+        guard simulatedFailure != .rename, rename(temporary, path) == 0 else {
+            let reason = "rename \(temporary) -> \(path) failed: \(errnoText()); the previous file, if any, is untouched"
+            unlink(temporary)
+            throw WriteError(path: path, reason: reason)
+        }
+        // Make the rename itself durable; failing here cannot leave a partial file, so it is not an error.
+        let directoryFD = open(directory, O_RDONLY)
+        if directoryFD >= 0 {
+            _ = fsync(directoryFD)
+            close(directoryFD)
         }
     }
 
