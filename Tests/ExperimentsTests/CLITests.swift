@@ -297,5 +297,12 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
             #expect(a.test == b.test, "epoch \(a.epoch): test metrics differ")
         }
         #expect(jsonObject(resumed.output)?["test_accuracy"] as? Double == jsonObject(reference.output)?["test_accuracy"] as? Double)
+        // The record says it was resumed, and its wall time covers the epochs before the resume too.
+        #expect(whole.resumedAfterEpoch == nil)
+        let before = try #require(cut.resumedAfterEpoch)
+        #expect(before >= 2 && before < 4)
+        let earlier = cut.epochs.prefix(before).map(\.seconds).reduce(0, +)
+        #expect(cut.totalSeconds >= earlier, "total \(cut.totalSeconds) s < \(earlier) s of epochs before the resume")
+        #expect(cut.totalSeconds >= cut.trainSeconds)
     }
 }

@@ -4,6 +4,7 @@ import Experiments
 import MRIData
 import NN
 import RobustTraining
+import Tensor
 
 /// A grid small enough to run in a test: phantoms at 24 px, a tiny CNN, two epochs.
 func tinyGrid(methods: [TrainingMethodKind] = [.naive], seeds: [UInt64] = [1, 2]) -> CompareConfiguration {
@@ -50,6 +51,14 @@ func tinyGrid(methods: [TrainingMethodKind] = [.naive], seeds: [UInt64] = [1, 2]
         for file in ["table.md", "table.csv", "table.json", "report.html", "figures/accuracy.png"] {
             #expect(FileManager.default.fileExists(atPath: "\(out)/\(file)"), "\(file)")
         }
+        func table() throws -> String { try String(contentsOfFile: "\(out)/table.md", encoding: .utf8) }
+        #expect(!(try table()).contains("Resumed"))
+        // A run that was resumed is named under the table: its times include the interrupted process.
+        var resumed = records[0]
+        resumed.resumedAfterEpoch = 1
+        try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(resumed)), to: "\(out)/runs/\(resumed.id).json")
+        try ComparisonReport(runner: runner).write()
+        #expect(try table().contains("Resumed after an interruption") && (try table()).contains("\(resumed.id) (after epoch 1)"))
     }
 
     @Test func theSameRunGivesTheSameRecordWhereverItRuns() throws {

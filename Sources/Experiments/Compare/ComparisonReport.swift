@@ -31,6 +31,11 @@ public struct ComparisonReport {
         markdown += "Data: \(configuration.base.data.sourceName)\(configuration.base.data.isSynthetic ? " — synthetic, not the paper's data" : ""). "
         markdown += "\(records.count) of \(configuration.plan().count) runs finished.\n\n"
         markdown += TableRendering.markdown(rows: rows, comparisons: comparisons, showPaper: showPaper)
+        let resumed = records.compactMap { r in r.resumedAfterEpoch.map { "\(r.id) (after epoch \($0))" } }
+        if !resumed.isEmpty {
+            markdown += "\nResumed after an interruption (their times include the epochs of the interrupted process): "
+                + resumed.joined(separator: ", ") + ".\n"
+        }
         try AtomicFile.write(markdown, to: "\(out)/table.md")
         try AtomicFile.write(TableRendering.csv(rows: rows), to: "\(out)/table.csv")
         try AtomicFile.write(try TableRendering.json(rows: rows, comparisons: comparisons), to: "\(out)/table.json")

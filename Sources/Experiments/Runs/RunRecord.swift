@@ -8,7 +8,8 @@ public struct RunRecord: Codable, Sendable {
     public var settings: RunSettings
     public var epochs: [EpochMetrics]
     public var trainSeconds: Double
-    /// Wall time of the whole run (data preparation, training, evaluation, writing).
+    /// Wall time of the whole run (data preparation, training, evaluation, writing). For a resumed run:
+    /// the last process's wall time plus the training time of the epochs finished before it.
     public var totalSeconds: Double
     public var testFold: Int
     public var dataSummary: String
@@ -18,6 +19,9 @@ public struct RunRecord: Codable, Sendable {
     public var toolVersion: String
     /// The grid's name of the run's noise (set by `compare`).
     public var noiseName: String?
+    /// The epoch after which the run was resumed (nil: it ran in one go). Its times then include
+    /// whatever happened to the interrupted process (an epoch paused or slowed before it was stopped).
+    public var resumedAfterEpoch: Int?
 
     public var method: String { settings.training.method.rawValue }
     public var seed: UInt64 { settings.training.seed }

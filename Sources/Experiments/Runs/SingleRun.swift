@@ -43,6 +43,7 @@ public struct SingleRun {
         let trainingData = data.trainingData(settings)
         var method = try TrainingMethods.make(for: settings.training)
         var state = try trainer.initialState(data: trainingData)
+        var resumedAfterEpoch: Int?
         if let directory, let checkpointPath {
             let exists = FileManager.default.fileExists(atPath: checkpointPath)
             if exists && !resume { throw RunError.existingRun(directory) }
@@ -51,8 +52,10 @@ public struct SingleRun {
                 state = try TrainingCheckpoint.load(from: checkpointPath, configuration: settings.training,
                                                     fresh: state, method: &method)
                 observer.message("resuming \(directory) after epoch \(state.completedEpochs) of \(settings.training.epochs)")
+                resumedAfterEpoch = state.completedEpochs
             }
         }
+        let trainSecondsBefore = state.trainSeconds
         let originalImages = trainingData.train.images
         let configuration = settings.training
         try trainer.run(data: trainingData, method: &method, state: &state, observer: observer) { state, method in
@@ -61,10 +64,12 @@ public struct SingleRun {
                                         originalTrainImages: originalImages, to: checkpointPath)
             try Self.writeMetrics(state.history, to: "\(directory)/metrics.jsonl")
         }
-        let record = RunRecord(
+        var record = RunRecord(
             id: id, settings: settings, epochs: state.history, trainSeconds: state.trainSeconds,
-            totalSeconds: Date().timeIntervalSince(started), testFold: data.testFold, dataSummary: data.summary,
-            machine: .current(), finishedAt: Date(), toolVersion: ToolVersion.current, noiseName: nil)
+            totalSeconds: trainSecondsBefore + Date().timeIntervalSince(started), testFold: data.testFold,
+            dataSummary: data.summary, machine: .current(), finishedAt: Date(), toolVersion: ToolVersion.current,
+            noiseName: nil)
+        record.resumedAfterEpoch = resumedAfterEpoch
         if let directory {
             try ModelCheckpoint.save(state.model, to: "\(directory)/model.safetensors")
             // An N2V model classifies denoised images: its denoiser goes beside it for evaluate and predict.
