@@ -51,13 +51,20 @@ public struct EvaluationReport: Codable, Sendable {
         // The chosen images as a "test" set, so the noisy share is drawn exactly as for a run's test set.
         let chosenSplit = DataSplit(train: [], validation: [], test: indices)
         let position = Dictionary(uniqueKeysWithValues: indices.enumerated().map { ($1, $0) })
-        let results = fractions.map { rho -> Entry in
-            let noisy = chosenSplit.noisyIndices(testFraction: rho, seed: seed).test.compactMap { position[$0] }
-            let images = noise.applied(to: clean, indices: noisy, seed: seed, threads: threads)
-            let pixels = denoiser.map { $0.denoised(images.images, batchSize: 8) } ?? images.images
-            let set = LabelledImages(images: pixels, labels: images.labels, ids: images.sourceIDs)
-            return Entry(rho: rho, evaluation: Trainer.evaluate(model, on: set))
+        let noisyItems = fractions.map { rho in
+            (rho: rho, items: chosenSplit.noisyIndices(testFraction: rho, seed: seed).test.compactMap { position[$0] })
         }
+        let labelled = LabelledImages(images: clean.images, labels: clean.labels, ids: clean.sourceIDs)
+        var noisy: LabelledImages?
+        if case .none = noise.kind {} else if noisyItems.contains(where: { !$0.items.isEmpty }) {
+            let all = noise.applied(to: clean, indices: Array(0..<clean.count), seed: seed, threads: threads)
+            noisy = LabelledImages(images: all.images, labels: all.labels, ids: all.sourceIDs)
+        }
+        // Each distinct image (clean or noisy) is denoised and classified once, whatever the fractions.
+        let sets = TestSets(clean: labelled, noisy: noisy, noisyItems: noisyItems)
+        let pixels = denoiser.map { $0.denoised(sets.images, batchSize: 8) } ?? sets.images
+        let evaluations = sets.evaluations(logits: Trainer.logits(model, images: pixels), classes: model.configuration.classes)
+        let results = zip(fractions, evaluations).map { Entry(rho: $0, evaluation: $1) }
         return EvaluationReport(checkpoint: checkpoint, data: sourceName, part: part, testFold: data.testFold,
                                 imageSize: model.configuration.imageSize, noise: noise.description, seed: seed,
                                 denoiser: denoiser == nil ? nil : (denoiserPath ?? "given"), results: results)

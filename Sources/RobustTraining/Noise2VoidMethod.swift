@@ -37,9 +37,7 @@ public struct Noise2VoidMethod: TrainingMethod {
         let started = Date()
         state.trainImages = denoise(state.trainImages, phase: "N2V denoising training images", observer: observer)
         _ = denoise(context.data.validation.images, phase: "N2V denoising validation images", observer: observer)
-        for (rho, set) in context.data.test {
-            _ = denoise(set.images, phase: "N2V denoising test images (rho \(rho))", observer: observer)
-        }
+        _ = denoise(context.data.testSets.images, phase: "N2V denoising test images", observer: observer)
         let lastLoss = outcome.epochLosses.last ?? .nan
         return String(format: "N2V: denoiser trained in %.0f s (%d epochs x %d patches of %d px, final masked loss %.4f); images denoised in %.0f s",
                       outcome.seconds, settings.epochs, settings.patchesPerEpoch, training.patchSide(for: state.trainImages),

@@ -52,7 +52,7 @@ public struct Trainer {
             let metrics = EpochMetrics(
                 epoch: epoch + 1, trainLoss: loss, trainAccuracy: accuracy,
                 validation: evaluate(state.model, on: data.validation, method: method),
-                test: data.test.map { TestEvaluation(rho: $0.rho, evaluation: evaluate(state.model, on: $0.set, method: method)) },
+                test: evaluateTests(state.model, on: data.testSets, method: method),
                 seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9), event: event)
             // A model whose evaluation losses are not finite has diverged even when every training batch's
             // loss was finite (the epoch's last step can overflow the weights): stop before saving garbage.
@@ -121,19 +121,38 @@ public struct Trainer {
         Self.evaluate(model, on: LabelledImages(images: method.evaluationImages(set.images), labels: set.labels, ids: set.ids))
     }
 
+    /// The model on the test set at every rho, as the method classifies it: each distinct image once.
+    public func evaluateTests<Method: TrainingMethod>(_ model: CNN, on sets: TestSets, method: Method) -> [TestEvaluation] {
+        let logits = Self.logits(model, images: method.evaluationImages(sets.images))
+        return zip(sets.sets, sets.evaluations(logits: logits, classes: model.configuration.classes)).map {
+            TestEvaluation(rho: $0.rho, evaluation: $1)
+        }
+    }
+
     /// The model (evaluation mode) on a labelled set, batched.
     public static func evaluate(_ model: CNN, on set: LabelledImages, batchSize: Int = 64) -> Evaluation {
-        var predictions: [Int] = [], losses: [Double] = []
+        evaluation(logits: logits(model, images: set.images, batchSize: batchSize), labels: set.labels,
+                   classes: model.configuration.classes)
+    }
+
+    /// The model's logits [N, classes] on images [N, C, S, S] (evaluation mode), in batches.
+    public static func logits(_ model: CNN, images: Tensor, batchSize: Int = 64) -> Tensor {
+        let n = images.shape[0], classes = model.configuration.classes
+        var scalars: [Float] = []
+        scalars.reserveCapacity(n * classes)
         var start = 0
-        while start < set.count {
-            let end = min(set.count, start + batchSize)
-            let logits = model.evaluated(set.images.items(start..<end)).logits
-            let labels = Array(set.labels[start..<end])
-            let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
-            predictions += logits.argmaxRows()
-            losses += result.losses.map(Double.init)
+        while start < n {
+            let end = min(n, start + batchSize)
+            scalars += model.evaluated(images.items(start..<end)).logits.scalars
             start = end
         }
-        return Evaluation(predictions: predictions, labels: set.labels, losses: losses, classes: model.configuration.classes)
+        return Tensor(shape: [n, classes], scalars: scalars)
+    }
+
+    /// Accuracy, losses and confusion from logits [N, classes] and the true labels.
+    public static func evaluation(logits: Tensor, labels: [Int], classes: Int) -> Evaluation {
+        guard !labels.isEmpty else { return Evaluation(predictions: [], labels: [], losses: [], classes: classes) }
+        let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
+        return Evaluation(predictions: logits.argmaxRows(), labels: labels, losses: result.losses.map(Double.init), classes: classes)
     }
 }

@@ -18,21 +18,29 @@ public struct LabelledImages: Sendable {
 }
 
 /// The sets one training run uses: noisy training images, clean validation images, and the test set at
-/// each test-noise fraction rho. `trainClean` and `trainMasks` (optional) serve figures and denoiser
-/// metrics only; no method trains on them.
+/// each test-noise fraction rho (stored once as `testSets`: the sets share their images). `trainClean`
+/// and `trainMasks` (optional) serve figures and denoiser metrics only; no method trains on them.
 public struct TrainingData: Sendable {
     public var train: LabelledImages
     public var validation: LabelledImages
-    public var test: [(rho: Double, set: LabelledImages)]
+    public var testSets: TestSets
     public var trainClean: Tensor?
     public var trainMasks: Tensor?
 
     public init(train: LabelledImages, validation: LabelledImages, test: [(rho: Double, set: LabelledImages)],
                 trainClean: Tensor? = nil, trainMasks: Tensor? = nil) {
+        self.init(train: train, validation: validation, testSets: TestSets(test), trainClean: trainClean, trainMasks: trainMasks)
+    }
+
+    public init(train: LabelledImages, validation: LabelledImages, testSets: TestSets,
+                trainClean: Tensor? = nil, trainMasks: Tensor? = nil) {
         self.train = train
         self.validation = validation
-        self.test = test
+        self.testSets = testSets
         self.trainClean = trainClean
         self.trainMasks = trainMasks
     }
+
+    /// The test set at each rho as its own labelled images (copies: the trainer evaluates `testSets`).
+    public var test: [(rho: Double, set: LabelledImages)] { testSets.materialised }
 }
