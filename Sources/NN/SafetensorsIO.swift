@@ -35,15 +35,11 @@ typealias AtomicWriteStep = AtomicFile.Step
 /// directory), with its errors as `CheckpointError`s. `simulatedFailure` (tests only) makes that step fail.
 func writeAtomically(_ bytes: [UInt8], to path: String,
                      simulatedFailure: AtomicWriteStep? = nil) throws(CheckpointError) {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-        throw .isDirectory(file: path)
-    }
     do {
         try AtomicFile.write(bytes, to: path, creatingDirectories: false, simulatedFailure: simulatedFailure)
-    } catch let error as AtomicFile.WriteError {
-        throw .writeFailed(file: path, reason: error.reason)
+    } catch where error.kind == .isDirectory {
+        throw .isDirectory(file: path)
     } catch {
-        throw .writeFailed(file: path, reason: "\(error)")
+        throw .writeFailed(file: path, reason: error.reason)
     }
 }

@@ -8,10 +8,27 @@ import Darwin
 /// the bytes go to a temporary file in the same directory, are flushed to disk, then renamed over
 /// the target (rename is atomic within a file system).
 public enum AtomicFile {
+    /// A failed write, read or directory creation; `reason` says which step failed and why.
     public struct WriteError: Error, CustomStringConvertible {
+        /// What went wrong, for callers that map it to their own errors.
+        public enum Kind: Sendable, Equatable {
+            /// The target is a directory.
+            case isDirectory
+            /// A path component that must be a directory is a file.
+            case notADirectory
+            /// A system call failed (errno in `reason`).
+            case system
+        }
         public let path: String
         public let reason: String
-        public var description: String { "could not write \(path): \(reason)" }
+        public let kind: Kind
+        public var description: String { "\(path): \(reason)" }
+
+        public init(path: String, reason: String, kind: Kind = .system) {
+            self.path = path
+            self.reason = reason
+            self.kind = kind
+        }
     }
 
     /// A step of `write` that tests can make fail, to check what a failure leaves behind.
@@ -25,23 +42,23 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` atomically, creating missing parent directories: a temporary sibling
     /// file, `fsync`, `rename`, then `fsync` of the directory. On failure the temporary file is
     /// removed and any previous file at `path` is left as it was.
-    public static func write(_ bytes: [UInt8], to path: String) throws {
+    public static func write(_ bytes: [UInt8], to path: String) throws(WriteError) {
         try write(bytes, to: path, simulatedFailure: nil)
     }
 
     /// `write(_:to:)`; `creatingDirectories: false` fails when the parent directory is missing, and
     /// `simulatedFailure` (tests only) makes that step fail as if the system call had.
     package static func write(_ bytes: [UInt8], to path: String, creatingDirectories: Bool = true,
-                              simulatedFailure: Step?) throws {
+                              simulatedFailure: Step?) throws(WriteError) {
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw WriteError(path: path, reason: "it is a directory; give a file name")
+            throw WriteError(path: path, reason: "cannot write: it is a directory; give a file name", kind: .isDirectory)
         }
         let directory = parentDirectory(of: path)
         if creatingDirectories { try createDirectories(directory) }
         let temporary = "\(directory)/.\(baseName(of: path)).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw WriteError(path: path, reason: "cannot create \(temporary): \(errnoText())") }
+        guard fd >= 0 else { throw WriteError(path: path, reason: "cannot create the temporary file \(temporary): \(errnoText())") }
         func fail(_ step: String) -> WriteError {
             let reason = "\(step): \(errnoText()); the previous file, if any, is untouched"
             close(fd)
@@ -83,12 +100,12 @@ public enum AtomicFile {
     }
 
     /// Writes UTF-8 text atomically.
-    public static func write(_ text: String, to path: String) throws {
+    public static func write(_ text: String, to path: String) throws(WriteError) {
         try write(Array(text.utf8), to: path)
     }
 
     /// Reads a whole file; nil when it does not exist.
-    public static func read(_ path: String) throws -> [UInt8]? {
+    public static func read(_ path: String) throws(WriteError) -> [UInt8]? {
         let fd = open(path, O_RDONLY)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -107,12 +124,12 @@ public enum AtomicFile {
     }
 
     /// Creates a directory and its parents (like `mkdir -p`).
-    public static func createDirectories(_ directory: String) throws {
+    public static func createDirectories(_ directory: String) throws(WriteError) {
         if directory.isEmpty || directory == "/" || directory == "." { return }
         var info = stat()
         if stat(directory, &info) == 0 {
             if (info.st_mode & S_IFMT) == S_IFDIR { return }
-            throw WriteError(path: directory, reason: "exists and is not a directory")
+            throw WriteError(path: directory, reason: "exists and is not a directory", kind: .notADirectory)
         }
         try createDirectories(parentDirectory(of: directory))
         if mkdir(directory, 0o755) != 0 && errno != EEXIST {

@@ -44,10 +44,17 @@ import Tensor
     @Test func refusesADirectoryAndAMissingParentWhenAsked() throws {
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.write("x", to: root) }
-        #expect(throws: AtomicFile.WriteError.self) {
-            try AtomicFile.write([1], to: root + "/no/such/file", creatingDirectories: false, simulatedFailure: nil)
+        #expect { try AtomicFile.write("x", to: root) } throws: { error in
+            (error as? AtomicFile.WriteError)?.kind == .isDirectory
         }
-        #expect(try contents(root).isEmpty)
+        #expect { try AtomicFile.write([1], to: root + "/no/such/file", creatingDirectories: false, simulatedFailure: nil) } throws: { error in
+            guard let error = error as? AtomicFile.WriteError else { return false }
+            return error.kind == .system && error.reason.contains("No such file")
+        }
+        try AtomicFile.write("a file", to: root + "/plain")
+        #expect { try AtomicFile.write("x", to: root + "/plain/inner/file") } throws: { error in
+            (error as? AtomicFile.WriteError)?.kind == .notADirectory
+        }
+        #expect(try contents(root) == ["plain"])
     }
 }
