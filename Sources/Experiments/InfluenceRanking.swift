@@ -90,7 +90,8 @@ public enum InfluenceRanking {
         }
         let sets = data.trainingData(run)
         let isp = run.training.isp
-        let computation = InfluenceComputation(settings: isp.influence, batchSize: run.training.batchSize, seed: run.training.seed)
+        let computation = InfluenceComputation(settings: isp.influence, batchSize: run.training.batchSize, seed: run.training.seed,
+                                               threads: run.training.threads)
         let result = try computation.run(model: model, trainImages: sets.train.images, trainLabels: sets.train.labels,
                                          validation: sets.validation, observer: observer)
         let scores = result.scores

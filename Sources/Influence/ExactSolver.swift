@@ -10,17 +10,15 @@ public struct ExactSolver: InverseHVPSolver {
     public let assemblySeconds: Double
     public let factorizationSeconds: Double
 
-    /// Assembles and factors H + lambda I. `blasThreads`: OpenBLAS threads for this one large job
-    /// (restored afterwards). Throws `Linalg.Failure.notPositiveDefinite` when H + lambda I is not
-    /// positive definite (raise the damping).
-    public init(objective: any LastLayerObjective, damping: Double = 2.5, blasThreads: Int = 2) throws {
+    /// Assembles and factors H + lambda I. `threads`: the Hessian's sums over samples are split over this
+    /// many threads; the factorisation runs at OpenBLAS's current thread count (the package keeps it at 1
+    /// and never changes it here, so concurrent work elsewhere is not affected). Throws
+    /// `Linalg.Failure.notPositiveDefinite` when H + lambda I is not positive definite (raise the damping).
+    public init(objective: any LastLayerObjective, damping: Double = 2.5, threads: Int = 2) throws {
         precondition(damping >= 0, "ExactSolver: damping \(damping) must be >= 0")
-        let previousThreads = BLAS.threads
-        BLAS.setThreads(blasThreads)
-        defer { BLAS.setThreads(previousThreads) }
         let order = objective.parameterCount
         let assembly = timed { () -> [Double] in
-            var h = objective.hessian()
+            var h = objective.hessian(threads: threads)
             for i in 0..<order { h[i * order + i] += damping }
             return h
         }

@@ -50,8 +50,9 @@ public protocol LastLayerObjective: Sendable {
     /// (1/|B|) sum_{i in B} w_i Hess L(z_i) v over `samples` B, or the full training Hessian
     /// (1/n) sum_i w_i Hess L(z_i) v when `samples` is nil; without forming the Hessian. v: [P] -> [P].
     func hessianVectorProduct(_ v: [Double], samples: [Int]?) -> [Double]
-    /// The full training Hessian, dense: [P, P] row-major.
-    func hessian() -> [Double]
+    /// The full training Hessian, dense: [P, P] row-major, its sums split over `threads` (OpenBLAS
+    /// single-threaded inside each piece).
+    func hessian(threads: Int) -> [Double]
     /// For each training sample, an upper bound on the largest eigenvalue of w_i Hess L(z_i): [n].
     /// (A mini-batch Hessian's top eigenvalue is at most the largest of these; LiSSA's scale must
     /// exceed the eigenvalues it meets.)
@@ -59,6 +60,8 @@ public protocol LastLayerObjective: Sendable {
 }
 
 extension LastLayerObjective {
+    /// The full training Hessian on one thread.
+    public func hessian() -> [Double] { hessian(threads: 1) }
     /// Full-training-set Hessian-vector product.
     public func hessianVectorProduct(_ v: [Double]) -> [Double] { hessianVectorProduct(v, samples: nil) }
 }

@@ -14,12 +14,15 @@ public struct InfluenceComputation {
     public var batchSize: Int
     /// Seed of LiSSA's mini-batch draws.
     public var seed: UInt64
+    /// Threads for the exact solver's Hessian assembly.
+    public var threads: Int
 
-    public init(settings: InfluenceSettings, batchSize: Int = 32, seed: UInt64 = 0) {
+    public init(settings: InfluenceSettings, batchSize: Int = 32, seed: UInt64 = 0, threads: Int = 2) {
         precondition(batchSize >= 1, "InfluenceComputation: batch size \(batchSize)")
         self.settings = settings
         self.batchSize = batchSize
         self.seed = seed
+        self.threads = Swift.max(1, threads)
     }
 
     /// What one computation produced.
@@ -66,7 +69,7 @@ public struct InfluenceComputation {
     public func solver(for objective: SoftmaxLinearObjective) throws -> any InverseHVPSolver {
         switch settings.solver {
         case .exact:
-            return try ExactSolver(objective: objective, damping: settings.damping)
+            return try ExactSolver(objective: objective, damping: settings.damping, threads: threads)
         case .cg:
             return ConjugateGradientSolver(objective: objective, damping: settings.damping, tolerance: settings.cgTolerance,
                                            maxIterations: settings.cgMaxIterations)
@@ -152,7 +155,7 @@ public struct InfluenceComputation {
     /// (batched like training, LiSSA seeded by the run's seed), progress to the run's observer.
     static func atSwitch(_ settings: InfluenceSettings, state: TrainingState, context: MethodContext) throws -> (InfluenceComputation, Result) {
         let computation = InfluenceComputation(settings: settings, batchSize: context.configuration.batchSize,
-                                               seed: context.configuration.seed)
+                                               seed: context.configuration.seed, threads: context.configuration.threads)
         let result = try computation.run(model: state.model, trainImages: state.trainImages, trainLabels: context.data.train.labels,
                                          validation: context.data.validation, observer: context.observer)
         return (computation, result)

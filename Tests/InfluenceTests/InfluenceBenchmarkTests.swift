@@ -34,12 +34,12 @@ import Glibc
 
         let cpuBefore = Self.processCPUSeconds()
         let (exactScores, exactTotal) = try timed { () throws -> (ExactSolver, UpweightingInfluence) in
-            let solver = try ExactSolver(objective: objective, damping: 2.5, blasThreads: 2)
+            let solver = try ExactSolver(objective: objective, damping: 2.5, threads: 2)
             return (solver, try upweightingInfluence(objective: objective, validation: problem.validation, solver: solver))
         }
         let exactCPU = Self.processCPUSeconds() - cpuBefore
         let (exact, exactInfluence) = exactScores
-        print("exact: process CPU time \(exactCPU) s (2 BLAS threads; wall time on an idle machine is about CPU / 2)")
+        print("exact: process CPU time \(exactCPU) s (Hessian assembly on 2 threads, Cholesky at 1 BLAS thread; wall time on an idle machine is about CPU / 2)")
         print("exact: total \(exactTotal) s = assembly \(exact.assemblySeconds) + Cholesky \(exact.factorizationSeconds) + solve \(exactInfluence.report.solveSeconds) + gradients/scores; residual \(exactInfluence.report.relativeResidual)")
         // Wall time depends on the machine's load (other builds); CPU time much less so.
         #expect(exactCPU < 2.0)

@@ -40,6 +40,17 @@ import TestSupport
         }
     }
 
+    /// Splitting the Hessian's sums over threads changes only the rounding, and the same split gives the
+    /// same bits every time.
+    @Test(arguments: [2, 3, 7])
+    func hessianSplitOverThreadsMatchesOneThread(threads: Int) {
+        let (objective, _) = TestProblems.random(weights: (0..<40).map { Double($0 % 5) * 0.3 })
+        let one = objective.hessian(threads: 1)
+        let split = objective.hessian(threads: threads)
+        #expect(TestProblems.relativeMaxError(split, one) < InfluenceTolerance.doubleRounding)
+        #expect(split == objective.hessian(threads: threads))
+    }
+
     @Test func hessianVectorProductEqualsExplicitHessianTimesVector() {
         let (objective, _) = TestProblems.random(weights: (0..<40).map { Double($0 % 5) * 0.3 })
         let p = objective.parameterCount

@@ -96,8 +96,8 @@ import Tensor
     @Test func exactSolveIsIndependentOfThreadCount() throws {
         let (objective, validation) = TestProblems.random(n: 60, d: 12)
         let v = objective.meanGradient(on: validation)
-        let one = try ExactSolver(objective: objective, damping: 0.5, blasThreads: 1).solve(v).solution
-        let two = try ExactSolver(objective: objective, damping: 0.5, blasThreads: 2).solve(v).solution
+        let one = try ExactSolver(objective: objective, damping: 0.5, threads: 1).solve(v).solution
+        let two = try ExactSolver(objective: objective, damping: 0.5, threads: 2).solve(v).solution
         #expect(Linalg.relativeDistance(one, from: two) < InfluenceTolerance.doubleRounding)
     }
 
