@@ -47,21 +47,10 @@ public struct EvaluationReport: Codable, Sendable {
                                 noise: NoiseModel, fractions: [Double], seed: UInt64, threads: Int,
                                 denoiser: Noise2VoidDenoiser? = nil, denoiserPath: String? = nil) -> EvaluationReport {
         let indices = part.indices(of: data.split, count: data.dataset.count)
-        let clean = data.dataset.subset(indices)
-        // The chosen images as a "test" set, so the noisy share is drawn exactly as for a run's test set.
-        let chosenSplit = DataSplit(train: [], validation: [], test: indices)
-        let position = Dictionary(uniqueKeysWithValues: indices.enumerated().map { ($1, $0) })
-        let noisyItems = fractions.map { rho in
-            (rho: rho, items: chosenSplit.noisyIndices(testFraction: rho, seed: seed).test.compactMap { position[$0] })
-        }
-        let labelled = LabelledImages(images: clean.images, labels: clean.labels, ids: clean.sourceIDs)
-        var noisy: LabelledImages?
-        if case .none = noise.kind {} else if noisyItems.contains(where: { !$0.items.isEmpty }) {
-            let all = noise.applied(to: clean, indices: Array(0..<clean.count), seed: seed, threads: threads)
-            noisy = LabelledImages(images: all.images, labels: all.labels, ids: all.sourceIDs)
-        }
-        // Each distinct image (clean or noisy) is denoised and classified once, whatever the fractions.
-        let sets = TestSets(clean: labelled, noisy: noisy, noisyItems: noisyItems)
+        // The chosen images as a "test" set, so the noisy share is drawn exactly as for a run's test set, and
+        // each distinct image (clean or noisy) is denoised and classified once, whatever the fractions.
+        let sets = DataPreparation.testSets(dataset: data.dataset, split: DataSplit(train: [], validation: [], test: indices),
+                                            noise: noise, testNoiseFractions: fractions, seed: seed, threads: threads)
         let pixels = denoiser.map { $0.denoised(sets.images, batchSize: 8) } ?? sets.images
         let evaluations = sets.evaluations(logits: Trainer.logits(model, images: pixels), classes: model.configuration.classes)
         let results = zip(fractions, evaluations).map { Entry(rho: $0, evaluation: $1) }

@@ -15,6 +15,21 @@ public enum DataPreparation {
         // Noise is keyed by source id, so applying it to a subset gives the same pixels as to the whole set.
         let cleanTrain = dataset.subset(split.train)
         let noisyTrain = noise.applied(to: cleanTrain, indices: Array(0..<cleanTrain.count), seed: seed, threads: threads)
+        return TrainingData(
+            train: labelled(noisyTrain),
+            validation: labelled(dataset.subset(split.validation)),
+            testSets: testSets(dataset: dataset, split: split, noise: noise, testNoiseFractions: testNoiseFractions,
+                               seed: seed, threads: threads),
+            trainClean: cleanTrain.images,
+            trainMasks: cleanTrain.masks)
+    }
+
+    /// The test images of `split` at each rho: a seeded share rho of them noisy, stored as distinct images.
+    public static func testSets(dataset: MRIDataset, split: DataSplit, noise: NoiseModel,
+                                testNoiseFractions: [Double], seed: UInt64, threads: Int = 2) -> TestSets {
+        func labelled(_ subset: MRIDataset) -> LabelledImages {
+            LabelledImages(images: subset.images, labels: subset.labels, ids: subset.sourceIDs)
+        }
         let cleanTest = dataset.subset(split.test)
         let position = Dictionary(uniqueKeysWithValues: split.test.enumerated().map { ($1, $0) })
         let noisyItems = testNoiseFractions.map { rho in
@@ -25,11 +40,6 @@ public enum DataPreparation {
         if case .none = noise.kind {} else if noisyItems.contains(where: { !$0.items.isEmpty }) {
             noisyTest = noise.applied(to: cleanTest, indices: Array(0..<cleanTest.count), seed: seed, threads: threads)
         }
-        return TrainingData(
-            train: labelled(noisyTrain),
-            validation: labelled(dataset.subset(split.validation)),
-            testSets: TestSets(clean: labelled(cleanTest), noisy: noisyTest.map(labelled), noisyItems: noisyItems),
-            trainClean: cleanTrain.images,
-            trainMasks: cleanTrain.masks)
+        return TestSets(clean: labelled(cleanTest), noisy: noisyTest.map(labelled), noisyItems: noisyItems)
     }
 }
