@@ -124,7 +124,7 @@ public enum LeaveOneOutCheck {
         let total = Swift.min(count, scores.count)
         let byMagnitude = scores.indices.sorted { abs(scores[$0]) > abs(scores[$1]) }
         var chosen = Array(byMagnitude.prefix(total / 2))
-        var generator = SeededGenerator(seed: seed)
+        var generator = SeededGenerator(seed: seed, purpose: .leaveOneOutChoice)
         let rest = byMagnitude.dropFirst(total / 2)
         let shuffled = generator.permutation(rest.count).map { rest[rest.startIndex + $0] }
         chosen.append(contentsOf: shuffled.prefix(total - chosen.count))

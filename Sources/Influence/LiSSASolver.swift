@@ -134,7 +134,7 @@ public struct LiSSASolver: InverseHVPSolver {
         let bound = 100 * Linalg.norm(v) / damp
         var average = [Double](repeating: 0, count: v.count)
         for repetition in 0..<configuration.repetitions {
-            var generator = SeededGenerator(seed: configuration.seed, stream: UInt64(repetition))
+            var generator = SeededGenerator(seed: configuration.seed, purpose: .lissaSampling, index: repetition)
             var h = v
             for step in 1...stepsPerRepetition {
                 let batch = (0..<configuration.batchSize).map { _ in generator.nextInt(below: n) }

@@ -48,7 +48,7 @@ public struct DataSplit: Codable, Equatable, Sendable {
         guard testFraction > 0 && testFraction < 1 else {
             throw MRIDataError.invalidSetting(name: "testFraction", reason: "\(testFraction) must be strictly between 0 and 1")
         }
-        var generator = SeededGenerator(seed: seed, stream: 1)
+        var generator = SeededGenerator(seed: seed, purpose: .holdoutTestChoice)
         var test: [Int] = []
         for group in groupsByClass(dataset, pool: Array(dataset.labels.indices)) {
             let order = generator.permutation(group.count)
@@ -90,7 +90,7 @@ public struct DataSplit: Codable, Equatable, Sendable {
         guard rule.fraction >= 0 && rule.fraction < 1 else {
             throw MRIDataError.invalidSetting(name: "validation.fraction", reason: "\(rule.fraction) must be in [0, 1)")
         }
-        var generator = SeededGenerator(seed: seed, stream: 2)
+        var generator = SeededGenerator(seed: seed, purpose: .validationChoice)
         var validation: [Int] = []
         for (label, groups) in groupsByClass(dataset, pool: pool).enumerated() {
             let order = generator.permutation(groups.count)
@@ -109,7 +109,7 @@ public struct DataSplit: Codable, Equatable, Sendable {
     /// fraction `rho` of the test images (round(rho x count) of them, chosen by `seed`) is.
     public func noisyIndices(testFraction rho: Double, seed: UInt64) -> (train: [Int], validation: [Int], test: [Int]) {
         precondition(rho >= 0 && rho <= 1, "DataSplit.noisyIndices: rho \(rho) outside [0, 1]")
-        var generator = SeededGenerator(seed: seed, stream: 3)
+        var generator = SeededGenerator(seed: seed, purpose: .testNoiseChoice)
         let order = generator.permutation(test.count)
         let take = Int((Double(test.count) * rho).rounded())
         return (train, [], order.prefix(take).map { test[$0] }.sorted())

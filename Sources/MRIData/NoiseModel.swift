@@ -10,8 +10,8 @@ import Tensor
 /// - `ricianMagnitude(sigma)`:   x' = clip(sqrt((255 x + sigma n1)^2 + (sigma n2)^2) / 255)   (MRI physics:
 ///   the magnitude of a complex signal with Gaussian noise in both channels).
 ///
-/// Noise for an image depends only on (seed, the image's `sourceID`): `SeededGenerator(seed:stream:)`
-/// with stream = sourceID, never on order or thread count. `sameFieldForEveryImage` reproduces the
+/// Noise for an image depends only on (seed, the image's `sourceID`): the stream
+/// (seed, `.imageNoise`, sourceID), never on order or thread count. `sameFieldForEveryImage` reproduces the
 /// authors' quirk (their generator was re-seeded before every image, so every image got the same field):
 /// then every image uses stream 0.
 public struct NoiseModel: Codable, Equatable, Sendable, CustomStringConvertible {
@@ -53,7 +53,10 @@ public struct NoiseModel: Codable, Equatable, Sendable, CustomStringConvertible 
 
     /// The generator of the image with `sourceID`.
     func generator(seed: UInt64, sourceID: Int) -> SeededGenerator {
-        SeededGenerator(seed: seed, stream: sameFieldForEveryImage ? 0 : UInt64(bitPattern: Int64(sourceID)))
+        sameFieldForEveryImage
+            ? SeededGenerator(seed: seed, purpose: .sharedNoiseField)
+            // A (user-given, possibly negative) id as its low 48 bits.
+            : SeededGenerator(seed: seed, purpose: .imageNoise, index: UInt64(bitPattern: Int64(sourceID)) & (SeededGenerator.streamIndexLimit - 1))
     }
 
     /// Adds noise to one image's pixels (values in [0, 1]) in place, drawing from `generator` in pixel order.

@@ -41,7 +41,7 @@ public struct PhantomGenerator: Sendable {
     /// Patients in image order, with classes, folds and slice counts.
     func plan() -> [Patient] {
         let c = configuration
-        var generator = SeededGenerator(seed: c.seed, stream: 0)
+        var generator = SeededGenerator(seed: c.seed, purpose: .phantomLayout)
         let imagesPerClass = Self.apportion(c.count, c.classBalance)
         var patientsPerClass = Self.apportion(c.patients, c.classBalance)
         for k in 0..<3 { patientsPerClass[k] = Swift.min(Swift.max(patientsPerClass[k], imagesPerClass[k] > 0 ? 1 : 0), imagesPerClass[k]) }
@@ -74,12 +74,12 @@ public struct PhantomGenerator: Sendable {
         var scenes: [PhantomScene] = []
         var labels: [Int] = [], folds: [Int] = [], patientIDs: [String] = []
         for patient in patients {
-            var patientGenerator = SeededGenerator(seed: c.seed, stream: 1_000_000 + UInt64(patient.index))
+            var patientGenerator = SeededGenerator(seed: c.seed, purpose: .phantomPatient, index: patient.index)
             let head = Self.sampleHead(&patientGenerator)
             let tumour = Self.sampleTumour(patient.tumourClass, head: head, difficulty: c.difficulty, &patientGenerator)
             let spacing = Swift.min(0.3, 1.4 / Double(patient.slices))
             for j in 0..<patient.slices {
-                var sliceGenerator = SeededGenerator(seed: c.seed, stream: 2_000_000 + UInt64(scenes.count))
+                var sliceGenerator = SeededGenerator(seed: c.seed, purpose: .phantomSlice, index: scenes.count)
                 let offset = (Double(j) - Double(patient.slices - 1) / 2) * spacing
                 scenes.append(Self.slice(head: head, tumour: tumour, offset: offset, difficulty: c.difficulty, &sliceGenerator))
                 labels.append(patient.tumourClass.rawValue)

@@ -91,7 +91,7 @@ public struct Noise2VoidTraining {
             throw TrainingError.invalidConfiguration("Noise2Void epochs, patches per epoch, batch size and learning rate must be positive (got \(settings.epochs), \(settings.patchesPerEpoch), \(settings.batchSize), \(settings.learningRate))")
         }
         let started = Date()
-        var generator = SeededGenerator(seed: seed, stream: 7_000)
+        var generator = SeededGenerator(seed: seed, purpose: .noise2VoidInitialisation)
         var unet = try UNet(configuration: network, generator: &generator, threads: threads)
         let mean = images.mean()
         let deviation = Swift.max(Float(Self.standardDeviation(images, mean: mean)), 1e-6)
@@ -100,7 +100,7 @@ public struct Noise2VoidTraining {
         var epochLosses: [Double] = []
         let batches = (settings.patchesPerEpoch + settings.batchSize - 1) / settings.batchSize
         for epoch in 0..<settings.epochs {
-            var epochGenerator = SeededGenerator(seed: seed, stream: 7_001 + UInt64(epoch))
+            var epochGenerator = SeededGenerator(seed: seed, purpose: .noise2VoidPatches, index: epoch)
             var lossSum = 0.0
             for b in 0..<batches {
                 let count = Swift.min(settings.batchSize, settings.patchesPerEpoch - b * settings.batchSize)

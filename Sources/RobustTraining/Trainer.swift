@@ -16,7 +16,7 @@ public struct Trainer {
     /// A fresh state: the model initialised from the seed, Adam at step 0, the noisy training images.
     public func initialState(data: TrainingData) throws -> TrainingState {
         try configuration.validate()
-        var generator = SeededGenerator(seed: configuration.seed)
+        var generator = SeededGenerator(seed: configuration.seed, purpose: .modelInitialisation)
         let model: CNN
         do {
             model = try CNN(configuration: configuration.model, generator: &generator, threads: configuration.threads)
@@ -80,9 +80,11 @@ public struct Trainer {
     func trainOneEpoch<Method: TrainingMethod>(
         _ epoch: Int, data: TrainingData, method: Method, state: inout TrainingState, observer: any TrainingObserver
     ) throws -> (loss: Double, accuracy: Double, images: Int) {
-        var generator = SeededGenerator(seed: configuration.seed, stream: 1_000 + UInt64(epoch))
+        var shuffle = SeededGenerator(seed: configuration.seed, purpose: .epochShuffle, index: epoch)
+        var flipGenerator = SeededGenerator(seed: configuration.seed, purpose: .epochFlips, index: epoch)
+        var methodGenerator = SeededGenerator(seed: configuration.seed, purpose: .adversarialStart, index: epoch)
         let n = data.train.count
-        let order = generator.permutation(n)
+        let order = shuffle.permutation(n)
         let batchSize = configuration.batchSize
         let batches = (n + batchSize - 1) / batchSize
         var lossSum = 0.0, correct = 0, seen = 0
@@ -91,11 +93,11 @@ public struct Trainer {
             let indices = Array(order[(b * batchSize)..<min(n, (b + 1) * batchSize)])
             var images = state.trainImages.gathered(items: indices)
             if configuration.horizontalFlip {
-                let flips = indices.map { _ in generator.nextUniform() < 0.5 }
+                let flips = indices.map { _ in flipGenerator.nextUniform() < 0.5 }
                 Augmentation.flipHorizontally(&images, where: flips)
             }
             let labels = indices.map { data.train.labels[$0] }
-            images = method.trainingBatch(images, labels: labels, model: state.model, generator: &generator)
+            images = method.trainingBatch(images, labels: labels, model: state.model, generator: &methodGenerator)
             let (logits, cache) = state.model.forward(images, mode: .training)
             let weights = state.sampleWeights.map { w in indices.map { w[$0] } }
             let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels, weights: weights)

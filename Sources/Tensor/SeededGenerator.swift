@@ -6,9 +6,10 @@ import Darwin
 
 /// The package's one source of randomness: SplitMix64 (Steele, Lea and Flood 2014), seeded explicitly.
 ///
-/// Same seed, same sequence, on every machine. `init(seed:stream:)` derives independent generators
-/// from one seed (for example one per image for noise), so results do not depend on the order in
-/// which work is scheduled.
+/// Same seed, same sequence, on every machine. A run's generators come from `init(seed:purpose:index:)`
+/// and the table of named purposes in `RandomStreams.swift` (one per image for noise, one per epoch for
+/// shuffling, ...), so results do not depend on the order in which work is scheduled and no two purposes
+/// draw the same numbers. `init(seed:)` is for tests, benchmarks and synthetic problems.
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     public private(set) var state: UInt64
     private var spareGaussian: Float?
@@ -16,14 +17,6 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     public init(seed: UInt64) {
         state = seed
         spareGaussian = nil
-    }
-
-    /// A generator for sub-stream `stream` of `seed`: decorrelated from other streams of the same seed.
-    public init(seed: UInt64, stream: UInt64) {
-        var mixer = SeededGenerator(seed: seed ^ 0x6A09_E667_F3BC_C909)
-        let a = mixer.next()
-        var mixer2 = SeededGenerator(seed: a &+ stream &* 0x9E37_79B9_7F4A_7C15)
-        self.init(seed: mixer2.next())
     }
 
     public mutating func next() -> UInt64 {

@@ -7,7 +7,7 @@ import Tensor
     /// Mean and standard deviation, on the 0...255 scale, of noisy minus clean over `count` pixels of `level`.
     static func moments(_ model: NoiseModel, level: Float, count: Int = 65_536, seed: UInt64 = 1) -> (mean: Double, std: Double) {
         var pixels = [Float](repeating: level, count: count)[...]
-        var generator = SeededGenerator(seed: seed, stream: 0)
+        var generator = SeededGenerator(seed: seed, purpose: .imageNoise, index: 0)
         model.apply(to: &pixels, generator: &generator)
         let differences = pixels.map { Double($0 - level) * 255 }
         let mean = differences.reduce(0, +) / Double(count)

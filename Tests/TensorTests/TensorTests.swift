@@ -34,8 +34,8 @@ import TestSupport
         let xs = (0..<100).map { _ in a.next() }
         let ys = (0..<100).map { _ in b.next() }
         #expect(xs == ys)
-        var s0 = SeededGenerator(seed: 42, stream: 0)
-        var s1 = SeededGenerator(seed: 42, stream: 1)
+        var s0 = SeededGenerator(seed: 42, purpose: .imageNoise, index: 0)
+        var s1 = SeededGenerator(seed: 42, purpose: .imageNoise, index: 1)
         #expect(s0.next() != s1.next())
     }
 

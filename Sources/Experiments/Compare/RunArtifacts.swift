@@ -36,7 +36,7 @@ public struct RunArtifacts: Sendable {
     public static func collect(state: TrainingState, method: AnyTrainingMethod, data: TrainingData, seed: UInt64) -> RunArtifacts {
         let positions = examplePositions(data: data, classes: state.model.configuration.classes)
         let labels = positions.map { data.train.labels[$0] }
-        var generator = SeededGenerator(seed: seed, stream: 9_999)
+        var generator = SeededGenerator(seed: seed, purpose: .figureExamples)
         let current = state.trainImages.gathered(items: positions)
         let version = method.trainingBatch(current, labels: labels, model: state.model, generator: &generator)
         let scores = method.checkpointTensors().first { $0.name == "influence_scores" }?.tensor.scalars
