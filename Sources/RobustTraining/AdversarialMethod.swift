@@ -26,6 +26,56 @@ public struct AdversarialMethod: TrainingMethod {
         FGSM.adversarialImages(images, labels: labels, model: model, epsilon: settings.epsilon, alpha: settings.alpha,
                                mode: .training, generator: &generator)
     }
+
+    /// FGSM (the training attack) and PGD-`pgdSteps` robust accuracy of `model` (evaluation mode) on the
+    /// clean validation images at the training epsilon; the random starts come from the epoch's own stream.
+    public func robustAccuracy(of model: CNN, on validation: LabelledImages, epoch: Int, seed: UInt64) -> RobustAccuracy? {
+        guard validation.count > 0 else { return nil }
+        var generator = SeededGenerator(seed: seed, purpose: .robustAccuracyAttack, index: epoch)
+        var fgsmCorrect = 0, pgdCorrect = 0
+        var start = 0
+        while start < validation.count {
+            let end = Swift.min(validation.count, start + 32)
+            let images = validation.images.items(start..<end)
+            let labels = Array(validation.labels[start..<end])
+            let fgsm = FGSM.adversarialImages(images, labels: labels, model: model, epsilon: settings.epsilon, alpha: settings.alpha,
+                                              mode: .evaluation, generator: &generator)
+            let pgd = PGD.adversarialImages(images, labels: labels, model: model, epsilon: settings.epsilon,
+                                            steps: settings.pgdSteps, generator: &generator)
+            for (p, y) in zip(model.evaluated(fgsm).logits.argmaxRows(), labels) where p == y { fgsmCorrect += 1 }
+            for (p, y) in zip(model.evaluated(pgd).logits.argmaxRows(), labels) where p == y { pgdCorrect += 1 }
+            start = end
+        }
+        let n = Double(validation.count)
+        return RobustAccuracy(epsilon: Double(settings.epsilon), fgsm: Double(fgsmCorrect) / n, pgd: Double(pgdCorrect) / n,
+                              pgdSteps: settings.pgdSteps)
+    }
+}
+
+/// Projected gradient descent on the loss, L-infinity ball (Madry et al. 2018), with a uniform random start:
+///     delta ~ U(-eps, eps);  repeat `steps` times: delta <- clip(delta + step sign(grad_delta L), -eps, eps)
+/// with step = 2.5 eps / steps, x + delta kept inside [0, 1]. The model runs in evaluation mode and is not changed.
+public enum PGD {
+    public static func adversarialImages(_ images: Tensor, labels: [Int], model: CNN, epsilon: Float, steps: Int,
+                                         generator: inout SeededGenerator) -> Tensor {
+        precondition(steps >= 1 && epsilon >= 0, "PGD: steps \(steps) and epsilon \(epsilon)")
+        let step = 2.5 * epsilon / Float(steps)
+        var delta = Tensor(randomUniform: images.shape, low: -epsilon, high: epsilon, generator: &generator)
+        FGSM.clampToImageRange(&delta, images: images)
+        for _ in 0..<steps {
+            let gradient = FGSM.inputGradient(of: images + delta, labels: labels, model: model, mode: .evaluation)
+            delta.withUnsafeMutableBufferPointer { d in
+                gradient.withUnsafeBufferPointer { g in
+                    for j in d.indices {
+                        let move = g[j] > 0 ? step : (g[j] < 0 ? -step : 0)
+                        d[j] = min(max(d[j] + move, -epsilon), epsilon)
+                    }
+                }
+            }
+            FGSM.clampToImageRange(&delta, images: images)
+        }
+        return (images + delta).clipped(to: 0, 1)
+    }
 }
 
 /// The FGSM-with-random-start perturbation on its own: what AT trains on, and what Figure 2 shows.

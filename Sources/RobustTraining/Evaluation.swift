@@ -59,6 +59,17 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var imagesPerSecond: Double
     /// A note when the method did something at this epoch (ISR reweighting, ISP perturbation, ...).
     public var event: String?
+    /// The learning rate of the epoch's last step.
+    public var learningRate: Double?
+    /// With `--bn-statistics clean-validation`: the test sets with their clean share classified under BatchNorm
+    /// statistics recomputed over the clean validation images (test-time adaptation), beside `test`.
+    public var adaptedTest: [TestEvaluation]?
+    /// Adversarial training: accuracy on the validation set under FGSM and PGD at the training epsilon.
+    public var robust: RobustAccuracy?
+    /// Warnings about this epoch (catastrophic overfitting, every image called one class).
+    public var warnings: [String]?
+    /// With `evaluateRecipeVariants`: the other weight/statistics combinations, evaluated on the same images.
+    public var variants: [RecipeVariantEvaluation]?
 
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validation: Evaluation,
                 test: [TestEvaluation], seconds: Double, imagesPerSecond: Double, event: String? = nil) {
@@ -81,5 +92,37 @@ public struct TestEvaluation: Codable, Sendable, Equatable {
     public init(rho: Double, evaluation: Evaluation) {
         self.rho = rho
         self.evaluation = evaluation
+    }
+}
+
+/// Robust accuracy on the clean validation set (Wong, Rice and Kolter 2020, section 6): the share of images
+/// still classified correctly after an L-infinity attack of radius `epsilon` on the [0, 1] scale.
+public struct RobustAccuracy: Codable, Sendable, Equatable {
+    public var epsilon: Double
+    /// FGSM with a uniform random start at the training step size.
+    public var fgsm: Double
+    /// PGD with `pgdSteps` steps of 2.5 eps / steps and a uniform random start (Madry et al. 2018).
+    public var pgd: Double
+    public var pgdSteps: Int
+
+    public init(epsilon: Double, fgsm: Double, pgd: Double, pgdSteps: Int) {
+        self.epsilon = epsilon
+        self.fgsm = fgsm
+        self.pgd = pgd
+        self.pgdSteps = pgdSteps
+    }
+}
+
+/// One weight/statistics combination evaluated beside the configured one (`TrainingConfiguration.evaluateRecipeVariants`).
+public struct RecipeVariantEvaluation: Codable, Sendable, Equatable {
+    /// "last+running", "last+precise", "ema+running", "ema+precise", "ema+clean-validation", ...
+    public var name: String
+    public var validation: Evaluation
+    public var test: [TestEvaluation]
+
+    public init(name: String, validation: Evaluation, test: [TestEvaluation]) {
+        self.name = name
+        self.validation = validation
+        self.test = test
     }
 }

@@ -109,8 +109,23 @@ public struct AdversarialSettings: Codable, Sendable, Equatable {
     public var epsilon: Float = 8.0 / 255.0
     /// Step size (Wong et al.: 1.25 epsilon = 10/255).
     public var alpha: Float = 10.0 / 255.0
+    /// Steps of the PGD attack (step 2.5 eps / steps, Madry et al.) behind the robust accuracy recorded every epoch.
+    public var pgdSteps: Int = 10
+    /// Stop at catastrophic overfitting (`CatastrophicOverfitting`) and keep the weights of the last good epoch.
+    public var earlyStop: Bool = false
 
     public init() {}
+
+    private enum CodingKeys: String, CodingKey { case epsilon, alpha, pgdSteps, earlyStop }
+
+    /// Files written before `pgdSteps` and `earlyStop` existed decode with their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epsilon = try c.decode(Float.self, forKey: .epsilon)
+        alpha = try c.decode(Float.self, forKey: .alpha)
+        pgdSteps = try c.decodeIfPresent(Int.self, forKey: .pgdSteps) ?? 10
+        earlyStop = try c.decodeIfPresent(Bool.self, forKey: .earlyStop) ?? false
+    }
 }
 
 /// Noise2Void denoiser training (Krull et al. reference defaults).

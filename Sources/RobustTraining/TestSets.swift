@@ -10,6 +10,9 @@ public struct TestSets: Sendable {
     public let ids: [Int]
     /// Each set: its rho, the row of `images` of each of its items, and their labels.
     public let sets: [(rho: Double, rows: [Int], labels: [Int])]
+    /// Whether each distinct image is a clean one (the clean share of the sets, which test-time adaptation
+    /// to clean statistics applies to).
+    public let cleanRows: [Bool]
 
     /// Keeps each image once: an item of a later set is the same image as an earlier item when the two have
     /// the same source id and exactly the same pixels (ids only narrow the search; pixels decide).
@@ -45,6 +48,12 @@ public struct TestSets: Sendable {
                             itemShape: sets.first.map { Array($0.set.images.shape.dropFirst()) } ?? [1, 1, 1])
         ids = distinct.map { sets[$0.set].set.ids[$0.item] }
         self.sets = zip(sets, rowsOfSets).map { ($0.rho, $1, $0.set.labels) }
+        // Without noise flags, an image is clean when a set at rho = 0 (all clean) uses it.
+        var clean = [Bool](repeating: false, count: distinct.count)
+        for (entry, rows) in zip(sets, rowsOfSets) where entry.rho == 0 {
+            for row in rows { clean[row] = true }
+        }
+        cleanRows = clean
     }
 
     /// From the clean test images and the same images with noise on every one (nil for no noise: every set
@@ -86,6 +95,8 @@ public struct TestSets: Sendable {
         }
         images = Self.stack(sources, itemShape: Array(clean.images.shape.dropFirst()))
         ids = sourceIDs
+        let cleanSet = Set(cleanRow.compactMap { $0 })
+        cleanRows = (0..<sources.count).map { cleanSet.contains($0) }
         sets = zip(noisyItems, flags).map { entry, isNoisy in
             (entry.rho, (0..<n).map { isNoisy[$0] ? noisyRow[$0]! : cleanRow[$0]! }, clean.labels)
         }

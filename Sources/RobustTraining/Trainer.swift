@@ -25,8 +25,11 @@ public struct Trainer {
         }
         return TrainingState(model: model, optimizer: Adam(learningRate: configuration.learningRate),
                              trainImages: data.train.images, sampleWeights: nil, completedEpochs: 0,
-                             history: [], trainSeconds: 0)
+                             history: [], trainSeconds: 0, averagedModel: keepsAverage ? model : nil)
     }
+
+    /// Whether the run keeps an exponential moving average of the weights.
+    var keepsAverage: Bool { configuration.recipe.weightAverage == .ema || configuration.evaluateRecipeVariants }
 
     /// Trains to `configuration.epochs`, starting from `state` (fresh or restored from a checkpoint).
     /// After each epoch `checkpoint` (when given) is called with the state to save.
@@ -49,11 +52,26 @@ public struct Trainer {
             let (loss, accuracy, images) = try trainOneEpoch(epoch, data: data, method: method, state: &state, observer: observer)
             let seconds = Date().timeIntervalSince(started)
             state.trainSeconds += seconds
-            let metrics = EpochMetrics(
+            let models = evaluationModels(state: state, data: data, method: method)
+            var metrics = EpochMetrics(
                 epoch: epoch + 1, trainLoss: loss, trainAccuracy: accuracy,
-                validation: evaluate(state.model, on: data.validation, method: method),
-                test: evaluateTests(state.model, on: data.testSets, method: method),
+                validation: evaluate(models.model, on: data.validation, method: method),
+                test: evaluateTests(models.model, on: data.testSets, method: method),
                 seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9), event: event)
+            metrics.learningRate = Double(state.optimizer.learningRate)
+            if let adapted = models.cleanAdapted {
+                metrics.adaptedTest = evaluateTests(models.model, cleanShareWith: adapted, on: data.testSets, method: method)
+            }
+            if configuration.evaluateRecipeVariants {
+                metrics.variants = variantEvaluations(state: state, data: data, method: method)
+            }
+            metrics.robust = method.robustAccuracy(of: models.model, on: data.validation, epoch: epoch, seed: configuration.seed)
+            let health = TrainingHealth.check(metrics, history: state.history, configuration: configuration)
+            metrics.warnings = health.warnings.isEmpty ? nil : health.warnings
+            for warning in health.warnings { observer.message("warning: " + warning) }
+            if let robust = metrics.robust, robust.pgd > (state.bestRobust.map { state.history[$0.epoch - 1].robust?.pgd ?? -1 } ?? -1) {
+                state.bestRobust = (epoch + 1, models.model)
+            }
             // A model whose evaluation losses are not finite has diverged even when every training batch's
             // loss was finite (the epoch's last step can overflow the weights): stop before saving garbage.
             guard ([metrics.validation.meanLoss] + metrics.test.map(\.evaluation.meanLoss)).allSatisfy(\.isFinite) else {
@@ -62,9 +80,71 @@ public struct Trainer {
             }
             state.history.append(metrics)
             state.completedEpochs += 1
+            if health.catastrophicOverfitting && configuration.method == .at && configuration.adversarial.earlyStop,
+               let kept = state.bestRobust {
+                // Keep the last good epoch's evaluated weights (their statistics are recomputed the same way).
+                state.model = kept.model
+                if state.averagedModel != nil { state.averagedModel = kept.model }
+                state.earlyStop = EarlyStop(detectedAtEpoch: epoch + 1, keptEpoch: kept.epoch)
+                observer.message("--at-early-stop: stopped after epoch \(epoch + 1); the weights of epoch \(kept.epoch) are kept")
+                state.completedEpochs = configuration.epochs
+            }
             try checkpoint?(state, method)
             observer.epochFinished(metrics, epochs: configuration.epochs)
         }
+    }
+
+    /// The models an epoch is evaluated (and a run saved) with: the averaged weights when the recipe keeps an
+    /// average, else the last weights; with precise statistics recomputed over the training images as trained on
+    /// (`TrainingRecipe.preciseStatisticsImages` of them at most) unless the recipe keeps the running ones; and with
+    /// `clean-validation`, the same weights with statistics over the clean validation images (`cleanAdapted`).
+    public func evaluationModels<Method: TrainingMethod>(state: TrainingState, data: TrainingData, method: Method)
+        -> (model: CNN, cleanAdapted: CNN?) {
+        let recipe = configuration.recipe
+        let weights = recipe.weightAverage == .ema ? (state.averagedModel ?? state.model) : state.model
+        switch recipe.batchNormStatistics {
+        case .running:
+            return (weights, nil)
+        case .precise:
+            return (withPreciseStatistics(weights, state: state), nil)
+        case .cleanValidation:
+            return (withPreciseStatistics(weights, state: state),
+                    weights.withPreciseStatistics(over: method.evaluationImages(data.validation.images)))
+        }
+    }
+
+    /// `weights` with precise statistics over the training images as trained on (a seeded subset when capped).
+    func withPreciseStatistics(_ weights: CNN, state: TrainingState) -> CNN {
+        weights.withPreciseStatistics(over: preciseStatisticsImages(state.trainImages))
+    }
+
+    /// The images precise statistics are recomputed over: all, or a fixed seeded subset of
+    /// `preciseStatisticsImages` (the same every epoch), in their original order.
+    public func preciseStatisticsImages(_ images: Tensor) -> Tensor {
+        let n = images.shape[0], cap = configuration.recipe.preciseStatisticsImages
+        guard cap > 0 && n > cap else { return images }
+        var generator = SeededGenerator(seed: configuration.seed, purpose: .preciseStatisticsSubset)
+        return images.gathered(items: generator.permutation(n).prefix(cap).sorted())
+    }
+
+    /// Every weight/statistics combination on the validation and test sets (for choosing a recipe).
+    func variantEvaluations<Method: TrainingMethod>(state: TrainingState, data: TrainingData, method: Method) -> [RecipeVariantEvaluation] {
+        var candidates: [(String, CNN)] = [("last", state.model)]
+        if let average = state.averagedModel { candidates.append(("ema", average)) }
+        var variants: [RecipeVariantEvaluation] = []
+        for (name, weights) in candidates {
+            let precise = withPreciseStatistics(weights, state: state)
+            for (statistics, model) in [("running", weights), ("precise", precise)] {
+                variants.append(RecipeVariantEvaluation(name: "\(name)+\(statistics)",
+                                                        validation: evaluate(model, on: data.validation, method: method),
+                                                        test: evaluateTests(model, on: data.testSets, method: method)))
+            }
+            let adapted = weights.withPreciseStatistics(over: method.evaluationImages(data.validation.images))
+            variants.append(RecipeVariantEvaluation(name: "\(name)+precise+clean-validation",
+                                                    validation: evaluate(precise, on: data.validation, method: method),
+                                                    test: evaluateTests(precise, cleanShareWith: adapted, on: data.testSets, method: method)))
+        }
+        return variants
     }
 
     private func check(_ data: TrainingData) throws {
@@ -87,6 +167,7 @@ public struct Trainer {
         let order = shuffle.permutation(n)
         let batchSize = configuration.batchSize
         let batches = (n + batchSize - 1) / batchSize
+        let totalSteps = batches * configuration.epochs
         var lossSum = 0.0, correct = 0, seen = 0
         let started = Date()
         for b in 0..<batches {
@@ -106,7 +187,12 @@ public struct Trainer {
                                              hint: "Lower the learning rate (--lr, now \(configuration.learningRate)) or check the data for extreme values.")
             }
             let gradients = state.model.parameterGradients(dlogits: result.dlogits, cache: cache)
+            state.optimizer.learningRate = configuration.recipe.learningRate(
+                base: configuration.learningRate, step: state.optimizer.step, totalSteps: totalSteps, stepsPerEpoch: batches)
             state.optimizer.update(&state.model, gradients: gradients)
+            if state.averagedModel != nil {
+                state.averagedModel?.moveAverage(toward: state.model, decay: Float(configuration.recipe.emaDecay(afterSteps: state.optimizer.step)))
+            }
             let predictions = logits.argmaxRows()
             for (p, y) in zip(predictions, labels) where p == y { correct += 1 }
             for l in result.losses { lossSum += Double(l) }
@@ -129,6 +215,25 @@ public struct Trainer {
         return zip(sets.sets, sets.evaluations(logits: logits, classes: model.configuration.classes)).map {
             TestEvaluation(rho: $0.rho, evaluation: $1)
         }
+    }
+
+    /// The test sets with their clean images classified by `adapted` (test-time-adapted statistics) and their
+    /// noisy images by `model`: each distinct image once.
+    public func evaluateTests<Method: TrainingMethod>(_ model: CNN, cleanShareWith adapted: CNN, on sets: TestSets,
+                                                      method: Method) -> [TestEvaluation] {
+        let images = method.evaluationImages(sets.images)
+        let cleanRows = sets.cleanRows.indices.filter { sets.cleanRows[$0] }
+        let noisyRows = sets.cleanRows.indices.filter { !sets.cleanRows[$0] }
+        let classes = model.configuration.classes
+        var logits = [Float](repeating: 0, count: sets.images.shape[0] * classes)
+        for (rows, network) in [(cleanRows, adapted), (noisyRows, model)] where !rows.isEmpty {
+            let part = Self.logits(network, images: images.gathered(items: rows)).scalars
+            for (k, row) in rows.enumerated() {
+                for j in 0..<classes { logits[row * classes + j] = part[k * classes + j] }
+            }
+        }
+        let all = Tensor(shape: [sets.images.shape[0], classes], scalars: logits)
+        return zip(sets.sets, sets.evaluations(logits: all, classes: classes)).map { TestEvaluation(rho: $0.rho, evaluation: $1) }
     }
 
     /// The model (evaluation mode) on a labelled set, batched.

@@ -9,6 +9,8 @@ import Tensor
 public enum TrainingCheckpoint {
     static let configurationKey = "robust_mri.training_configuration"
     static let progressKey = "robust_mri.progress"
+    /// The EMA of the weights, under the model's names with this prefix.
+    static let averagePrefix = "state.average."
 
     struct Progress: Codable {
         var completedEpochs: Int
@@ -32,6 +34,9 @@ public enum TrainingCheckpoint {
             file.set("state.sample_weights", Tensor(shape: [weights.count], scalars: weights))
         }
         for (name, tensor) in method.checkpointTensors() { file.set("method.\(name)", tensor) }
+        if let average = state.averagedModel {
+            for (name, tensor) in average.namedTensors() { file.set(averagePrefix + name, tensor) }
+        }
         do {
             try file.setMetadataJSON(configurationKey, configuration)
             try file.setMetadataJSON(progressKey, Progress(
@@ -75,6 +80,12 @@ public enum TrainingCheckpoint {
             }
             if file["state.sample_weights"] != nil {
                 state.sampleWeights = try file.tensor("state.sample_weights").scalars
+            }
+            if state.averagedModel != nil {
+                var average = state.model
+                let names = average.namedTensors().map(\.name)
+                try average.load(namedTensors: try names.map { ($0, try file.tensor(averagePrefix + $0)) })
+                state.averagedModel = average
             }
             var methodTensors: [String: Tensor] = [:]
             for name in file.names where name.hasPrefix("method.") {

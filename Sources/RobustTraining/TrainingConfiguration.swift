@@ -34,12 +34,19 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var isp: ISPSettings
     public var adversarial: AdversarialSettings
     public var noise2void: Noise2VoidSettings
+    /// Learning-rate schedule, weight average and evaluation statistics (default: `.stable`; the authors' is `.paper`).
+    /// config.json files written before the recipe existed decode as `.paper`, the recipe they ran.
+    public var recipe: TrainingRecipe
+    /// Also evaluate, every epoch, the other weight/statistics combinations (last and EMA weights, running and
+    /// precise statistics) as `EpochMetrics.variants`: for choosing a recipe by measurement; costs evaluation time.
+    public var evaluateRecipeVariants: Bool
 
     public init(method: TrainingMethodKind = .naive, model: CNNConfiguration = .authors(imageSize: 256),
                 epochs: Int = 20, batchSize: Int = 32, learningRate: Float = 0.01, seed: UInt64 = 1,
                 threads: Int = 2, horizontalFlip: Bool = true, isr: ISRSettings = ISRSettings(),
                 isp: ISPSettings = ISPSettings(), adversarial: AdversarialSettings = AdversarialSettings(),
-                noise2void: Noise2VoidSettings = Noise2VoidSettings()) {
+                noise2void: Noise2VoidSettings = Noise2VoidSettings(), recipe: TrainingRecipe = .stable,
+                evaluateRecipeVariants: Bool = false) {
         self.method = method
         self.model = model
         self.epochs = epochs
@@ -52,6 +59,26 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         self.isp = isp
         self.adversarial = adversarial
         self.noise2void = noise2void
+        self.recipe = recipe
+        self.evaluateRecipeVariants = evaluateRecipeVariants
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case method, model, epochs, batchSize, learningRate, seed, threads, horizontalFlip, isr, isp, adversarial, noise2void
+        case recipe, evaluateRecipeVariants
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(method: try c.decode(TrainingMethodKind.self, forKey: .method), model: try c.decode(CNNConfiguration.self, forKey: .model),
+                  epochs: try c.decode(Int.self, forKey: .epochs), batchSize: try c.decode(Int.self, forKey: .batchSize),
+                  learningRate: try c.decode(Float.self, forKey: .learningRate), seed: try c.decode(UInt64.self, forKey: .seed),
+                  threads: try c.decode(Int.self, forKey: .threads), horizontalFlip: try c.decode(Bool.self, forKey: .horizontalFlip),
+                  isr: try c.decode(ISRSettings.self, forKey: .isr), isp: try c.decode(ISPSettings.self, forKey: .isp),
+                  adversarial: try c.decode(AdversarialSettings.self, forKey: .adversarial),
+                  noise2void: try c.decode(Noise2VoidSettings.self, forKey: .noise2void),
+                  recipe: try c.decodeIfPresent(TrainingRecipe.self, forKey: .recipe) ?? .paper,
+                  evaluateRecipeVariants: try c.decodeIfPresent(Bool.self, forKey: .evaluateRecipeVariants) ?? false)
     }
 
     /// Checks the settings a user can get wrong; the message names the setting and the fix.
@@ -62,6 +89,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         guard learningRate > 0, learningRate.isFinite else { throw fail("learning rate must be positive (got \(learningRate))") }
         guard threads >= 1 else { throw fail("threads must be at least 1 (got \(threads))") }
         do { try model.validate() } catch { throw fail("\(error)") }
+        try recipe.validate(epochs: epochs)
         switch method {
         case .isr:
             guard isr.switchEpoch >= 1 && isr.switchEpoch < epochs else {
@@ -77,8 +105,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             guard isp.epsilon > 0 else { throw fail("ISP's epsilon must be positive (got \(isp.epsilon))") }
             try isp.influence.validate()
         case .at:
-            guard adversarial.epsilon > 0 && adversarial.alpha > 0 else {
-                throw fail("adversarial epsilon and alpha must be positive (got \(adversarial.epsilon), \(adversarial.alpha))")
+            // Pixels lie in [0, 1]: a radius or step outside (0, 1] is a unit mistake (8 instead of 8/255).
+            guard adversarial.epsilon > 0 && adversarial.epsilon <= 1 else {
+                throw fail("--at-epsilon must be in (0, 1] on the [0, 1] pixel scale (got \(adversarial.epsilon)); write 8/255 for 8 grey levels")
+            }
+            guard adversarial.alpha > 0 && adversarial.alpha <= 1 else {
+                throw fail("--at-alpha must be in (0, 1] on the [0, 1] pixel scale (got \(adversarial.alpha)); Wong et al. use 1.25 x epsilon, e.g. 10/255")
             }
         case .naive, .n2v:
             break

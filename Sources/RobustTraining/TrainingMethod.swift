@@ -15,6 +15,25 @@ public struct TrainingState: Sendable {
     public var history: [EpochMetrics]
     /// Seconds spent training so far (method phases included, evaluation excluded).
     public var trainSeconds: Double
+    /// The exponential moving average of the weights (with `--weight-average ema`), nil otherwise.
+    public var averagedModel: CNN? = nil
+    /// Adversarial training: the evaluated weights of the epoch with the best PGD robust accuracy so far.
+    public var bestRobust: (epoch: Int, model: CNN)? = nil
+    /// Set when training stopped before its last epoch (`--at-early-stop`).
+    public var earlyStop: EarlyStop? = nil
+}
+
+/// Training that stopped at catastrophic overfitting and kept an earlier epoch's weights.
+public struct EarlyStop: Codable, Sendable, Equatable {
+    /// The epoch (1-based) at whose end the collapse was detected.
+    public var detectedAtEpoch: Int
+    /// The epoch (1-based) whose weights were kept.
+    public var keptEpoch: Int
+
+    public init(detectedAtEpoch: Int, keptEpoch: Int) {
+        self.detectedAtEpoch = detectedAtEpoch
+        self.keptEpoch = keptEpoch
+    }
 }
 
 /// Read-only context a method receives at its hooks.
@@ -39,6 +58,9 @@ public protocol TrainingMethod {
     /// Images as the method classifies them at evaluation (N2V denoises first). images: [N, 1, S, S].
     func evaluationImages(_ images: Tensor) -> Tensor
 
+    /// A method-specific figure recorded every epoch for the evaluated model (AT: robust accuracy), or nil.
+    func robustAccuracy(of model: CNN, on validation: LabelledImages, epoch: Int, seed: UInt64) -> RobustAccuracy?
+
     /// Method-specific tensors to save in checkpoints (for example the denoiser), and their restoration.
     func checkpointTensors() -> [(name: String, tensor: Tensor)]
     mutating func restore(from tensors: [String: Tensor]) throws
@@ -49,6 +71,7 @@ extension TrainingMethod {
     public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? { nil }
     public func trainingBatch(_ images: Tensor, labels: [Int], model: CNN, generator: inout SeededGenerator) -> Tensor { images }
     public func evaluationImages(_ images: Tensor) -> Tensor { images }
+    public func robustAccuracy(of model: CNN, on validation: LabelledImages, epoch: Int, seed: UInt64) -> RobustAccuracy? { nil }
     public func checkpointTensors() -> [(name: String, tensor: Tensor)] { [] }
     public mutating func restore(from tensors: [String: Tensor]) throws {}
 }

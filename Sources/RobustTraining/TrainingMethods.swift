@@ -26,6 +26,10 @@ public struct AnyTrainingMethod: TrainingMethod {
         base.evaluationImages(images)
     }
 
+    public func robustAccuracy(of model: CNN, on validation: LabelledImages, epoch: Int, seed: UInt64) -> RobustAccuracy? {
+        base.robustAccuracy(of: model, on: validation, epoch: epoch, seed: seed)
+    }
+
     public func checkpointTensors() -> [(name: String, tensor: Tensor)] {
         base.checkpointTensors()
     }

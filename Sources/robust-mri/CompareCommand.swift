@@ -60,6 +60,11 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "N2V: patches per denoiser epoch (paper preset: 2048).") var n2vPatches: Int?
     @Option(name: .long, help: "N2V: patch side in pixels (paper preset: 64).") var n2vPatchSize: Int?
 
+    @OptionGroup(title: "Training recipe (default: the preset's; paper: the authors')") var recipeOptions: RecipeOptions
+
+    @Flag(name: .long, help: "AT: stop at catastrophic overfitting and keep the last good epoch's weights.")
+    var atEarlyStop = false
+
     @Flag(name: .long, help: "Only rebuild the tables, figures and report from the stored runs.")
     var reportOnly = false
 
@@ -114,6 +119,9 @@ struct CompareCommand: ParsableCommand {
         }
         if let threads { c.base.training.threads = threads }
         if let ispRounding { c.base.training.isp.rounding = ispRounding == .none ? nil : ispRounding }
+        c.base.training.recipe = recipeOptions.applied(to: c.base.training.recipe)
+        if recipeOptions.evaluateRecipeVariants { c.base.training.evaluateRecipeVariants = true }
+        if atEarlyStop { c.base.training.adversarial.earlyStop = true }
         if let n2vEpochs { c.base.training.noise2void.epochs = n2vEpochs }
         if let n2vPatches { c.base.training.noise2void.patchesPerEpoch = n2vPatches }
         if let n2vPatchSize { c.base.training.noise2void.patchSize = n2vPatchSize }

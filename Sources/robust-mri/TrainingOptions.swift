@@ -35,6 +35,8 @@ struct TrainingOptions: ParsableArguments {
     @Flag(name: .long, help: "Turn off random horizontal flips.")
     var noFlip = false
 
+    @OptionGroup(title: "Training recipe") var recipeOptions: RecipeOptions
+
     // ISR and ISP.
     @Option(name: .long, help: "ISR/ISP: epochs of normal training before the influence step (T).")
     var switchEpoch: Int = 15
@@ -87,6 +89,12 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("AT: FGSM step (Wong et al.: 1.25 x eps = 10/255).", valueName: "alpha"))
     var atAlpha: String = "10/255"
+
+    @Option(name: .long, help: "AT: steps of the PGD attack behind the robust accuracy recorded every epoch.")
+    var atPgdSteps: Int = 10
+
+    @Flag(name: .long, help: "AT: stop at catastrophic overfitting (PGD robust accuracy collapsing while clean accuracy holds) and keep the last good epoch's weights.")
+    var atEarlyStop = false
 
     // Noise2Void.
     @Option(name: .long, help: "N2V: denoiser training epochs.")
@@ -175,6 +183,8 @@ struct TrainingOptions: ParsableArguments {
         var adversarial = AdversarialSettings()
         adversarial.epsilon = try Self.fraction(atEpsilon, option: "--at-epsilon")
         adversarial.alpha = try Self.fraction(atAlpha, option: "--at-alpha")
+        adversarial.pgdSteps = atPgdSteps
+        adversarial.earlyStop = atEarlyStop
         var n2v = Noise2VoidSettings()
         n2v.epochs = n2vEpochs
         n2v.patchesPerEpoch = n2vPatches
@@ -184,7 +194,8 @@ struct TrainingOptions: ParsableArguments {
         let configuration = TrainingConfiguration(
             method: method, model: try modelConfiguration(imageSize: imageSize), epochs: epochs, batchSize: batchSize,
             learningRate: lr, seed: seed, threads: threads, horizontalFlip: !noFlip, isr: isr, isp: isp,
-            adversarial: adversarial, noise2void: n2v)
+            adversarial: adversarial, noise2void: n2v, recipe: recipeOptions.applied(to: .stable),
+            evaluateRecipeVariants: recipeOptions.evaluateRecipeVariants)
         do {
             try configuration.validate()
         } catch {

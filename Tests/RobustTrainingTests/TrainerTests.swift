@@ -55,19 +55,28 @@ func toyConfiguration(epochs: Int = 3) -> TrainingConfiguration {
         var full = try trainer.initialState(data: data)
         try trainer.run(data: data, method: &method, state: &full)
 
-        // Stop after two epochs, save, restore into a fresh state, finish.
+        // Stop after two epochs (as a killed process: the checkpoint of epoch 2 is the last one written),
+        // restore into a fresh state, finish. The recipe's schedule, EMA and statistics must survive this.
         let path = NSTemporaryDirectory() + "resume-\(UUID().uuidString)/checkpoint.safetensors"
-        let shortTrainer = Trainer(configuration: { var c = configuration; c.epochs = 2; return c }())
-        var partial = try shortTrainer.initialState(data: data)
-        try shortTrainer.run(data: data, method: &method, state: &partial)
-        try TrainingCheckpoint.save(partial, method: method, configuration: configuration,
-                                    originalTrainImages: data.train.images, to: path)
+        struct Interrupted: Error {}
+        var partial = try trainer.initialState(data: data)
+        #expect(throws: Interrupted.self) {
+            try trainer.run(data: data, method: &method, state: &partial) { state, method in
+                try TrainingCheckpoint.save(state, method: method, configuration: configuration,
+                                            originalTrainImages: data.train.images, to: path)
+                if state.completedEpochs == 2 { throw Interrupted() }
+            }
+        }
         var resumed = try TrainingCheckpoint.load(from: path, configuration: configuration,
                                                   fresh: try trainer.initialState(data: data), method: &method)
         #expect(resumed.completedEpochs == 2)
         try trainer.run(data: data, method: &method, state: &resumed)
         #expect(resumed.history.map(\.trainLoss) == full.history.map(\.trainLoss))
         #expect(resumed.model.namedTensors().map(\.tensor) == full.model.namedTensors().map(\.tensor))
+        #expect(resumed.averagedModel?.namedTensors().map(\.tensor) == full.averagedModel?.namedTensors().map(\.tensor))
+        #expect(resumed.history.map(\.test) == full.history.map(\.test))
+        #expect(resumed.history.map(\.adaptedTest) == full.history.map(\.adaptedTest))
+        #expect(resumed.history.map(\.learningRate) == full.history.map(\.learningRate))
     }
 
     @Test func aCheckpointFromOtherSettingsIsRefusedWithAClearMessage() throws {

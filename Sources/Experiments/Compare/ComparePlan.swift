@@ -54,10 +54,11 @@ public struct CompareConfiguration: Codable, Sendable, Equatable {
                                     methods: TrainingMethodKind.allCases, noises: paperNoises, seeds: [1, 2, 3])
     }
 
-    /// `paper`: the authors' settings (256 px, their CNN, 20 epochs, T = 15, five seeds).
+    /// `paper`: the authors' settings (256 px, their CNN, 20 epochs, T = 15, five seeds) and their recipe exactly
+    /// (constant lr, last weights, running statistics: `TrainingRecipe.paper`).
     public static func paper() -> CompareConfiguration {
         let training = TrainingConfiguration(method: .naive, model: .authors(imageSize: 256), epochs: 20, batchSize: 32,
-                                             learningRate: 0.01, seed: 1, threads: 2)
+                                             learningRate: 0.01, seed: 1, threads: 2, recipe: .paper)
         let data = DataSettings(path: nil, phantom: PhantomConfiguration(count: 3064, patients: 233, imageSize: 256, seed: 0),
                                 imageSize: 256, noise: .gaussian(), testNoiseFractions: [0, 0.5, 1])
         return CompareConfiguration(preset: "paper", base: RunSettings(data: data, training: training),

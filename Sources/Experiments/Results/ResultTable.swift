@@ -7,13 +7,23 @@ public struct RunSummaryInput: Sendable {
     public var seed: UInt64
     public var epochs: [EpochMetrics]
     public var trainSeconds: Double
+    /// Set when the run stopped early and kept an earlier epoch's weights: that epoch is its final one.
+    public var earlyStop: EarlyStop?
 
-    public init(method: String, noise: String, seed: UInt64, epochs: [EpochMetrics], trainSeconds: Double) {
+    public init(method: String, noise: String, seed: UInt64, epochs: [EpochMetrics], trainSeconds: Double,
+                earlyStop: EarlyStop? = nil) {
         self.method = method
         self.noise = noise
         self.seed = seed
         self.epochs = epochs
         self.trainSeconds = trainSeconds
+        self.earlyStop = earlyStop
+    }
+
+    /// The metrics of the weights the run ended with.
+    public var finalEpoch: EpochMetrics? {
+        if let kept = earlyStop?.keptEpoch, epochs.indices.contains(kept - 1) { return epochs[kept - 1] }
+        return epochs.last
     }
 }
 
@@ -52,6 +62,13 @@ public struct ResultRow: Codable, Sendable, Equatable {
     /// Confusion matrix at the last epoch, summed over seeds.
     public var confusion: [[Int]]
     public var trainSeconds: SeedStatistic
+    /// Per seed, the range (max - min) of the test accuracy over the last five epochs: how settled the headline is.
+    public var lastFiveEpochRange: SeedStatistic?
+    /// With `--bn-statistics clean-validation`: the last epoch's accuracy with the clean share classified under
+    /// statistics of the clean validation images (test-time adaptation), beside the headline.
+    public var adaptedLastEpochAccuracy: SeedStatistic?
+    /// Adversarial training: PGD robust accuracy on the validation set at the last epoch.
+    public var robustAccuracy: SeedStatistic?
 }
 
 /// A paired comparison of a method against a reference method over the seeds both have.
@@ -66,6 +83,11 @@ public struct PairedComparison: Codable, Sendable, Equatable {
     public var signFlipP: Double?
     /// True when the difference is not distinguishable from seed noise at the 5% level by the t-test.
     public var withinNoise: Bool
+    /// Standard deviation of the paired differences.
+    public var differenceStd: Double?
+    /// Seeds a paired t-test needs to detect the observed mean difference at the observed paired spread with power
+    /// 0.8 at alpha 0.05 (nil: no difference, or too few pairs to estimate the spread, or more than 10,000).
+    public var seedsNeeded: Int?
 }
 
 public enum ResultTable {
@@ -73,7 +95,7 @@ public enum ResultTable {
     public static func rows(_ runs: [RunSummaryInput]) -> [ResultRow] {
         var keys: [(String, String, Double)] = []
         for run in runs {
-            guard let last = run.epochs.last else { continue }
+            guard let last = run.finalEpoch else { continue }
             for t in last.test where !keys.contains(where: { $0.0 == run.method && $0.1 == run.noise && $0.2 == t.rho }) {
                 keys.append((run.method, run.noise, t.rho))
             }
@@ -90,10 +112,16 @@ public enum ResultTable {
         var seconds: [Double] = [], seeds: [UInt64] = []
         var recallSums: [Double] = []
         var confusion: [[Int]] = []
+        var ranges: [Double] = [], adapted: [Double] = [], robust: [Double] = []
         for run in runs {
             func testAt(_ m: EpochMetrics) -> Evaluation? { m.test.first { $0.rho == rho }?.evaluation }
-            guard let lastEpoch = run.epochs.last, let lastTest = testAt(lastEpoch) else { continue }
+            guard let lastEpoch = run.finalEpoch, let lastTest = testAt(lastEpoch) else { continue }
             seeds.append(run.seed)
+            let finalIndex = run.epochs.firstIndex { $0.epoch == lastEpoch.epoch } ?? (run.epochs.count - 1)
+            let lastFive = run.epochs[Swift.max(0, finalIndex - 4)...finalIndex].compactMap { testAt($0)?.accuracy }
+            ranges.append((lastFive.max() ?? 0) - (lastFive.min() ?? 0))
+            if let value = lastEpoch.adaptedTest?.first(where: { $0.rho == rho })?.evaluation.accuracy { adapted.append(value) }
+            if let value = lastEpoch.robust?.pgd { robust.append(value) }
             last.append(lastTest.accuracy)
             f1.append(lastTest.macroF1)
             seconds.append(run.trainSeconds)
@@ -117,7 +145,10 @@ public enum ResultTable {
             macroF1: SeedStatistic(values: f1, seeds: seeds),
             recallPerClass: recallSums.map { $0 / Double(max(seeds.count, 1)) },
             confusion: confusion,
-            trainSeconds: SeedStatistic(values: seconds, seeds: seeds))
+            trainSeconds: SeedStatistic(values: seconds, seeds: seeds),
+            lastFiveEpochRange: SeedStatistic(values: ranges, seeds: seeds),
+            adaptedLastEpochAccuracy: adapted.count == seeds.count && !adapted.isEmpty ? SeedStatistic(values: adapted, seeds: seeds) : nil,
+            robustAccuracy: robust.count == seeds.count && !robust.isEmpty ? SeedStatistic(values: robust, seeds: seeds) : nil)
     }
 
     /// Every method against `reference` (for example "naive") on the last-epoch accuracy, paired by seed.
@@ -134,11 +165,14 @@ public enum ResultTable {
                 }
             }
             let t = Statistics.pairedTTest(a, b)
+            let differences = zip(a, b).map { $0 - $1 }
+            let sd = differences.count >= 2 ? Statistics.standardDeviation(differences) : nil
+            let needed = sd.flatMap { sd in sd > 0 ? Statistics.pairsNeeded(effectSize: Statistics.mean(differences) / sd) : nil }
             return PairedComparison(
                 method: row.method, reference: reference, noise: row.noise, rho: row.rho, pairs: a.count,
                 meanDifference: a.isEmpty ? 0 : Statistics.mean(zip(a, b).map { $0 - $1 }),
                 tTestP: t?.p, signFlipP: a.isEmpty ? nil : Statistics.signFlipTest(a, b),
-                withinNoise: (t?.p ?? 1) >= 0.05)
+                withinNoise: (t?.p ?? 1) >= 0.05, differenceStd: sd, seedsNeeded: needed)
         }
     }
 }

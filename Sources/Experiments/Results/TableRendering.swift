@@ -43,12 +43,21 @@ public enum TableRendering {
     /// Markdown: the headline table, then the significance notes.
     public static func markdown(rows: [ResultRow], comparisons: [PairedComparison], showPaper: Bool) -> String {
         var lines: [String] = []
-        var header = "| method | noise | test noise ρ | runs | **last epoch** (headline) | validation-selected epoch | best test epoch (optimistic, as the authors reported) | macro-F1 | recall " + classNames.joined(separator: " / ") + " | train time / run |"
+        let showAdapted = rows.contains { $0.adaptedLastEpochAccuracy != nil }
+        let showRobust = rows.contains { $0.robustAccuracy != nil }
+        var header = "| method | noise | test noise ρ | runs | **last epoch** (headline) | range over last 5 epochs | "
+        if showAdapted { header += "clean share with clean-validation BN (test-time adapted) | " }
+        if showRobust { header += "PGD robust accuracy (validation) | " }
+        header += "validation-selected epoch | best test epoch (optimistic, as the authors reported) | macro-F1 | recall " + classNames.joined(separator: " / ") + " | train time / run |"
         if showPaper { header += " paper (setting 1 / setting 2) |" }
         lines.append(header)
-        lines.append("|" + String(repeating: "---|", count: showPaper ? 11 : 10))
+        lines.append("|" + String(repeating: "---|", count: 11 + (showPaper ? 1 : 0) + (showAdapted ? 1 : 0) + (showRobust ? 1 : 0)))
         for r in rows {
-            var line = "| \(r.method) | \(r.noise) | \(format(r.rho)) | \(r.runs) | **\(percent(r.lastEpochAccuracy))** | \(percent(r.validationSelectedAccuracy)) | \(percent(r.bestTestEpochAccuracy)) | "
+            var line = "| \(r.method) | \(r.noise) | \(format(r.rho)) | \(r.runs) | **\(percent(r.lastEpochAccuracy))** | "
+            line += (r.lastFiveEpochRange.map(points) ?? "–") + " | "
+            if showAdapted { line += (r.adaptedLastEpochAccuracy.map(percent) ?? "–") + " | " }
+            if showRobust { line += (r.robustAccuracy.map(percent) ?? "–") + " | " }
+            line += "\(percent(r.validationSelectedAccuracy)) | \(percent(r.bestTestEpochAccuracy)) | "
             line += String(format: "%.3f | ", r.macroF1.mean)
             line += r.recallPerClass.map { String(format: "%.1f", 100 * $0) }.joined(separator: " / ")
             line += " | " + durationText(r.trainSeconds.mean) + " |"
@@ -56,34 +65,44 @@ public enum TableRendering {
             lines.append(line)
         }
         lines.append("")
-        lines.append("Accuracies in %, mean ± sample standard deviation over seeds (a single run: its value alone). The headline is the last epoch's test accuracy.")
+        lines.append("Accuracies in %, mean ± sample standard deviation over seeds (a single run: its value alone). The headline is the last epoch's test accuracy; the range over the last five epochs (max - min, in points, mean over seeds) says how much it depends on where training stopped.")
+        if showAdapted {
+            lines.append("The test-time-adapted column classifies the clean test images with BatchNorm statistics recomputed over the clean validation images (no labels used); it uses clean images the other figures do not, so it stands beside the headline, not in its place.")
+        }
         if !comparisons.isEmpty {
             lines.append("")
             lines.append("Paired by seed against `\(comparisons[0].reference)` (last-epoch accuracy; two-sided paired t-test and exact sign-flip test):")
             lines.append("")
-            lines.append("| method | noise | ρ | pairs | mean difference (points) | t-test p | sign-flip p | verdict |")
-            lines.append("|---|---|---|---|---|---|---|---|")
+            lines.append("| method | noise | ρ | pairs | mean difference (points) | std of differences | t-test p | sign-flip p | verdict | seeds needed (power 0.8) |")
+            lines.append("|---|---|---|---|---|---|---|---|---|---|")
             for c in comparisons {
                 let verdict = c.pairs < 2 ? "too few seeds to tell" : c.withinNoise ? "within seed noise" : (c.meanDifference > 0 ? "better" : "worse")
+                let needed = c.seedsNeeded.map { "\($0)" } ?? (c.pairs < 2 ? "–" : "> 10,000 or no difference")
                 lines.append("| \(c.method) | \(c.noise) | \(format(c.rho)) | \(c.pairs) | " + String(format: "%+.2f", 100 * c.meanDifference)
-                    + " | \(c.tTestP.map { String(format: "%.3f", $0) } ?? "–") | \(c.signFlipP.map { String(format: "%.3f", $0) } ?? "–") | \(verdict) |")
+                    + " | \(c.differenceStd.map { String(format: "%.2f", 100 * $0) } ?? "–")"
+                    + " | \(c.tTestP.map { String(format: "%.3f", $0) } ?? "–") | \(c.signFlipP.map { String(format: "%.3f", $0) } ?? "–") | \(verdict) | \(needed) |")
             }
             lines.append("")
-            lines.append("With n seeds the sign-flip test cannot go below 2/2^n (0.0625 for five seeds): a difference is called real here only when the t-test gives p < 0.05.")
+            lines.append("With n seeds the sign-flip test cannot go below 2/2^n (0.0625 for five seeds): a difference is called real here only when the t-test gives p < 0.05. Seeds needed: the pairs a two-sided paired t-test needs to detect the observed mean difference at the observed spread of the differences with power 0.8 at alpha 0.05 (noncentral t; the spread is itself estimated from few seeds).")
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// CSV with one row per (method, noise, rho); accuracies as fractions.
     public static func csv(rows: [ResultRow]) -> String {
-        var lines = ["method,noise,rho,runs,last_epoch_mean,last_epoch_std,val_selected_mean,val_selected_std,best_test_epoch_mean,best_test_epoch_std,macro_f1_mean,recall_meningioma,recall_glioma,recall_pituitary,train_seconds_mean"]
+        var lines = ["method,noise,rho,runs,last_epoch_mean,last_epoch_std,val_selected_mean,val_selected_std,best_test_epoch_mean,best_test_epoch_std,macro_f1_mean,recall_meningioma,recall_glioma,recall_pituitary,train_seconds_mean,last5_range_mean,adapted_mean,adapted_std,pgd_robust_mean"]
         for r in rows {
-            let fields: [String] = [
+            var fields: [String] = [
                 r.method, r.noise, format(r.rho), "\(r.runs)",
                 num(r.lastEpochAccuracy.mean), spread(r.lastEpochAccuracy),
                 num(r.validationSelectedAccuracy.mean), spread(r.validationSelectedAccuracy),
                 num(r.bestTestEpochAccuracy.mean), spread(r.bestTestEpochAccuracy),
                 num(r.macroF1.mean)] + r.recallPerClass.map(num) + [String(format: "%.1f", r.trainSeconds.mean)]
+            let range: String = r.lastFiveEpochRange.map { num($0.mean) } ?? ""
+            let adaptedMean: String = r.adaptedLastEpochAccuracy.map { num($0.mean) } ?? ""
+            let adaptedStd: String = r.adaptedLastEpochAccuracy.map(spread) ?? ""
+            let robust: String = r.robustAccuracy.map { num($0.mean) } ?? ""
+            fields += [range, adaptedMean, adaptedStd, robust]
             lines.append(fields.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -97,6 +116,9 @@ public enum TableRendering {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(Document(rows: rows, comparisons: comparisons)), as: UTF8.self) + "\n"
     }
+
+    /// A range in points (the statistic's mean over seeds).
+    static func points(_ s: SeedStatistic) -> String { s.values.isEmpty ? "–" : String(format: "%.1f", 100 * s.mean) }
 
     static func num(_ x: Double) -> String { String(format: "%.4f", x) }
     /// The sample standard deviation, empty for fewer than two runs (undefined).

@@ -22,6 +22,8 @@ public struct RunRecord: Codable, Sendable {
     /// The epoch after which the run was resumed (nil: it ran in one go). Its times then include
     /// whatever happened to the interrupted process (an epoch paused or slowed before it was stopped).
     public var resumedAfterEpoch: Int?
+    /// Set when adversarial training stopped at catastrophic overfitting and kept an earlier epoch's weights.
+    public var earlyStop: EarlyStop?
 
     public var method: String { settings.training.method.rawValue }
     public var seed: UInt64 { settings.training.seed }
@@ -29,11 +31,11 @@ public struct RunRecord: Codable, Sendable {
     /// The record as the tables read it.
     public var summaryInput: RunSummaryInput {
         RunSummaryInput(method: method, noise: noiseName ?? settings.data.noise.description, seed: seed, epochs: epochs,
-                        trainSeconds: trainSeconds)
+                        trainSeconds: trainSeconds, earlyStop: earlyStop)
     }
 
-    /// The last epoch's metrics.
-    public var final: EpochMetrics? { epochs.last }
+    /// The metrics of the weights the run ended with: the last epoch's, or the kept epoch's after an early stop.
+    public var final: EpochMetrics? { summaryInput.finalEpoch }
 }
 
 public enum ToolVersion {

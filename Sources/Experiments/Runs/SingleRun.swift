@@ -70,8 +70,14 @@ public struct SingleRun {
             dataSummary: data.summary, machine: .current(), finishedAt: Date(), toolVersion: ToolVersion.current,
             noiseName: nil)
         record.resumedAfterEpoch = resumedAfterEpoch
+        record.earlyStop = state.earlyStop
         if let directory {
-            try ModelCheckpoint.save(state.model, to: "\(directory)/model.safetensors")
+            // The weights and statistics that were evaluated: averaged weights, precise statistics (recipe).
+            let models = trainer.evaluationModels(state: state, data: trainingData, method: method)
+            try ModelCheckpoint.save(models.model, to: "\(directory)/model.safetensors")
+            if let adapted = models.cleanAdapted {
+                try ModelCheckpoint.save(adapted, to: "\(directory)/\(Self.cleanAdaptedModelFileName)")
+            }
             // An N2V model classifies denoised images: its denoiser goes beside it for evaluate and predict.
             if let denoiser = (method.base as? Noise2VoidMethod)?.denoiser {
                 try denoiser.save(to: "\(directory)/\(Noise2VoidDenoiser.fileName)")
@@ -80,6 +86,10 @@ public struct SingleRun {
         }
         return Outcome(record: record, state: state, method: method, data: trainingData)
     }
+
+    /// The same weights with BatchNorm statistics of the clean validation images (`--bn-statistics clean-validation`),
+    /// for classifying clean images with test-time adaptation.
+    public static let cleanAdaptedModelFileName = "model-clean-adapted.safetensors"
 
     static func writeJSON<Value: Encodable>(_ value: Value, to path: String) throws {
         try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(value)), to: path)

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import NN
+import RobustTraining
+import Tensor
+
+/// The recipe's parts against closed forms, in the trainer, and the paper recipe kept exact.
+@Suite struct TrainingRecipeTests {
+    @Test func cosineScheduleMatchesItsClosedForm() {
+        let cosine = TrainingRecipe(learningRateSchedule: .cosine, weightAverage: .none, batchNormStatistics: .running)
+        let total = 100
+        for step in [0, 1, 25, 50, 75, 99] {
+            let expected = 0.01 * 0.5 * (1 + cos(Double.pi * Double(step) / Double(total)))
+            #expect(abs(Double(cosine.learningRate(base: 0.01, step: step, totalSteps: total, stepsPerEpoch: 10)) - expected) <= 1e-7 * 0.01)
+        }
+        // Warm-up: 2 epochs of 10 steps, linear to the base rate, then cosine over the remaining 80 steps.
+        var warm = cosine
+        warm.warmupEpochs = 2
+        #expect(abs(warm.learningRate(base: 0.01, step: 0, totalSteps: total, stepsPerEpoch: 10) - 0.0005) < 1e-9)
+        #expect(abs(warm.learningRate(base: 0.01, step: 19, totalSteps: total, stepsPerEpoch: 10) - 0.01) < 1e-9)
+        #expect(abs(warm.learningRate(base: 0.01, step: 20, totalSteps: total, stepsPerEpoch: 10) - 0.01) < 1e-9)
+        let mid = 0.01 * 0.5 * (1 + cos(Double.pi * 40 / 80))
+        #expect(abs(Double(warm.learningRate(base: 0.01, step: 60, totalSteps: total, stepsPerEpoch: 10)) - mid) < 1e-9)
+        for step in [0, 33, 99] { #expect(TrainingRecipe.paper.learningRate(base: 0.01, step: step, totalSteps: total, stepsPerEpoch: 10) == 0.01) }
+    }
+
+    @Test func emaDecayWarmsUpAsTensorFlows() {
+        let recipe = TrainingRecipe.stable
+        #expect(abs(recipe.emaDecay(afterSteps: 0) - 0.1) < 1e-12)
+        #expect(abs(recipe.emaDecay(afterSteps: 10) - 11.0 / 20) < 1e-12)
+        #expect(recipe.emaDecay(afterSteps: 100_000) == recipe.emaDecay)
+    }
+
+    @Test func theTrainerFollowsTheScheduleAndAveragesTheWeights() throws {
+        var configuration = toyConfiguration(epochs: 3)
+        configuration.recipe = TrainingRecipe(learningRateSchedule: .cosine, weightAverage: .ema, emaDecay: 0.9, batchNormStatistics: .running)
+        let data = toyTrainingData()
+        let trainer = Trainer(configuration: configuration)
+        var state = try trainer.initialState(data: data)
+        var method = NaiveMethod()
+        try trainer.run(data: data, method: &method, state: &state)
+        let batches = (data.train.count + configuration.batchSize - 1) / configuration.batchSize
+        for metrics in state.history {
+            let step = metrics.epoch * batches - 1
+            let expected = configuration.recipe.learningRate(base: configuration.learningRate, step: step,
+                                                             totalSteps: 3 * batches, stepsPerEpoch: batches)
+            #expect(metrics.learningRate == Double(expected))
+        }
+        let average = try #require(state.averagedModel)
+        #expect(average.classifier.weight != state.model.classifier.weight)
+        // The evaluated model is the average.
+        #expect(trainer.evaluationModels(state: state, data: data, method: method).model.classifier.weight == average.classifier.weight)
+    }
+
+    @Test func preciseStatisticsRepairSpoiledRunningStatistics() throws {
+        var configuration = toyConfiguration(epochs: 6)
+        configuration.recipe = .paper
+        let data = toyTrainingData()
+        let trainer = Trainer(configuration: configuration)
+        var state = try trainer.initialState(data: data)
+        var method = NaiveMethod()
+        try trainer.run(data: data, method: &method, state: &state)
+        let test = data.test[0].set
+        let trained = Trainer.evaluate(state.model, on: test).accuracy
+        var spoiled = state.model
+        for b in spoiled.blocks.indices {
+            let c = spoiled.blocks[b].batchNorm.channels
+            spoiled.blocks[b].batchNorm.runningMean = Tensor(repeating: 3, shape: [c])
+            spoiled.blocks[b].batchNorm.runningVar = Tensor(repeating: 50, shape: [c])
+        }
+        let broken = Trainer.evaluate(spoiled, on: test).accuracy
+        let repaired = Trainer.evaluate(spoiled.withPreciseStatistics(over: data.train.images), on: test).accuracy
+        #expect(trained >= 0.9)
+        #expect(broken <= 0.5)
+        #expect(repaired >= trained - 0.1)
+    }
+
+    @Test func cleanValidationAdaptsOnlyTheCleanShare() throws {
+        var configuration = toyConfiguration(epochs: 2)
+        configuration.recipe = TrainingRecipe(learningRateSchedule: .cosine, weightAverage: .none, batchNormStatistics: .cleanValidation)
+        let clean = toyData(count: 30, seed: 9, noise: 0.02), noisy = toyData(count: 30, seed: 9, noise: 0.3)
+        let sets = TestSets(clean: clean, noisy: noisy, noisyItems: [(rho: 0, items: []), (rho: 1, items: Array(0..<30))])
+        let data = TrainingData(train: toyData(count: 96, seed: 1, noise: 0.3), validation: toyData(count: 15, seed: 2, noise: 0.02), testSets: sets)
+        let trainer = Trainer(configuration: configuration)
+        var state = try trainer.initialState(data: data)
+        var method = NaiveMethod()
+        try trainer.run(data: data, method: &method, state: &state)
+        let last = try #require(state.history.last)
+        let adapted = try #require(last.adaptedTest)
+        let models = trainer.evaluationModels(state: state, data: data, method: method)
+        let cleanAdapted = try #require(models.cleanAdapted)
+        // rho = 0: all clean, classified by the adapted model; rho = 1: all noisy, as unadapted.
+        #expect(adapted[0].evaluation == Trainer.evaluate(cleanAdapted, on: clean))
+        #expect(adapted[1].evaluation == last.test[1].evaluation)
+        #expect(last.test[0].evaluation == Trainer.evaluate(models.model, on: clean))
+    }
+
+    @Test func configurationsWrittenBeforeTheRecipeDecodeAsThePaperRecipe() throws {
+        var configuration = toyConfiguration()
+        configuration.recipe = .stable
+        var object = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration)) as? [String: Any])
+        #expect(object["recipe"] != nil)
+        object["recipe"] = nil
+        object["evaluateRecipeVariants"] = nil
+        var adversarial = try #require(object["adversarial"] as? [String: Any])
+        adversarial["earlyStop"] = nil
+        adversarial["pgdSteps"] = nil
+        object["adversarial"] = adversarial
+        let old = try JSONDecoder().decode(TrainingConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old.recipe == .paper)
+        #expect(old.adversarial.earlyStop == false && old.adversarial.pgdSteps == 10)
+        var expected = configuration
+        expected.recipe = .paper
+        #expect(old == expected)
+    }
+
+    @Test func recipeSettingsOutOfRangeAreRefused() {
+        var configuration = toyConfiguration()
+        configuration.recipe.emaDecay = 1
+        #expect(throws: TrainingError.self) { try configuration.validate() }
+        configuration = toyConfiguration()
+        configuration.recipe.warmupEpochs = 3
+        #expect(throws: TrainingError.self) { try configuration.validate() }
+    }
+}
