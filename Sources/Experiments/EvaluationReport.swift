@@ -2,6 +2,7 @@ import Foundation
 import MRIData
 import NN
 import RobustTraining
+import Tensor
 
 /// A saved model evaluated on one part of a dataset at several test-noise fractions: what
 /// `robust-mri evaluate` prints. The noise follows the training rule (`DataPreparation`): at fraction
@@ -39,24 +40,53 @@ public struct EvaluationReport: Codable, Sendable {
     public var seed: UInt64
     /// The Noise2Void denoiser the images went through before the model (an n2v run's), if any.
     public var denoiser: String?
+    /// Which BatchNorm statistics normalised: the stored (`running`) or recomputed (`precise`, `clean-validation`).
+    public var batchNormStatistics: BatchNormStatisticsKind?
     public var results: [Entry]
+    /// With `clean-validation`: the same fractions with the clean share classified under statistics of the clean
+    /// validation images (test-time adaptation), beside `results`.
+    public var adaptedResults: [Entry]?
 
     /// Evaluates `model` on `part` of `data` with `noise` on a share rho of the images, for each of `fractions`.
     /// With a `denoiser` (an N2V run's, read from `denoiserPath`) every image is denoised first, as the run did.
     public static func evaluate(model: CNN, checkpoint: String, data: ExperimentData, sourceName: String, part: Part,
                                 noise: NoiseModel, fractions: [Double], seed: UInt64, threads: Int,
-                                denoiser: Noise2VoidDenoiser? = nil, denoiserPath: String? = nil) -> EvaluationReport {
+                                denoiser: Noise2VoidDenoiser? = nil, denoiserPath: String? = nil,
+                                statistics: BatchNormStatisticsKind = .running, preciseImages: Int = 512) -> EvaluationReport {
         let indices = part.indices(of: data.split, count: data.dataset.count)
         // The chosen images as a "test" set, so the noisy share is drawn exactly as for a run's test set, and
         // each distinct image (clean or noisy) is denoised and classified once, whatever the fractions.
         let sets = DataPreparation.testSets(dataset: data.dataset, split: DataSplit(train: [], validation: [], test: indices),
                                             noise: noise, testNoiseFractions: fractions, seed: seed, threads: threads)
-        let pixels = denoiser.map { $0.denoised(sets.images, batchSize: 8) } ?? sets.images
-        let evaluations = sets.evaluations(logits: Trainer.logits(model, images: pixels), classes: model.configuration.classes)
+        func denoised(_ images: Tensor) -> Tensor { denoiser.map { $0.denoised(images, batchSize: 8) } ?? images }
+        var evaluated = model
+        var adaptedResults: [Entry]?
+        if statistics != .running {
+            // As the run did: over its noisy training images (same seed), and the clean validation images.
+            var training = TrainingConfiguration(model: model.configuration, seed: seed, threads: threads)
+            training.recipe.preciseStatisticsImages = preciseImages
+            let run = RunSettings(data: DataSettings(path: nil, noise: noise, testNoiseFractions: []), training: training)
+            let trainingData = data.trainingData(run)
+            evaluated = model.withPreciseStatistics(over: Trainer(configuration: training).preciseStatisticsImages(denoised(trainingData.train.images)))
+            if statistics == .cleanValidation {
+                let adapted = model.withPreciseStatistics(over: denoised(trainingData.validation.images))
+                let tests = Trainer(configuration: training).evaluateTests(evaluated, cleanShareWith: adapted, on: sets,
+                                                                           method: DenoisingView(denoiser: denoiser))
+                adaptedResults = tests.map { Entry(rho: $0.rho, evaluation: $0.evaluation) }
+            }
+        }
+        let evaluations = sets.evaluations(logits: Trainer.logits(evaluated, images: denoised(sets.images)), classes: model.configuration.classes)
         let results = zip(fractions, evaluations).map { Entry(rho: $0, evaluation: $1) }
         return EvaluationReport(checkpoint: checkpoint, data: sourceName, part: part, testFold: data.testFold,
                                 imageSize: model.configuration.imageSize, noise: noise.description, seed: seed,
-                                denoiser: denoiser == nil ? nil : (denoiserPath ?? "given"), results: results)
+                                denoiser: denoiser == nil ? nil : (denoiserPath ?? "given"), batchNormStatistics: statistics,
+                                results: results, adaptedResults: adaptedResults)
+    }
+
+    /// The images as an N2V run classifies them (through its denoiser), for `Trainer.evaluateTests`.
+    struct DenoisingView: TrainingMethod {
+        let denoiser: Noise2VoidDenoiser?
+        func evaluationImages(_ images: Tensor) -> Tensor { denoiser.map { $0.denoised(images, batchSize: 8) } ?? images }
     }
 
     /// Tables for a person: per fraction, accuracy and macro-F1, per-class recall/precision, confusion matrix.
@@ -71,7 +101,16 @@ public struct EvaluationReport: Codable, Sendable {
         }
         var lines = ["\(checkpoint) on the \(part.rawValue) images of \(data) (test fold \(testFold), \(imageSize) px)",
                      "noise \(noise), seed \(seed)" + (denoiser.map { ", images denoised by \($0)" } ?? "")]
-        for entry in results {
+        if let statistics = batchNormStatistics, statistics != .running {
+            lines.append("BatchNorm statistics recomputed over the training images (precise)")
+        }
+        var sections: [(title: String?, entries: [Entry])] = [(nil, results)]
+        if let adaptedResults {
+            sections.append(("Test-time adapted: the clean share classified with BatchNorm statistics of the clean validation images", adaptedResults))
+        }
+        for (title, entries) in sections {
+          if let title { lines += ["", title] }
+          for entry in entries {
             let e = entry.evaluation
             lines.append("")
             lines.append(String(format: "test-noise fraction %g: %d images, accuracy %.2f%%, macro-F1 %.3f, mean loss %.4f",
@@ -86,6 +125,7 @@ public struct EvaluationReport: Codable, Sendable {
             for (c, row) in e.confusion.enumerated() {
                 lines.append(padded(c < names.count ? names[c] : "class \(c)", width + 4) + row.map { right("\($0)", width) }.joined())
             }
+          }
         }
         return lines.joined(separator: "\n")
     }

@@ -83,12 +83,16 @@ public enum InfluenceRanking {
 
     public static func run(_ settings: Settings, run: RunSettings, data: ExperimentData,
                            observer: any TrainingObserver = SilentObserver()) throws -> Summary {
-        let model = try ModelCheckpoint.load(from: settings.checkpoint, threads: run.training.threads)
-        guard model.configuration.imageSize == data.dataset.imageSize else {
-            throw RankingError.imageSizeMismatch(checkpoint: settings.checkpoint, model: model.configuration.imageSize,
+        let loaded = try ModelCheckpoint.load(from: settings.checkpoint, threads: run.training.threads)
+        guard loaded.configuration.imageSize == data.dataset.imageSize else {
+            throw RankingError.imageSizeMismatch(checkpoint: settings.checkpoint, model: loaded.configuration.imageSize,
                                                  data: data.dataset.imageSize)
         }
         let sets = data.trainingData(run)
+        // --bn-statistics running: the statistics stored in the file; precise (or clean-validation): recomputed over the
+        // training images as `train` does (a model saved by a stable-recipe run already carries these).
+        let model = run.training.recipe.batchNormStatistics == .running ? loaded
+            : loaded.withPreciseStatistics(over: Trainer(configuration: run.training).preciseStatisticsImages(sets.train.images))
         let isp = run.training.isp
         let computation = InfluenceComputation(settings: isp.influence, batchSize: run.training.batchSize, seed: run.training.seed,
                                                threads: run.training.threads)

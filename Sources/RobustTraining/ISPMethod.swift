@@ -53,7 +53,7 @@ public struct ISPMethod: TrainingMethod {
 
     public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
         guard epoch == settings.switchEpoch else { return nil }
-        let (computation, result) = try InfluenceComputation.atSwitch(settings.influence, state: state, context: context)
+        let (computation, result, model) = try InfluenceComputation.atSwitch(settings.influence, state: state, context: context)
         let chosen = Self.selected(scores: result.scores, ratio: settings.topKRatio, ranking: settings.ranking)
         let clock = ContinuousClock()
         let started = clock.now
@@ -62,7 +62,7 @@ public struct ISPMethod: TrainingMethod {
         let itemSize = images.itemCount
         var energy = 0.0
         let rounding = settings.rounding ?? .none
-        computation.forEachPerturbationInfluence(result, model: state.model, images: original, indices: chosen,
+        computation.forEachPerturbationInfluence(result, model: model, images: original, indices: chosen,
                                                  progress: { context.observer.phase("ISP: perturbations", done: $0, of: $1) }) { batch, iPert in
             let delta = Self.step(iPert, epsilon: settings.epsilon, kind: settings.step)
             images.withUnsafeMutableBufferPointer { x in

@@ -28,7 +28,7 @@ public struct ISRMethod: TrainingMethod {
 
     public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
         guard epoch == settings.switchEpoch else { return nil }
-        let (_, result) = try InfluenceComputation.atSwitch(settings.influence, state: state, context: context)
+        let (_, result, _) = try InfluenceComputation.atSwitch(settings.influence, state: state, context: context)
         let w = Self.weights(scores: result.scores, alpha: settings.alpha, direction: settings.direction)
         scores = result.scores
         weights = w

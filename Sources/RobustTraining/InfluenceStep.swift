@@ -151,13 +151,17 @@ public struct InfluenceComputation {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
-    /// A method's influence step at its switch epoch: Eq. 7 for the current model and training images
-    /// (batched like training, LiSSA seeded by the run's seed), progress to the run's observer.
-    static func atSwitch(_ settings: InfluenceSettings, state: TrainingState, context: MethodContext) throws -> (InfluenceComputation, Result) {
+    /// A method's influence step at its switch epoch: Eq. 7 for the training images under the model as it is
+    /// evaluated (the recipe's weights and BatchNorm statistics: `Trainer.evaluationModels`; the last weights
+    /// and running statistics under the paper recipe), batched like training, LiSSA seeded by the run's seed,
+    /// progress to the run's observer. Returns that model too: ISP's perturbations must use the same one.
+    static func atSwitch(_ settings: InfluenceSettings, state: TrainingState, context: MethodContext) throws
+        -> (computation: InfluenceComputation, result: Result, model: CNN) {
         let computation = InfluenceComputation(settings: settings, batchSize: context.configuration.batchSize,
                                                seed: context.configuration.seed, threads: context.configuration.threads)
-        let result = try computation.run(model: state.model, trainImages: state.trainImages, trainLabels: context.data.train.labels,
+        let model = Trainer(configuration: context.configuration).evaluationModels(state: state, data: context.data, method: NaiveMethod()).model
+        let result = try computation.run(model: model, trainImages: state.trainImages, trainLabels: context.data.train.labels,
                                          validation: context.data.validation, observer: context.observer)
-        return (computation, result)
+        return (computation, result, model)
     }
 }

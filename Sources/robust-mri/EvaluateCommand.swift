@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiments
 import Foundation
 import NN
+import RobustTraining
 
 extension EvaluationReport.Part: ExpressibleByArgument {}
 
@@ -34,6 +35,12 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "Threads.")
     var threads: Int = 2
 
+    @Option(name: .long, help: "BatchNorm statistics: running (as stored in the model file: what its run evaluated with), precise (recomputed over the noisy training images of --seed) or clean-validation (precise, plus a test-time-adapted figure whose clean share uses statistics of the clean validation images).")
+    var bnStatistics: BatchNormStatisticsKind = .running
+
+    @Option(name: .long, help: "Most training images the precise statistics are recomputed over (0 = all; train's default 512).")
+    var preciseImages: Int = 512
+
     @Flag(name: .long, help: "Print one JSON object instead of tables.")
     var json = false
 
@@ -54,7 +61,7 @@ struct EvaluateCommand: ParsableCommand {
         let report = EvaluationReport.evaluate(
             model: model, checkpoint: checkpoint, data: data, sourceName: settings.sourceName, part: split,
             noise: settings.noise, fractions: settings.testNoiseFractions, seed: seed, threads: threads,
-            denoiser: denoiser?.denoiser, denoiserPath: denoiser?.path)
+            denoiser: denoiser?.denoiser, denoiserPath: denoiser?.path, statistics: bnStatistics, preciseImages: preciseImages)
         print(json ? try report.json() : report.text)
     }
 }

@@ -253,6 +253,10 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
         // A learning rate that makes the loss overflow: the trainer's divergence message, no crash.
         let diverged = try cli.run(["train"] + tinyRun + ["--epochs", "2", "--lr", "1e30", "--out", "c"], in: folder)
         expectCleanFailure(diverged, mentioning: ["diverged", "--lr"])
+        // An attack radius outside the [0, 1] pixel scale (field case 09): a usage error (exit 64) naming the range.
+        let radius = try cli.run(["train", "--method", "at", "--at-epsilon", "2"] + tinyRun + ["--epochs", "1", "--out", "d"], in: folder)
+        expectCleanFailure(radius, mentioning: ["--at-epsilon", "(0, 1]"])
+        #expect(radius.status == 64)
     }
 
     /// A run killed mid-way and resumed ends with the same epochs and accuracies as an uninterrupted one.
