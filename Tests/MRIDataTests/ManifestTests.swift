@@ -113,4 +113,20 @@ import Tensor
         #expect(FileManager.default.contents(atPath: folder + "/out.png").map { [UInt8]($0) } == png.data)
         expectDataError("cannot write") { try png.writePNG(path: folder + "/no/such/dir/out.png") }
     }
+
+    /// Field case 05: a manifest separated by `;` (Excel's CSV in locales with a decimal comma) or tabs
+    /// gets an error naming the separator, not one about a missing column and quoting.
+    @Test func otherSeparatorsAreNamed() throws {
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        try Self.makeFolder(folder)
+        let manifest = folder + "/manifest.csv"
+        func load() throws { _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil) }
+        try TestData.write("id;label;fold;file\n7;1;1;images/7.png\n8;2;2;images/8.png\n", to: manifest)
+        expectDataError("manifest.csv must be comma-separated; found ';'") { try load() }
+        try TestData.write("id\tlabel\tfold\tfile\n7\t1\t1\timages/7.png\n", to: manifest)
+        expectDataError("manifest.csv must be comma-separated; found a tab") { try load() }
+        // A one-column CSV without those characters is still just CSV.
+        #expect(try CSVTable(text: "file\nimages/7.png\n", path: "one.csv").header == ["file"])
+    }
 }
