@@ -76,4 +76,27 @@ import Testing
         let truncated = Array(file.prefix(file.count * 6 / 10))
         expectDataError("truncated.jpg", "damaged") { _ = try decoder.decode(truncated, path: "truncated.jpg") }
     }
+
+    /// Field case 04, the dataset side: an unreadable file stops the load unless `skipUnreadable`,
+    /// which leaves it out and names it in one warning; a forgiven JPEG warning is reported too.
+    @Test func skipUnreadableLeavesOutTheFileAndNamesIt() throws {
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        let grey = ImageFixture.pattern(width: Self.width, height: Self.height)
+        let file = try ImageFixture.jpeg(grey, width: Self.width, height: Self.height, format: TJPF_GRAY)
+        try FileManager.default.createDirectory(atPath: folder + "/images", withIntermediateDirectories: true)
+        try Data(file).write(to: URL(fileURLWithPath: folder + "/images/1.jpg"))
+        try Data(Array(file.dropLast(2)) + [UInt8](repeating: 0, count: 16) + [0xFF, 0xD9]).write(to: URL(fileURLWithPath: folder + "/images/2.jpg"))
+        try Data(file.prefix(300)).write(to: URL(fileURLWithPath: folder + "/images/3.jpg"))
+        try TestData.write("id,label,file\n1,1,images/1.jpg\n2,2,images/2.jpg\n3,3,images/3.jpg\n", to: folder + "/manifest.csv")
+
+        expectDataError("3.jpg") { _ = try DatasetLoader.loadReporting(.manifest(folder), imageSize: 16, cacheDirectory: nil) }
+        let (dataset, warnings) = try DatasetLoader.loadReporting(
+            .manifest(folder), imageSize: 16, cacheDirectory: nil, options: LoadOptions(verbose: false, skipUnreadable: true))
+        #expect(dataset.sourceIDs == [1, 2])
+        #expect(dataset.images.items(0..<1) == dataset.images.items(1..<2))
+        #expect(warnings.count == 2)
+        #expect(warnings.contains { $0.contains("2.jpg") && $0.contains("extraneous bytes") })
+        #expect(warnings.contains { $0.contains("skipped 1 unreadable file") && $0.contains("3.jpg") })
+    }
 }

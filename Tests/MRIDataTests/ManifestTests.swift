@@ -129,4 +129,19 @@ import Tensor
         // A one-column CSV without those characters is still just CSV.
         #expect(try CSVTable(text: "file\nimages/7.png\n", path: "one.csv").header == ["file"])
     }
+
+    /// Field case 01 in a manifest made by listing a copied folder: rows naming AppleDouble or other
+    /// metadata files are skipped and counted in one warning.
+    @Test func metadataRowsAreSkippedWithOneWarning() throws {
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        try Self.makeFolder(folder)
+        try Data(repeating: 0, count: 4096).write(to: URL(fileURLWithPath: folder + "/images/._7.png"))
+        try TestData.write("id,label,fold,file\n7,1,1,images/7.png\n70,1,1,images/._7.png\n71,1,1,__MACOSX/images/._8.png\n"
+                           + "8,2,2,images/8.png\n", to: folder + "/manifest.csv")
+        let (dataset, warnings) = try DatasetLoader.loadReporting(.manifest(folder), imageSize: 16, cacheDirectory: nil)
+        #expect(dataset.sourceIDs == [7, 8])
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("skipped 2 hidden or metadata file(s)") == true)
+    }
 }

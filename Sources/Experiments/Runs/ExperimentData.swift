@@ -7,16 +7,12 @@ public struct ExperimentData: Sendable {
     public let split: DataSplit
     public let testFold: Int
 
-    /// Loads (through the cache) and splits the data of `settings`.
+    /// Loads (through the cache) and splits the data of `settings`; the loader's warnings go to standard error.
     public static func load(_ settings: DataSettings, threads: Int = 2, verbose: Bool = true) throws -> ExperimentData {
-        let dataset: MRIDataset
-        if let path = settings.path {
-            dataset = try DatasetLoader.load(path: path, imageSize: settings.imageSize, cacheDirectory: settings.cacheDirectory,
-                                             options: LoadOptions(threads: threads, verbose: verbose))
-        } else {
-            dataset = try DatasetLoader.load(.phantom(settings.phantom), imageSize: settings.imageSize, cacheDirectory: nil,
-                                             options: LoadOptions(threads: threads, verbose: verbose))
-        }
+        let options = LoadOptions(threads: threads, verbose: verbose, skipUnreadable: settings.skipUnreadable ?? false)
+        let source = try settings.path.map(DataSource.detect(path:)) ?? .phantom(settings.phantom)
+        let dataset = try DatasetLoader.load(source, imageSize: settings.imageSize,
+                                             cacheDirectory: settings.path == nil ? nil : settings.cacheDirectory, options: options)
         let folds = dataset.availableFolds
         let testFold = settings.testFold ?? (folds.contains(4) ? 4 : folds.last ?? 1)
         let split = try DataSplit.byFolds(dataset, testFold: testFold, validation: settings.validation, seed: settings.splitSeed)
