@@ -88,7 +88,7 @@ public enum InfluenceRanking {
             throw RankingError.imageSizeMismatch(checkpoint: settings.checkpoint, model: model.configuration.imageSize,
                                                  data: data.dataset.imageSize)
         }
-        let sets = data.trainingData(run)
+        let sets = try data.trainingData(run)
         let isp = run.training.isp
         let computation = InfluenceComputation(settings: isp.influence, batchSize: run.training.batchSize, seed: run.training.seed,
                                                threads: run.training.threads)
