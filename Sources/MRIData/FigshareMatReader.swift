@@ -32,12 +32,13 @@ struct FigshareMatReader: DatasetReader {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw MRIDataError.missingPath(folder)
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        ids = names.compactMap(Self.figshareID(fileName:)).sorted()
+        let listing = MetadataFiles.listing(folder)
+        ids = listing.names.compactMap(Self.figshareID(fileName:)).sorted()
         guard !ids.isEmpty else { throw MRIDataError.noImages(folder + " (no <id>.mat files; unzip the release's four zips here)") }
         let cvind = (folder as NSString).appendingPathComponent("cvind.mat")
         foldIndexPath = FileManager.default.fileExists(atPath: cvind) ? cvind : nil
-        warnings = foldIndexPath == nil ? ["no cvind.mat in \(folder); the dataset has no folds"] : []
+        warnings = (foldIndexPath == nil ? ["no cvind.mat in \(folder); the dataset has no folds"] : [])
+            + [MetadataFiles.warning(skipped: listing.skipped, in: folder)].compactMap { $0 }
     }
 
     func path(of id: Int) -> String { (folder as NSString).appendingPathComponent("\(id).mat") }
