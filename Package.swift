@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MRIDataTests", dependencies: ["MRIData", "Tensor", "TestSupport", "CHDF5"]),
+        .testTarget(name: "MRIDataTests", dependencies: ["MRIData", "Tensor", "TestSupport", "CHDF5", "CTurboJPEG", "CPNG"]),
         .testTarget(name: "InfluenceTests", dependencies: ["Influence", "NN", "Tensor", "TestSupport"]),
         .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining", "MRIData", "NN", "Tensor", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "RobustTraining", "MRIData", "NN", "Tensor", "TestSupport"]),

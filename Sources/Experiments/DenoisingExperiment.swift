@@ -51,7 +51,7 @@ public struct DenoisingExperiment {
 
     public func run(data: ExperimentData, directory: String, observer: any TrainingObserver = SilentObserver()) throws -> Report {
         let configuration = settings.training
-        let training = data.trainingData(settings)
+        let training = try data.trainingData(settings)
         guard let clean = training.trainClean else { throw ExperimentError.noCleanImages }
         let noisy = training.train.images
         let unet = Noise2VoidDenoiser.networkConfiguration(configuration.noise2void)

@@ -52,7 +52,7 @@ public struct EvaluationReport: Codable, Sendable {
     public static func evaluate(model: CNN, checkpoint: String, data: ExperimentData, sourceName: String, part: Part,
                                 noise: NoiseModel, fractions: [Double], seed: UInt64, threads: Int,
                                 denoiser: Noise2VoidDenoiser? = nil, denoiserPath: String? = nil,
-                                statistics: BatchNormStatisticsKind = .running, preciseImages: Int = 512) -> EvaluationReport {
+                                statistics: BatchNormStatisticsKind = .running, preciseImages: Int = 512) throws -> EvaluationReport {
         let indices = part.indices(of: data.split, count: data.dataset.count)
         // The chosen images as a "test" set, so the noisy share is drawn exactly as for a run's test set, and
         // each distinct image (clean or noisy) is denoised and classified once, whatever the fractions.
@@ -66,7 +66,7 @@ public struct EvaluationReport: Codable, Sendable {
             var training = TrainingConfiguration(model: model.configuration, seed: seed, threads: threads)
             training.recipe.preciseStatisticsImages = preciseImages
             let run = RunSettings(data: DataSettings(path: nil, noise: noise, testNoiseFractions: []), training: training)
-            let trainingData = data.trainingData(run)
+            let trainingData = try data.trainingData(run)
             evaluated = model.withPreciseStatistics(over: Trainer(configuration: training).preciseStatisticsImages(denoised(trainingData.train.images)))
             if statistics == .cleanValidation {
                 let adapted = model.withPreciseStatistics(over: denoised(trainingData.validation.images))

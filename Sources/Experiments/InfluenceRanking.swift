@@ -88,7 +88,7 @@ public enum InfluenceRanking {
             throw RankingError.imageSizeMismatch(checkpoint: settings.checkpoint, model: loaded.configuration.imageSize,
                                                  data: data.dataset.imageSize)
         }
-        let sets = data.trainingData(run)
+        let sets = try data.trainingData(run)
         // --bn-statistics running: the statistics stored in the file; precise (or clean-validation): recomputed over the
         // training images as `train` does (a model saved by a stable-recipe run already carries these).
         let model = run.training.recipe.batchNormStatistics == .running ? loaded

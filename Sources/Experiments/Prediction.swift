@@ -48,7 +48,8 @@ public struct Prediction: Codable, Sendable, Equatable {
     }
 
     /// Predictions for `files`, in order, batched by `batchSize`. Unreadable files are returned as
-    /// failures (the caller decides whether one stops the run); they never reach the model. With a
+    /// failures (the caller decides whether one stops the run); they never reach the model. Faults the
+    /// decoder forgave (a harmless JPEG warning) are printed on standard error. With a
     /// `denoiser` (an N2V run's) the images are denoised before they are classified, as in the run.
     public static func predict(model: CNN, files: [String], batchSize: Int = 32,
                                denoiser: Noise2VoidDenoiser? = nil) -> (predictions: [Prediction], failures: [Failure]) {
@@ -69,6 +70,7 @@ public struct Prediction: Codable, Sendable, Equatable {
                 } catch {
                     failures.append(Failure(file: file, reason: "\(error)"))
                 }
+                for warning in decoder.takeWarnings() { DatasetLoader.warn(warning) }
             }
             guard !readable.isEmpty else { continue }
             let raw = Tensor(shape: [readable.count, model.configuration.inputChannels, size, size], scalars: pixels)

@@ -1,7 +1,10 @@
 import Tensor
 
 /// s ~ (H + lambda I)^-1 v by conjugate gradients on Hessian-vector products (H is never formed).
-/// Stops when ||r|| <= tolerance * ||v|| or after `maxIterations`; the report gives the true residual.
+/// Stops when ||r|| <= tolerance * ||v||; a solve still above that at `maxIterations` (by the true
+/// residual too, measured with one more Hessian-vector product) throws `InfluenceError.cgNotConverged`, as LiSSA
+/// refuses a diverging recursion and the exact solve a matrix that is not positive definite: a
+/// singular H + lambda I (too little damping) must not turn into silent influence scores.
 public struct ConjugateGradientSolver: InverseHVPSolver {
     public let damping: Double
     public let objective: any LastLayerObjective
@@ -22,7 +25,7 @@ public struct ConjugateGradientSolver: InverseHVPSolver {
         precondition(v.count == objective.parameterCount,
                      "ConjugateGradientSolver.solve: v has \(v.count) entries, P = \(objective.parameterCount)")
         try requireFinite(v, solver: "cg", step: 0)
-        let ((s, iterations), seconds) = try timed { () throws -> ([Double], Int) in
+        let ((s, iterations, converged), seconds) = try timed { () throws -> ([Double], Int, Bool) in
             var x = [Double](repeating: 0, count: v.count)
             var r = v
             var p = r
@@ -42,11 +45,14 @@ public struct ConjugateGradientSolver: InverseHVPSolver {
                 for i in 0..<p.count { p[i] = r[i] + beta * p[i] }
                 rr = next
             }
-            return (x, iteration)
+            return (x, iteration, rr <= target)
+        }
+        let residual = relativeResidual(of: objective, damping: damping, solution: s, rightHandSide: v)
+        if !converged && !(residual <= tolerance) {
+            throw InfluenceError.cgNotConverged(iterations: iterations, relativeResidual: residual, tolerance: tolerance)
         }
         let report = InverseHVPReport(
-            solver: "cg", iterations: iterations,
-            relativeResidual: relativeResidual(of: objective, damping: damping, solution: s, rightHandSide: v),
+            solver: "cg", iterations: iterations, relativeResidual: residual,
             setupSeconds: 0, solveSeconds: seconds, effectiveDamping: damping)
         return InverseHVPSolution(solution: s, report: report)
     }

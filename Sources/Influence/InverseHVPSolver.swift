@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// Computes s ~ (H + lambda I)^-1 v for the training Hessian H of a `LastLayerObjective`.
@@ -49,6 +50,9 @@ public enum InfluenceError: Error, CustomStringConvertible, Equatable {
     case lissaDiverged(step: Int, scale: Double, neededScale: Double)
     /// A solver produced NaN or infinity.
     case nonFinite(solver: String, step: Int)
+    /// Conjugate gradients reached its iteration cap with the relative residual above its tolerance
+    /// (H + lambda I singular or ill-conditioned).
+    case cgNotConverged(iterations: Int, relativeResidual: Double, tolerance: Double)
 
     public var description: String {
         switch self {
@@ -56,6 +60,9 @@ public enum InfluenceError: Error, CustomStringConvertible, Equatable {
             return "LiSSA: scale \(scale) is not above the Hessian's largest eigenvalue \(top) (power iteration), so the recursion diverges: set the LiSSA scale to at least \(needed), or to auto"
         case let .lissaDiverged(step, scale, needed):
             return "LiSSA: the recursion diverged at step \(step) with scale \(scale) (mini-batch Hessians exceed it): set the LiSSA scale to at least \(needed), or to auto"
+        case let .cgNotConverged(iterations, residual, tolerance):
+            return "CG did not converge: relative residual " + String(format: "%.1e", residual) + " after \(iterations) iterations "
+                + "(tolerance " + String(format: "%g", tolerance) + "), so H + damping x I is singular or ill-conditioned: raise the damping"
         case let .nonFinite(solver, step):
             return "\(solver): non-finite values (NaN or infinity) at step \(step); check the features and parameters for NaN, or raise the damping"
         }

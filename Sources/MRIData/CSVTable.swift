@@ -2,6 +2,7 @@ import Foundation
 
 /// A CSV file with a header row (RFC 4180: fields may be quoted, `""` is a quote inside quotes,
 /// quoted fields may hold commas and line breaks; LF or CRLF line ends; a UTF-8 BOM is ignored).
+/// Only commas separate fields: a header split by `;`, tabs or `|` is refused, naming the separator.
 public struct CSVTable: Sendable {
     /// The file the table came from (for error messages).
     public var path: String
@@ -87,6 +88,11 @@ public struct CSVTable: Sendable {
         if !field.isEmpty || !record.isEmpty || fieldWasQuoted { endRecord() }
         guard let first = records.first else {
             throw MRIDataError.malformedCSV(path: path, line: 1, reason: "the file is empty; it needs a header row")
+        }
+        // One header field holding `;`, a tab or `|`: the file uses another separator (Excel's "CSV" in
+        // locales with a decimal comma uses `;`).
+        if first.count == 1, let separator = first[0].unicodeScalars.first(where: { [";", "\t", "|"].contains($0) }) {
+            throw MRIDataError.wrongSeparator(path: path, found: Character(separator))
         }
         header = first.map { $0.trimmingCharacters(in: .whitespaces) }
         rows = Array(records.dropFirst())

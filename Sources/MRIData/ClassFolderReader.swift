@@ -10,7 +10,9 @@ import Foundation
 /// Split folders become folds: `Training`/`Train` = fold 1, `Testing`/`Test` = fold 2,
 /// `Validation`/`Val` = fold 3 (so `DataSplit.byFolds(testFold: 2)` trains on Training, tests on Testing).
 /// Without split folders the dataset has no folds. Images are `.jpg`, `.jpeg` or `.png`, read in
-/// sorted path order; `sourceIDs` are running indices in that order.
+/// sorted path order; `sourceIDs` are running indices in that order. Hidden and metadata entries
+/// (`._x.jpg` AppleDouble files, `.DS_Store`, `Thumbs.db`, `__MACOSX/`: see `MetadataFiles`) are
+/// skipped, and counted in one warning.
 struct ClassFolderReader: DatasetReader {
     struct Entry {
         var path: String
@@ -20,19 +22,19 @@ struct ClassFolderReader: DatasetReader {
 
     let folder: String
     let entries: [Entry]
+    let warnings: [String]
 
     static let splitFolds: [String: Int] = ["training": 1, "train": 1, "testing": 2, "test": 2, "validation": 3, "val": 3]
     static let noTumourNames: Set<String> = ["notumor", "no_tumor", "notumour", "no_tumour", "no tumor", "normal"]
     static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
 
+    /// The folders in `path`, sorted, without hidden and metadata ones.
     static func subfolders(_ path: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return names.filter { name in
+        MetadataFiles.listing(path).names.filter { name in
             var isDirectory: ObjCBool = false
-            return !name.hasPrefix(".")
-                && FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &isDirectory)
+            return FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &isDirectory)
                 && isDirectory.boolValue
-        }.sorted()
+        }
     }
 
     /// True when `path` has class folders, directly or under split folders.
@@ -44,7 +46,7 @@ struct ClassFolderReader: DatasetReader {
         }
     }
 
-    init(folder: String, skipNoTumour: Bool, verbose: Bool) throws {
+    init(folder: String, skipNoTumour: Bool) throws {
         self.folder = folder
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -57,12 +59,15 @@ struct ClassFolderReader: DatasetReader {
             ? [(folder, nil)]
             : splits.map { ((folder as NSString).appendingPathComponent($0), Self.splitFolds[$0.lowercased()]) }
         var entries: [Entry] = []
+        var warnings: [String] = []
+        var metadata = MetadataFiles.listing(folder).skipped
         for group in groups {
+            if group.path != folder { metadata += MetadataFiles.listing(group.path).skipped }
             for name in Self.subfolders(group.path) {
                 let classPath = (group.path as NSString).appendingPathComponent(name)
                 if Self.noTumourNames.contains(name.lowercased()) {
                     guard skipNoTumour else { throw MRIDataError.unknownClassFolder(classPath + " (a no-tumour class; the task has three tumour classes)") }
-                    if verbose { print("robust-mri: warning: skipping \(classPath): no-tumour images are not one of the three classes") }
+                    warnings.append("skipping \(classPath): no-tumour images are not one of the three classes")
                     continue
                 }
                 guard let tumourClass = TumourClass(folderName: name) else {
@@ -71,9 +76,9 @@ struct ClassFolderReader: DatasetReader {
                     }
                     continue
                 }
-                let files = ((try? FileManager.default.contentsOfDirectory(atPath: classPath)) ?? [])
-                    .filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
-                    .sorted()
+                let listing = MetadataFiles.listing(classPath)
+                metadata += listing.skipped
+                let files = listing.names.filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
                 guard !files.isEmpty else { throw MRIDataError.emptyClassFolder(classPath) }
                 entries += files.map {
                     Entry(path: (classPath as NSString).appendingPathComponent($0), label: tumourClass.rawValue, fold: group.fold)
@@ -82,13 +87,15 @@ struct ClassFolderReader: DatasetReader {
         }
         guard !entries.isEmpty else { throw MRIDataError.noImages(folder) }
         self.entries = entries
+        self.warnings = warnings + (MetadataFiles.warning(skipped: metadata, in: folder).map { [$0] } ?? [])
     }
 
     func inputFiles() -> [String] { entries.map(\.path) }
 
-    func load(imageSize: Int, options: LoadOptions) throws -> MRIDataset {
-        let (images, _) = try DatasetLoader.assemble(
-            count: entries.count, imageSize: imageSize, threads: options.threads, withMasks: false
+    func load(imageSize: Int, options: LoadOptions) throws -> (dataset: MRIDataset, report: DecodeReport) {
+        let (images, _, report) = DatasetLoader.assemble(
+            count: entries.count, imageSize: imageSize, threads: options.threads, withMasks: false,
+            skipUnreadable: options.skipUnreadable
         ) { i, decoder in
             let image = try decoder.decodeFile(entries[i].path)
             return DatasetLoader.Sample(
@@ -96,8 +103,9 @@ struct ClassFolderReader: DatasetReader {
                 mask: nil)
         }
         let hasFolds = entries.allSatisfy { $0.fold != nil }
-        return MRIDataset(images: images, labels: entries.map(\.label),
-                          folds: hasFolds ? entries.map { $0.fold ?? 0 } : nil,
-                          sourceDescription: "class folders \(folder) (\(entries.count) images)")
+        let dataset = MRIDataset(images: images, labels: entries.map(\.label),
+                                 folds: hasFolds ? entries.map { $0.fold ?? 0 } : nil,
+                                 sourceDescription: "class folders \(folder) (\(entries.count) images)")
+        return (dataset, report)
     }
 }

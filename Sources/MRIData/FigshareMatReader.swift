@@ -4,13 +4,19 @@ import Foundation
 /// files (MATLAB v7.3) and, optionally, `cvind.mat` with the official patient-wise folds.
 ///
 /// Each `<id>.mat` holds group `cjdata` with `label` (1x1 double, 1...3), `PID` (uint16 character
-/// codes), `image` (int16, R x C, stored transposed), `tumorBorder` (unused here) and `tumorMask`
+/// codes), `image` (int16, R x C, stored transposed), `tumorBorder` (not read) and `tumorMask`
 /// (uint8, R x C, stored transposed). `cvind.mat` holds `cvind` (1 x 3064 double): the fold of `<id>.mat`
 /// at position id - 1. Files are read in id order on one thread (libhdf5 is serial).
+///
+/// Every number is checked before it is converted (a NaN or infinite Double must never reach `Int(_:)`):
+/// a label, fold or character code that is NaN, infinite, fractional or out of range is an error naming
+/// the file and the field; NaN or infinite image (or mask) values are read as 0, with a warning naming
+/// the file (MATLAB exports store a masked-out background as NaN).
 struct FigshareMatReader: DatasetReader {
     let folder: String
     let ids: [Int]
     let foldIndexPath: String?
+    let warnings: [String]
 
     /// The id of a figshare slice file name (`123.mat` -> 123), or nil.
     static func figshareID(fileName: String) -> Int? {
@@ -26,11 +32,13 @@ struct FigshareMatReader: DatasetReader {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw MRIDataError.missingPath(folder)
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        ids = names.compactMap(Self.figshareID(fileName:)).sorted()
+        let listing = MetadataFiles.listing(folder)
+        ids = listing.names.compactMap(Self.figshareID(fileName:)).sorted()
         guard !ids.isEmpty else { throw MRIDataError.noImages(folder + " (no <id>.mat files; unzip the release's four zips here)") }
         let cvind = (folder as NSString).appendingPathComponent("cvind.mat")
         foldIndexPath = FileManager.default.fileExists(atPath: cvind) ? cvind : nil
+        warnings = (foldIndexPath == nil ? ["no cvind.mat in \(folder); the dataset has no folds"] : [])
+            + [MetadataFiles.warning(skipped: listing.skipped, in: folder)].compactMap { $0 }
     }
 
     func path(of id: Int) -> String { (folder as NSString).appendingPathComponent("\(id).mat") }
@@ -40,13 +48,31 @@ struct FigshareMatReader: DatasetReader {
     /// The folds of `cvind.mat` (values 1...5), position id - 1 for `<id>.mat`.
     static func readFoldIndex(_ path: String) throws -> [Int] {
         let (_, values) = try MATFile(path: path).readDoubles("cvind")
-        guard values.allSatisfy({ $0 >= 1 && $0 <= 100 && $0.rounded() == $0 }) else {
-            throw MRIDataError.unreadableFile(path: path, reason: "`cvind` holds values that are not fold numbers")
+        return try values.map { value in
+            guard let fold = Int(exactly: value), (1...100).contains(fold) else {
+                throw MRIDataError.unreadableFile(path: path, reason: "`cvind` holds \(value), not a fold number (1...100)")
+            }
+            return fold
         }
-        return values.map { Int($0) }
     }
 
-    func load(imageSize: Int, options: LoadOptions) throws -> MRIDataset {
+    /// `values` as Float with every NaN or infinite entry (or one beyond Float's range) read as 0, and a
+    /// warning naming `file` and `field` when there was any.
+    static func finiteFloats(_ values: [Double], field: String, file: String) -> (values: [Float], warning: String?) {
+        var nonFinite = 0
+        let floats = values.map { value -> Float in
+            let float = Float(value)
+            guard float.isFinite else {
+                nonFinite += 1
+                return 0
+            }
+            return float
+        }
+        guard nonFinite > 0 else { return (floats, nil) }
+        return (floats, "\(file): \(nonFinite) of \(values.count) values of `\(field)` are NaN or infinite; read as 0")
+    }
+
+    func load(imageSize: Int, options: LoadOptions) throws -> (dataset: MRIDataset, report: DecodeReport) {
         var folds: [Int]?
         if let foldIndexPath {
             let index = try Self.readFoldIndex(foldIndexPath)
@@ -55,34 +81,38 @@ struct FigshareMatReader: DatasetReader {
                     path: foldIndexPath, reason: "it lists \(index.count) slices but \(path(of: last)) exists")
             }
             folds = ids.map { index[$0 - 1] }
-        } else if options.verbose {
-            print("robust-mri: warning: no cvind.mat in \(folder); the dataset has no folds")
         }
         var labels = [Int](repeating: 0, count: ids.count)
         var patients = [String](repeating: "", count: ids.count)
         // One thread: libhdf5 is not thread-safe.
-        let (images, masks) = try DatasetLoader.assemble(
-            count: ids.count, imageSize: imageSize, threads: 1, withMasks: true
+        let (images, masks, report) = DatasetLoader.assemble(
+            count: ids.count, imageSize: imageSize, threads: 1, withMasks: true, skipUnreadable: options.skipUnreadable
         ) { i, _ in
             let file = path(of: ids[i])
             let mat = try MATFile(path: file)
             let (_, labelValues) = try mat.readDoubles("cjdata/label")
-            guard labelValues.count == 1, let tumourClass = TumourClass(figshareLabel: Int(labelValues[0])),
-                  Double(Int(labelValues[0])) == labelValues[0] else {
-                throw MRIDataError.invalidLabel(path: file, label: labelValues.map { "\($0)" }.joined(separator: " "))
+            guard labelValues.count == 1, let code = Int(exactly: labelValues[0]),
+                  let tumourClass = TumourClass(figshareLabel: code) else {
+                throw MRIDataError.invalidLabel(path: "\(file) (`cjdata/label`)",
+                                                label: labelValues.map { "\($0)" }.joined(separator: " "))
             }
             labels[i] = tumourClass.rawValue
             patients[i] = try mat.readString("cjdata/PID")
             let image = try mat.readMatrix("cjdata/image")
-            let pixels = Preprocessing.preprocessed(pixels: image.values, width: image.columns, height: image.rows, size: imageSize)
+            let imageValues = Self.finiteFloats(image.values, field: "cjdata/image", file: file)
+            let pixels = Preprocessing.preprocessed(pixels: imageValues.values, width: image.columns, height: image.rows, size: imageSize)
             var mask: [Float]?
+            var warnings = [imageValues.warning].compactMap { $0 }
             if let stored = try? mat.readMatrix("cjdata/tumorMask"), stored.rows == image.rows, stored.columns == image.columns {
-                mask = Preprocessing.preprocessedMask(stored.values.map { $0 > 0 ? 1 : 0 },
+                let maskValues = Self.finiteFloats(stored.values, field: "cjdata/tumorMask", file: file)
+                warnings += [maskValues.warning].compactMap { $0 }
+                mask = Preprocessing.preprocessedMask(maskValues.values.map { $0 > 0 ? 1 : 0 },
                                                       width: stored.columns, height: stored.rows, size: imageSize)
             }
-            return DatasetLoader.Sample(image: pixels, mask: mask)
+            return DatasetLoader.Sample(image: pixels, mask: mask, warnings: warnings)
         }
-        return MRIDataset(images: images, labels: labels, folds: folds, patientIDs: patients, masks: masks,
-                          sourceIDs: ids, sourceDescription: "figshare .mat release \(folder) (\(ids.count) slices)")
+        let dataset = MRIDataset(images: images, labels: labels, folds: folds, patientIDs: patients, masks: masks,
+                                 sourceIDs: ids, sourceDescription: "figshare .mat release \(folder) (\(ids.count) slices)")
+        return (dataset, report)
     }
 }

@@ -26,11 +26,13 @@ public struct GrayImage: Sendable, Equatable {
     }
 }
 
-/// Decodes JPEG (TurboJPEG) and PNG (libpng's simplified API) files to greyscale.
+/// Decodes JPEG (TurboJPEG) and PNG (libpng's simplified API, see PNGDecoding.swift) files to greyscale.
 ///
 /// Not thread-safe: each thread makes its own decoder (it owns a TurboJPEG handle).
 public final class ImageDecoder {
     private let jpegHandle: tjhandle?
+    /// Faults the decoder forgave since the last `takeWarnings()`, one message each naming the file.
+    public private(set) var warnings: [String] = []
 
     public init() {
         jpegHandle = tjInitDecompress()
@@ -38,6 +40,12 @@ public final class ImageDecoder {
 
     deinit {
         if let jpegHandle { tjDestroy(jpegHandle) }
+    }
+
+    /// The warnings gathered so far, which are then cleared.
+    public func takeWarnings() -> [String] {
+        defer { warnings = [] }
+        return warnings
     }
 
     /// Reads and decodes the file at `path`, choosing the codec from its first bytes.
@@ -61,7 +69,13 @@ public final class ImageDecoder {
         throw MRIDataError.unreadableFile(path: path, reason: "neither a JPEG nor a PNG file (\(bytes.count) bytes)")
     }
 
-    /// JPEG -> 8-bit grey through TurboJPEG. A warning (for example a truncated stream) is an error here:
+    /// libjpeg warnings after which every pixel is still decoded (the first warning of a decode is the
+    /// one TurboJPEG reports): stray bytes between segments, an unknown JFIF version, a bad ICC marker.
+    static let harmlessJPEGWarnings = ["extraneous bytes before marker", "unknown JFIF revision number", "bad ICC marker"]
+
+    /// JPEG -> 8-bit grey through TurboJPEG: grey and YCbCr files as grey (Y), CMYK and YCCK files as
+    /// CMYK, converted by `greyFromCMYK`. A harmless warning (`harmlessJPEGWarnings`) is kept in
+    /// `warnings`; any other warning (a truncated stream, corrupt entropy-coded data) is an error here:
     /// a partly grey image must not slip into a training set.
     public func decodeJPEG(_ bytes: [UInt8], path: String) throws -> GrayImage {
         guard let handle = jpegHandle else {
@@ -75,66 +89,57 @@ public final class ImageDecoder {
         guard headerStatus == 0, width > 0, height > 0 else {
             throw MRIDataError.unreadableFile(path: path, reason: "bad JPEG header (\(Self.jpegError(handle)))")
         }
-        var grey = [UInt8](repeating: 0, count: Int(width) * Int(height))
+        let isCMYK = colourspace == Int32(TJCS_CMYK.rawValue) || colourspace == Int32(TJCS_YCCK.rawValue)
+        let format = isCMYK ? TJPF_CMYK : TJPF_GRAY
+        var decoded = [UInt8](repeating: 0, count: Int(width) * Int(height) * (isCMYK ? 4 : 1))
         let status = bytes.withUnsafeBufferPointer { source in
-            grey.withUnsafeMutableBufferPointer { target in
+            decoded.withUnsafeMutableBufferPointer { target in
                 tjDecompress2(handle, source.baseAddress, size, target.baseAddress,
-                              width, 0, height, Int32(TJPF_GRAY.rawValue), 0)
+                              width, 0, height, Int32(format.rawValue), 0)
             }
         }
-        guard status == 0 else {
-            throw MRIDataError.unreadableFile(path: path, reason: "JPEG data is damaged (\(Self.jpegError(handle)))")
+        if status != 0 {
+            let message = Self.jpegError(handle)
+            guard tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue),
+                  Self.harmlessJPEGWarnings.contains(where: { message.contains($0) }) else {
+                throw MRIDataError.unreadableFile(path: path, reason: "JPEG data is damaged (\(message))")
+            }
+            warnings.append("\(path): \(message) (libjpeg warning; every pixel decoded, the image is used)")
         }
-        return GrayImage(width: Int(width), height: Int(height), pixels: grey.map(Float.init))
+        let pixels = isCMYK ? Self.greyFromCMYK(decoded, inverted: Self.hasAdobeMarker(bytes)) : decoded.map(Float.init)
+        return GrayImage(width: Int(width), height: Int(height), pixels: pixels)
+    }
+
+    /// CMYK bytes [N * 4] -> grey [N] in 0...255 (rounded), through RGB = (1 - C)(1 - K) as a colour
+    /// profile-free viewer shows it, then Y = 0.299 R + 0.587 G + 0.114 B (the luma TurboJPEG gives for
+    /// YCbCr files). `inverted`: the Adobe convention (Photoshop, Pillow), which stores 255 - C etc.
+    static func greyFromCMYK(_ cmyk: [UInt8], inverted: Bool) -> [Float] {
+        (0..<(cmyk.count / 4)).map { i in
+            let ink = (0..<4).map { k in inverted ? 1 - Float(cmyk[4 * i + k]) / 255 : Float(cmyk[4 * i + k]) / 255 }
+            let black = 1 - ink[3]
+            let luma = 0.299 * (1 - ink[0]) + 0.587 * (1 - ink[1]) + 0.114 * (1 - ink[2])
+            return (255 * luma * black).rounded()
+        }
+    }
+
+    /// True when the JPEG's header segments (before the first scan) hold an Adobe APP14 marker.
+    static func hasAdobeMarker(_ bytes: [UInt8]) -> Bool {
+        var i = 2
+        while i + 4 <= bytes.count, bytes[i] == 0xFF {
+            let marker = bytes[i + 1]
+            if marker == 0xFF { i += 1; continue }  // fill byte
+            if marker == 0xDA || marker == 0xD9 { return false }  // start of scan, end of image
+            let length = Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+            if marker == 0xEE, length >= 7, i + 9 <= bytes.count, bytes[(i + 4)..<(i + 9)].elementsEqual("Adobe".utf8) {
+                return true
+            }
+            i += 2 + length
+        }
+        return false
     }
 
     private static func jpegError(_ handle: tjhandle) -> String {
         guard let message = tjGetErrorStr2(handle) else { return "unknown error" }
         return String(cString: message)
-    }
-
-    /// PNG -> grey through libpng's simplified API: 8-bit files as `PNG_FORMAT_GRAY` (0...255),
-    /// 16-bit files as `PNG_FORMAT_LINEAR_Y` (0...65535). Colour files are converted to grey by libpng.
-    public static func decodePNG(_ bytes: [UInt8], path: String) throws -> GrayImage {
-        var image = png_image()
-        image.version = png_uint_32(PNG_IMAGE_VERSION)
-        let began = bytes.withUnsafeBytes { raw in
-            png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
-        }
-        guard began != 0 else {
-            throw MRIDataError.unreadableFile(path: path, reason: "bad PNG header (\(pngMessage(image)))")
-        }
-        let sixteenBit = (image.format & PNGFormat.linearFlag) != 0
-        image.format = sixteenBit ? PNGFormat.linearGray : PNGFormat.gray
-        let width = Int(image.width), height = Int(image.height)
-        var pixels: [Float]
-        var finished: Int32
-        if sixteenBit {
-            var buffer = [UInt16](repeating: 0, count: width * height)
-            finished = bytes.withUnsafeBytes { _ in
-                buffer.withUnsafeMutableBytes { target in
-                    png_image_finish_read(&image, nil, target.baseAddress, 0, nil)
-                }
-            }
-            pixels = buffer.map(Float.init)
-        } else {
-            var buffer = [UInt8](repeating: 0, count: width * height)
-            finished = buffer.withUnsafeMutableBytes { target in
-                png_image_finish_read(&image, nil, target.baseAddress, 0, nil)
-            }
-            pixels = buffer.map(Float.init)
-        }
-        guard finished != 0 else {
-            throw MRIDataError.unreadableFile(path: path, reason: "PNG data is damaged (\(pngMessage(image)))")
-        }
-        return GrayImage(width: width, height: height, pixels: pixels)
-    }
-
-    /// The message libpng left in `image.message` (a fixed 64-byte C string).
-    static func pngMessage(_ image: png_image) -> String {
-        var message = image.message
-        return withUnsafeBytes(of: &message) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
     }
 }

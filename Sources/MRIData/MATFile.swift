@@ -37,31 +37,35 @@ public final class MATFile: @unchecked Sendable {
         try read(name, memoryType: chdf5_native_double(), zero: 0.0)
     }
 
-    /// A numeric dataset converted to Float, with its HDF5 dims.
-    public func readFloats(_ name: String) throws -> (dims: [Int], values: [Float]) {
-        try read(name, memoryType: chdf5_native_float(), zero: Float(0))
-    }
-
-    /// A 2-D MATLAB matrix as `rows` x `columns`, row-major (undoing MATLAB's column-major storage).
-    public func readMatrix(_ name: String) throws -> (rows: Int, columns: Int, values: [Float]) {
-        let (dims, stored) = try readFloats(name)
+    /// A 2-D MATLAB matrix as `rows` x `columns`, row-major (undoing MATLAB's column-major storage),
+    /// converted to Double (exact for every MATLAB integer class and for single and double) so the
+    /// caller can check for NaN, infinity and range before converting further.
+    public func readMatrix(_ name: String) throws -> (rows: Int, columns: Int, values: [Double]) {
+        let (dims, stored) = try readDoubles(name)
         guard dims.count == 2 else {
             throw MRIDataError.unreadableFile(path: path, reason: "`\(name)` has \(dims.count) dimensions, expected a 2-D matrix")
         }
         // Stored [C, R] row-major is the R x C matrix column-major: element (r, c) at c * R + r.
         let columns = dims[0], rows = dims[1]
-        var values = [Float](repeating: 0, count: stored.count)
+        var values = [Double](repeating: 0, count: stored.count)
         for r in 0..<rows {
             for c in 0..<columns { values[r * columns + c] = stored[c * rows + r] }
         }
         return (rows, columns, values)
     }
 
-    /// A MATLAB char array (stored as uint16 character codes) as a String.
+    /// A MATLAB char array (stored as uint16 character codes) as a String; a typed error naming the
+    /// field when a code is NaN, infinite, fractional or not a Unicode scalar.
     public func readString(_ name: String) throws -> String {
         let (_, codes) = try readDoubles(name)
-        let scalars = codes.compactMap { $0 >= 0 && $0 < 0x110000 ? Unicode.Scalar(UInt32($0)) : nil }
-        return String(String.UnicodeScalarView(scalars)).trimmingCharacters(in: .whitespaces)
+        var scalars = String.UnicodeScalarView()
+        for code in codes {
+            guard let value = UInt32(exactly: code), let scalar = Unicode.Scalar(value) else {
+                throw MRIDataError.unreadableFile(path: path, reason: "`\(name)` holds \(code), not a character code")
+            }
+            scalars.append(scalar)
+        }
+        return String(scalars).trimmingCharacters(in: .whitespaces)
     }
 
     private func read<T>(_ name: String, memoryType: hid_t, zero: T) throws -> (dims: [Int], values: [T]) {

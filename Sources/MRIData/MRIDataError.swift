@@ -17,6 +17,8 @@ public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedEr
     case invalidLabel(path: String, label: String)
     /// A CSV file is malformed (missing column, bad number, wrong field count).
     case malformedCSV(path: String, line: Int, reason: String)
+    /// A CSV file separated by something else than commas (`;`, tab, `|`).
+    case wrongSeparator(path: String, found: Character)
     /// A class folder holds no images.
     case emptyClassFolder(String)
     /// A folder of the class-per-folder layout that is not one of the three classes and not skippable.
@@ -46,6 +48,10 @@ public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedEr
                 + "Fix or remove that entry."
         case .malformedCSV(let path, let line, let reason):
             return "\(path), line \(line): \(reason). Fix the line; fields with commas must be quoted."
+        case .wrongSeparator(let path, let found):
+            let name = found == "\t" ? "a tab" : "'\(found)'"
+            return "\(path) must be comma-separated; found \(name) (line 1 is one field). "
+                + "Save it as comma-separated CSV, or replace the separator with commas."
         case .emptyClassFolder(let path):
             return "Class folder \(path) holds no .jpg/.jpeg/.png images. Add its images or remove the folder."
         case .unknownClassFolder(let path):

@@ -20,6 +20,7 @@ public enum TumourClass: Int, CaseIterable, Codable, Sendable, CustomStringConve
 
     /// The class of a figshare label (1 = meningioma, 2 = glioma, 3 = pituitary), or nil.
     public init?(figshareLabel: Int) {
+        guard (1...TumourClass.allCases.count).contains(figshareLabel) else { return nil }
         self.init(rawValue: figshareLabel - 1)
     }
 

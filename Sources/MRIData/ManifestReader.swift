@@ -11,6 +11,9 @@ import Foundation
 ///
 /// `borders.csv` (optional): `id,border_xy`, the tumour outline as "x1 y1 x2 y2 ..." in pixels of the
 /// image file (x = column); filled by `PolygonFill` at the chosen size to give the masks.
+///
+/// Rows naming a hidden or metadata file (`images/._7.jpg`, `__MACOSX/...`: see `MetadataFiles`), as a
+/// manifest made by listing a copied folder has, are skipped and counted in one warning.
 struct ManifestReader: DatasetReader {
     struct Entry {
         var id: Int
@@ -25,6 +28,7 @@ struct ManifestReader: DatasetReader {
     let bordersPath: String?
     let entries: [Entry]
     let borders: [Int: [(x: Double, y: Double)]]
+    let warnings: [String]
 
     init(folder: String) throws {
         self.folder = folder
@@ -38,7 +42,13 @@ struct ManifestReader: DatasetReader {
         }
         let idColumn = table.column("id"), foldColumn = table.column("fold"), patientColumn = table.column("patient")
         var entries: [Entry] = []
+        var metadata: [String] = []
         for row in table.rows.indices {
+            let relative = table.rows[row][fileColumn].trimmingCharacters(in: .whitespaces)
+            if MetadataFiles.isMetadata(path: relative) {
+                metadata.append(relative)
+                continue
+            }
             let where_ = "\(manifestPath) line \(table.lineNumbers[row])"
             let tumourClass: TumourClass?
             if let labelColumn {
@@ -52,7 +62,6 @@ struct ManifestReader: DatasetReader {
             } else {
                 tumourClass = nil
             }
-            let relative = table.rows[row][fileColumn].trimmingCharacters(in: .whitespaces)
             let path = relative.hasPrefix("/") ? relative : (folder as NSString).appendingPathComponent(relative)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw MRIDataError.missingFile(path: path, namedIn: manifestPath)
@@ -66,6 +75,7 @@ struct ManifestReader: DatasetReader {
         }
         guard !entries.isEmpty else { throw MRIDataError.noImages(manifestPath) }
         self.entries = entries
+        warnings = MetadataFiles.warning(skipped: metadata, in: manifestPath).map { [$0] } ?? []
 
         let bordersFile = (folder as NSString).appendingPathComponent("borders.csv")
         if FileManager.default.fileExists(atPath: bordersFile) {
@@ -92,10 +102,11 @@ struct ManifestReader: DatasetReader {
         [manifestPath] + (bordersPath.map { [$0] } ?? []) + entries.map(\.path)
     }
 
-    func load(imageSize: Int, options: LoadOptions) throws -> MRIDataset {
+    func load(imageSize: Int, options: LoadOptions) throws -> (dataset: MRIDataset, report: DecodeReport) {
         let withMasks = !borders.isEmpty
-        let (images, masks) = try DatasetLoader.assemble(
-            count: entries.count, imageSize: imageSize, threads: options.threads, withMasks: withMasks
+        let (images, masks, report) = DatasetLoader.assemble(
+            count: entries.count, imageSize: imageSize, threads: options.threads, withMasks: withMasks,
+            skipUnreadable: options.skipUnreadable
         ) { i, decoder in
             let entry = entries[i]
             let image = try decoder.decodeFile(entry.path)
@@ -113,11 +124,12 @@ struct ManifestReader: DatasetReader {
         }
         let hasFolds = entries.allSatisfy { $0.fold != nil }
         let hasPatients = entries.allSatisfy { $0.patient != nil }
-        return MRIDataset(
+        let dataset = MRIDataset(
             images: images, labels: entries.map(\.label),
             folds: hasFolds ? entries.map { $0.fold ?? 0 } : nil,
             patientIDs: hasPatients ? entries.map { $0.patient ?? "" } : nil,
             masks: masks, sourceIDs: entries.map(\.id),
             sourceDescription: "manifest \(manifestPath) (\(entries.count) images)")
+        return (dataset, report)
     }
 }

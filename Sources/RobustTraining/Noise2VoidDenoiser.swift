@@ -85,7 +85,7 @@ public struct Noise2VoidTraining {
         let network = Noise2VoidDenoiser.networkConfiguration(settings)
         let side = patchSide(for: images)
         guard side >= Swift.max(network.minimumSide, 2) else {
-            throw TrainingError.invalidConfiguration("Noise2Void patches of \(side) px are smaller than the U-Net's minimum \(network.minimumSide) px: use larger images or a smaller depth")
+            throw TrainingError.invalidConfiguration("Noise2Void patches of \(side) px are smaller than the U-Net's minimum \(network.minimumSide) px: raise --n2v-patch-size (and use images at least that large)")
         }
         guard settings.epochs >= 1, settings.patchesPerEpoch >= 1, settings.batchSize >= 1, settings.learningRate > 0 else {
             throw TrainingError.invalidConfiguration("Noise2Void epochs, patches per epoch, batch size and learning rate must be positive (got \(settings.epochs), \(settings.patchesPerEpoch), \(settings.batchSize), \(settings.learningRate))")

@@ -58,6 +58,9 @@ struct DataOptions: ParsableArguments {
     @Flag(name: .long, help: "Decode the dataset again instead of using the cache.")
     var noCache = false
 
+    @Flag(name: .long, help: "Leave out dataset images that cannot be decoded, naming them on standard error (default: stop with an error).")
+    var skipUnreadable = false
+
     func validate() throws {
         guard (8...4096).contains(imageSize) else { throw ValidationError("--image-size must be in 8...4096 (got \(imageSize))") }
         guard testNoiseFraction.allSatisfy({ (0...1).contains($0) }) else {
@@ -99,6 +102,6 @@ struct DataOptions: ParsableArguments {
             imageSize: imageSize, testFold: testFold,
             validation: DataSplit.ValidationRule(patientsPerClass: try patientsPerClass(), fraction: validationFraction),
             splitSeed: splitSeed, noise: try noiseModel(), testNoiseFractions: testNoiseFraction,
-            cacheDirectory: noCache ? nil : cacheDir)
+            cacheDirectory: noCache ? nil : cacheDir, skipUnreadable: skipUnreadable ? true : nil)
     }
 }

@@ -58,7 +58,7 @@ struct EvaluateCommand: ParsableCommand {
         let data = try ExperimentData.load(settings, threads: threads, verbose: !json)
         if !json { FileHandle.standardError.write(Data("data: \(settings.sourceName): \(data.summary)\n".utf8)) }
         let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, threads: threads, quiet: false)
-        let report = EvaluationReport.evaluate(
+        let report = try EvaluationReport.evaluate(
             model: model, checkpoint: checkpoint, data: data, sourceName: settings.sourceName, part: split,
             noise: settings.noise, fractions: settings.testNoiseFractions, seed: seed, threads: threads,
             denoiser: denoiser?.denoiser, denoiserPath: denoiser?.path, statistics: bnStatistics, preciseImages: preciseImages)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NN
 
 @main
@@ -13,9 +14,26 @@ struct RobustMRICommand: ParsableCommand {
     static func main() {
         // Training allocates and frees tens of MiB per batch: keep freed memory mapped (see AllocatorTuning).
         AllocatorTuning.retainFreedMemory()
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             try command.run()
+        } catch let error as ValidationError {
+            // A configuration error found while running: the usage of the subcommand that ran (every
+            // subcommand is one level down), as the parser prints for its own errors; exit(withError:)
+            // here would print the root's.
+            let subcommand = type(of: command)
+            FileHandle.standardError.write(Data("""
+                Error: \(error.message)
+                Usage: \(usageString(for: subcommand))
+                  See 'robust-mri \(subcommand._commandName) --help' for more information.
+
+                """.utf8))
+            exit(withError: ExitCode.validationFailure)
         } catch {
             exit(withError: error)
         }

@@ -81,6 +81,26 @@ import Tensor
         #expect((solved.report.lissaScale ?? 0) > top)
     }
 
+    /// Field case 08: CG stopped by its iteration cap above its tolerance throws (as LiSSA and the exact
+    /// solve refuse their bad settings), giving the residual and the damping fix; converged, it does not.
+    @Test func unconvergedConjugateGradientThrowsWithTheResidual() throws {
+        let (objective, validation) = TestProblems.random()
+        let v = objective.meanGradient(on: validation)
+        do {
+            _ = try ConjugateGradientSolver(objective: objective, damping: 0.01, tolerance: 1e-10, maxIterations: 2).solve(v)
+            Issue.record("two CG iterations on an 18-parameter problem cannot reach 1e-10")
+        } catch let InfluenceError.cgNotConverged(iterations, residual, tolerance) {
+            #expect(iterations == 2 && tolerance == 1e-10 && residual > 1e-10)
+            let message = "\(InfluenceError.cgNotConverged(iterations: iterations, relativeResidual: residual, tolerance: tolerance))"
+            #expect(message.contains("did not converge") && message.contains("after 2 iterations") && message.contains("raise the damping"))
+        }
+        // Capped exactly where it converges: accepted.
+        let converged = try ConjugateGradientSolver(objective: objective, damping: 0.01, tolerance: 1e-8).solve(v)
+        let iterations = converged.report.iterations
+        let atCap = try ConjugateGradientSolver(objective: objective, damping: 0.01, tolerance: 1e-8, maxIterations: iterations).solve(v)
+        #expect(atCap.report.relativeResidual <= 1e-8)
+    }
+
     @Test func nonFiniteInputGivesATypedError() throws {
         let (objective, _) = TestProblems.random()
         var v = TestProblems.vector(objective.parameterCount, seed: 5)

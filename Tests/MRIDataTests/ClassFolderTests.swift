@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MRIData
+@testable import MRIData
 import Tensor
 
 @Suite struct ClassFolderTests {
@@ -57,5 +57,35 @@ import Tensor
         let plain = TestData.temporaryDirectory()
         defer { TestData.remove(plain) }
         expectDataError("not a dataset") { _ = try DataSource.detect(path: plain) }
+    }
+
+    /// Field case 01: macOS AppleDouble `._x.jpg` files (and other hidden or metadata entries) beside
+    /// the images are skipped like hidden files, counted in one warning; the rest loads as without them.
+    @Test func appleDoubleAndMetadataFilesAreSkippedWithOneWarning() throws {
+        let root = TestData.temporaryDirectory()
+        defer { TestData.remove(root) }
+        let images = ["Training/glioma/a.png", "Training/meningioma/b.png", "Testing/pituitary/c.png"]
+        for (k, image) in images.enumerated() {
+            try TestData.writePatternPNG(root + "/" + image, width: 12, height: 12, seed: k)
+        }
+        let clean = try DatasetLoader.loadReporting(.classFolders(root), imageSize: 8, cacheDirectory: nil)
+        #expect(clean.warnings.isEmpty)
+        // A 4 KiB AppleDouble header (magic 00 05 16 07, "Mac OS X") beside every image, and the rest.
+        let appleDouble = Data([0x00, 0x05, 0x16, 0x07, 0x00, 0x02, 0x00, 0x00] + Array("Mac OS X".utf8)
+                               + [UInt8](repeating: 0, count: 4096 - 16))
+        for image in images {
+            let name = (image as NSString).lastPathComponent
+            try appleDouble.write(to: URL(fileURLWithPath: root + "/" + (image as NSString).deletingLastPathComponent + "/._" + name))
+        }
+        try TestData.write("x", to: root + "/Training/glioma/.DS_Store")
+        try TestData.write("x", to: root + "/Testing/pituitary/Thumbs.db")
+        try FileManager.default.createDirectory(atPath: root + "/__MACOSX/Training/glioma", withIntermediateDirectories: true)
+        try appleDouble.write(to: URL(fileURLWithPath: root + "/__MACOSX/Training/glioma/._a.png"))
+        let loaded = try DatasetLoader.loadReporting(.classFolders(root), imageSize: 8, cacheDirectory: nil)
+        #expect(loaded.dataset == clean.dataset)
+        #expect(loaded.warnings.count == 1)
+        let warning = try #require(loaded.warnings.first)
+        #expect(warning.contains("skipped 6 hidden or metadata file(s)") && warning.contains("3 of them macOS AppleDouble"), "\(warning)")
+        #expect(try DataSource.detect(path: root) == .classFolders(root))
     }
 }

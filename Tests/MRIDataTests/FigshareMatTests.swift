@@ -83,4 +83,55 @@ import Tensor
         try MATFixture.writeFoldIndex(folder + "/cvind.mat", folds: [1, 2])
         expectDataError("cvind.mat", "3.mat") { _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil) }
     }
+
+    /// Field case 06: a double image with NaN background (pixel (0, 0) included) is read with NaN as 0,
+    /// as if the file held zeros there, and a warning names the file, instead of a silently black slice.
+    @Test func nonFinitePixelsReadAsZeroWithAWarning() throws {
+        let folder = TestData.temporaryDirectory(), zeroed = TestData.temporaryDirectory()
+        defer { TestData.remove(folder); TestData.remove(zeroed) }
+        for release in [folder, zeroed] { _ = try Self.makeRelease(release) }
+        let rows = 16, columns = 16
+        let image = (0..<(rows * columns)).map { i -> Double in
+            let value = Double((i / columns) * 13 + (i % columns) * 5)
+            return value < 40 ? .nan : (value > 300 ? .infinity : value)
+        }
+        #expect(image[0].isNaN)
+        let mask = [UInt8](repeating: 0, count: rows * columns)
+        try MATFixture.writeSlice(folder + "/2.mat", label: 2, patientCodes: [49], image: image, mask: mask,
+                                  rows: rows, columns: columns)
+        try MATFixture.writeSlice(zeroed + "/2.mat", label: 2, patientCodes: [49], image: image.map { $0.isFinite ? $0 : 0 },
+                                  mask: mask, rows: rows, columns: columns)
+        // An AppleDouble file beside a slice is skipped and counted, as in the other layouts.
+        try Data(repeating: 0, count: 4096).write(to: URL(fileURLWithPath: folder + "/._2.mat"))
+        let (dataset, warnings) = try DatasetLoader.loadReporting(.figshareMat(folder), imageSize: 16, cacheDirectory: nil)
+        let reference = try DatasetLoader.load(path: zeroed, imageSize: 16, cacheDirectory: nil)
+        let slice = dataset.images.items(1..<2)
+        #expect(slice == reference.images.items(1..<2))
+        #expect(slice.max() == 1)
+        let nonFinite = image.filter { !$0.isFinite }.count
+        #expect(warnings.count == 2)
+        #expect(warnings.contains { $0.contains("skipped 1 hidden or metadata file(s)") })
+        #expect(warnings.contains("\(folder)/2.mat: \(nonFinite) of 256 values of `cjdata/image` are NaN or infinite; read as 0"))
+    }
+
+    /// Field case 07: a NaN, infinite, huge or fractional label (and a NaN character code or fold) is an
+    /// error naming the file and the field, never a runtime trap converting it to Int.
+    @Test func nonFiniteOrOutOfRangeFieldsAreErrorsNamingFileAndField() throws {
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        _ = try Self.makeRelease(folder)
+        let image = [Double](repeating: 100, count: 16), mask = [UInt8](repeating: 0, count: 16)
+        func load() throws { _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil) }
+        for (label, text) in [(Double.nan, "label nan"), (.infinity, "label inf"), (-1e300, "label -1e+300"), (2.5, "label 2.5")] {
+            try MATFixture.writeSlice(folder + "/2.mat", label: label, patientCodes: [49], image: image, mask: mask, rows: 4, columns: 4)
+            expectDataError("2.mat", "cjdata/label", text) { try load() }
+        }
+        try MATFixture.writeSlice(folder + "/2.mat", label: 2, patientCodes: [49, .nan], image: image, mask: mask, rows: 4, columns: 4)
+        expectDataError("2.mat", "cjdata/PID", "nan") { try load() }
+        try MATFixture.writeSlice(folder + "/2.mat", label: 2, patientCodes: [49], image: image, mask: mask, rows: 4, columns: 4)
+        try load()
+        try MATFixture.writeFoldIndex(folder + "/cvind.mat", values: [1, .nan, 2])
+        expectDataError("cvind.mat", "`cvind` holds nan") { try load() }
+        #expect(TumourClass(figshareLabel: Int.min) == nil && TumourClass(figshareLabel: 3) == .pituitary)
+    }
 }

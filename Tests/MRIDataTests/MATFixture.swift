@@ -12,15 +12,35 @@ enum MATFixture {
     /// Writes one slice. `image` and `mask` are row-major `rows` x `columns`.
     static func writeSlice(_ path: String, label: Double, patient: String, image: [Int16], mask: [UInt8],
                            rows: Int, columns: Int) throws {
+        try writeSlice(path, label: label, patientCodes: patient.unicodeScalars.map { Double($0.value) }, image: image,
+                       imageType: chdf5_native_int16(), imageClass: "int16", mask: mask, rows: rows, columns: columns)
+    }
+
+    /// Writes one slice with a double image (a MATLAB export may hold NaN there) and the patient ID as
+    /// double character codes (which may hold NaN too).
+    static func writeSlice(_ path: String, label: Double, patientCodes: [Double], image: [Double], mask: [UInt8],
+                           rows: Int, columns: Int) throws {
+        try writeSlice(path, label: label, patientCodes: patientCodes, image: image,
+                       imageType: chdf5_native_double(), imageClass: "double", mask: mask, rows: rows, columns: columns)
+    }
+
+    /// Character codes that fit uint16 are stored as MATLAB stores them (uint16, class char); others as double.
+    private static func writeSlice<Pixel>(_ path: String, label: Double, patientCodes: [Double], image: [Pixel],
+                                          imageType: hid_t, imageClass: String, mask: [UInt8], rows: Int, columns: Int) throws {
         try withFile(path) { file in
             let group = H5Gcreate2(file, "cjdata", chdf5_p_default(), chdf5_p_default(), chdf5_p_default())
             guard group >= 0 else { throw Failure(description: "H5Gcreate2 failed") }
             defer { H5Gclose(group) }
             try write(group, "label", dims: [1, 1], type: chdf5_native_double(), values: [label], matlabClass: "double")
-            let codes = patient.unicodeScalars.map { UInt16($0.value) }
-            try write(group, "PID", dims: [codes.count, 1], type: chdf5_native_uint16(), values: codes, matlabClass: "char")
-            try write(group, "image", dims: [columns, rows], type: chdf5_native_int16(),
-                      values: transposed(image, rows: rows, columns: columns), matlabClass: "int16")
+            let codes = patientCodes.compactMap { UInt16(exactly: $0) }
+            if codes.count == patientCodes.count {
+                try write(group, "PID", dims: [codes.count, 1], type: chdf5_native_uint16(), values: codes, matlabClass: "char")
+            } else {
+                try write(group, "PID", dims: [patientCodes.count, 1], type: chdf5_native_double(), values: patientCodes,
+                          matlabClass: "double")
+            }
+            try write(group, "image", dims: [columns, rows], type: imageType,
+                      values: transposed(image, rows: rows, columns: columns), matlabClass: imageClass)
             try write(group, "tumorMask", dims: [columns, rows], type: chdf5_native_uint8(),
                       values: transposed(mask, rows: rows, columns: columns), matlabClass: "uint8")
         }
@@ -28,9 +48,13 @@ enum MATFixture {
 
     /// Writes `cvind.mat`: dataset `cvind`, HDF5 dims (1, n), doubles.
     static func writeFoldIndex(_ path: String, folds: [Int]) throws {
+        try writeFoldIndex(path, values: folds.map(Double.init))
+    }
+
+    /// Writes `cvind.mat` holding any doubles (NaN included).
+    static func writeFoldIndex(_ path: String, values: [Double]) throws {
         try withFile(path) { file in
-            try write(file, "cvind", dims: [1, folds.count], type: chdf5_native_double(),
-                      values: folds.map(Double.init), matlabClass: "double")
+            try write(file, "cvind", dims: [1, values.count], type: chdf5_native_double(), values: values, matlabClass: "double")
         }
     }
 

@@ -67,6 +67,14 @@ import Tensor
         try TestData.write("id,label,fold,file\n7,1,1,images/7.png\n8,4,1,images/8.png\n", to: manifest)
         expectDataError("manifest.csv line 3", "label 4") { try load() }
 
+        // Field case 05: `;` (Excel's CSV in locales with a decimal comma) or tabs: the separator is named,
+        // not a missing column and quoting. A one-column CSV without those characters is still CSV.
+        try TestData.write("id;label;fold;file\n7;1;1;images/7.png\n8;2;2;images/8.png\n", to: manifest)
+        expectDataError("manifest.csv must be comma-separated; found ';'") { try load() }
+        try TestData.write("id\tlabel\tfold\tfile\n7\t1\t1\timages/7.png\n", to: manifest)
+        expectDataError("manifest.csv must be comma-separated; found a tab") { try load() }
+        #expect(try CSVTable(text: "file\nimages/7.png\n", path: "one.csv").header == ["file"])
+
         try TestData.write("id,label,fold,file\n7,1,1,images/7.png\n8,2,1,images/missing.png\n", to: manifest)
         expectDataError("images/missing.png", "manifest.csv") { try load() }
 
@@ -112,5 +120,20 @@ import Tensor
         try png.writePNG(path: folder + "/out.png")
         #expect(FileManager.default.contents(atPath: folder + "/out.png").map { [UInt8]($0) } == png.data)
         expectDataError("cannot write") { try png.writePNG(path: folder + "/no/such/dir/out.png") }
+    }
+
+    /// Field case 01 in a manifest made by listing a copied folder: rows naming AppleDouble or other
+    /// metadata files are skipped and counted in one warning.
+    @Test func metadataRowsAreSkippedWithOneWarning() throws {
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        try Self.makeFolder(folder)
+        try Data(repeating: 0, count: 4096).write(to: URL(fileURLWithPath: folder + "/images/._7.png"))
+        try TestData.write("id,label,fold,file\n7,1,1,images/7.png\n70,1,1,images/._7.png\n71,1,1,__MACOSX/images/._8.png\n"
+                           + "8,2,2,images/8.png\n", to: folder + "/manifest.csv")
+        let (dataset, warnings) = try DatasetLoader.loadReporting(.manifest(folder), imageSize: 16, cacheDirectory: nil)
+        #expect(dataset.sourceIDs == [7, 8])
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("skipped 2 hidden or metadata file(s)") == true)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import MRIData
 import RobustTraining
 
@@ -7,27 +8,53 @@ public struct ExperimentData: Sendable {
     public let split: DataSplit
     public let testFold: Int
 
-    /// Loads (through the cache) and splits the data of `settings`.
+    /// Loads (through the cache) and splits the data of `settings`; the loader's warnings go to standard error.
     public static func load(_ settings: DataSettings, threads: Int = 2, verbose: Bool = true) throws -> ExperimentData {
-        let dataset: MRIDataset
-        if let path = settings.path {
-            dataset = try DatasetLoader.load(path: path, imageSize: settings.imageSize, cacheDirectory: settings.cacheDirectory,
-                                             options: LoadOptions(threads: threads, verbose: verbose))
-        } else {
-            dataset = try DatasetLoader.load(.phantom(settings.phantom), imageSize: settings.imageSize, cacheDirectory: nil,
-                                             options: LoadOptions(threads: threads, verbose: verbose))
-        }
+        let options = LoadOptions(threads: threads, verbose: verbose, skipUnreadable: settings.skipUnreadable ?? false)
+        let source = try settings.path.map(DataSource.detect(path:)) ?? .phantom(settings.phantom)
+        let dataset = try DatasetLoader.load(source, imageSize: settings.imageSize,
+                                             cacheDirectory: settings.path == nil ? nil : settings.cacheDirectory, options: options)
         let folds = dataset.availableFolds
         let testFold = settings.testFold ?? (folds.contains(4) ? 4 : folds.last ?? 1)
         let split = try DataSplit.byFolds(dataset, testFold: testFold, validation: settings.validation, seed: settings.splitSeed)
         return ExperimentData(dataset: dataset, split: split, testFold: testFold)
     }
 
-    /// The sets of one run: noise drawn from the run's seed.
-    public func trainingData(_ settings: RunSettings) -> TrainingData {
-        DataPreparation.trainingData(dataset: dataset, split: split, noise: settings.data.noise,
-                                     testNoiseFractions: settings.data.testNoiseFractions, seed: settings.training.seed,
-                                     threads: settings.training.threads)
+    /// The sets of one run: noise drawn from the run's seed. Throws, naming the option to change, when
+    /// the validation set is empty (training selects epochs and scores influence on it) or an N2V run's
+    /// patches are too small for its U-Net.
+    public func trainingData(_ settings: RunSettings) throws -> TrainingData {
+        try requireValidationSet(settings.data.validation)
+        if settings.training.method == .n2v { try requireNoise2VoidPatchSide(settings.training.noise2void) }
+        return DataPreparation.trainingData(dataset: dataset, split: split, noise: settings.data.noise,
+                                            testNoiseFractions: settings.data.testNoiseFractions, seed: settings.training.seed,
+                                            threads: settings.training.threads)
+    }
+
+    /// An error naming --validation-patients (patient IDs known) or --validation-fraction when `rule`
+    /// left the validation set empty.
+    func requireValidationSet(_ rule: DataSplit.ValidationRule) throws {
+        guard split.validation.isEmpty else { return }
+        let largestClass = dataset.classCounts(at: split.train).max() ?? 0
+        if dataset.patientIDs != nil {
+            throw MRIDataError.invalidSetting(
+                name: "--validation-patients", reason: "\(rule.patientsPerClass.map(String.init).joined(separator: ",")) leaves the "
+                    + "validation set empty (a class needs two patients in the training folds to spare one); raise it, or use other test folds")
+        }
+        let needed = largestClass > 1 ? String(format: " to at least %.3g", 0.5 / Double(largestClass)) : ""
+        throw MRIDataError.invalidSetting(
+            name: "--validation-fraction", reason: "\(rule.fraction) leaves the validation set empty (the largest class has "
+                + "\(largestClass) training images, and \(rule.fraction) x \(largestClass) rounds to 0); raise it\(needed)")
+    }
+
+    /// Noise2Void trains on patches of min(--n2v-patch-size, image side) pixels, which its U-Net halves
+    /// `depth` times (the depth has no option: the patch size is the fix).
+    func requireNoise2VoidPatchSide(_ n2v: Noise2VoidSettings) throws {
+        let minimum = Swift.max(Noise2VoidDenoiser.networkConfiguration(n2v).minimumSide, 2)
+        let side = Swift.min(n2v.patchSize, dataset.imageSize)
+        guard side < minimum else { return }
+        throw TrainingError.invalidConfiguration(
+            "Noise2Void patches of \(side) px are smaller than the U-Net's minimum \(minimum) px: raise --n2v-patch-size to at least \(minimum)")
     }
 
     /// One line on the sets' sizes and class counts.

@@ -17,11 +17,14 @@ public struct DataSettings: Codable, Sendable, Equatable {
     public var testNoiseFractions: [Double]
     /// Where decoded datasets are cached; nil = no cache.
     public var cacheDirectory: String?
+    /// true: leave out files that cannot be decoded, with a warning naming them; nil or false: the
+    /// first one stops the load (nil keeps the settings of earlier runs unchanged).
+    public var skipUnreadable: Bool?
 
     public init(path: String? = nil, phantom: PhantomConfiguration = PhantomConfiguration(), imageSize: Int = 128,
                 testFold: Int? = nil, validation: DataSplit.ValidationRule = DataSplit.ValidationRule(),
                 splitSeed: UInt64 = 0, noise: NoiseModel = .gaussian(), testNoiseFractions: [Double] = [0],
-                cacheDirectory: String? = DatasetCache.defaultDirectory) {
+                cacheDirectory: String? = DatasetCache.defaultDirectory, skipUnreadable: Bool? = nil) {
         self.path = path
         self.phantom = phantom
         self.imageSize = imageSize
@@ -31,6 +34,7 @@ public struct DataSettings: Codable, Sendable, Equatable {
         self.noise = noise
         self.testNoiseFractions = testNoiseFractions
         self.cacheDirectory = cacheDirectory
+        self.skipUnreadable = skipUnreadable
     }
 
     /// A short description of the source for tables and reports.

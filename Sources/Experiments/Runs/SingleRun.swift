@@ -40,7 +40,7 @@ public struct SingleRun {
                         observer: any TrainingObserver = SilentObserver()) throws -> Outcome {
         let started = Date()
         let trainer = Trainer(configuration: settings.training)
-        let trainingData = data.trainingData(settings)
+        let trainingData = try data.trainingData(settings)
         var method = try TrainingMethods.make(for: settings.training)
         var state = try trainer.initialState(data: trainingData)
         var resumedAfterEpoch: Int?
