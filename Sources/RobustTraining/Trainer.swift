@@ -127,22 +127,22 @@ public struct Trainer {
         return images.gathered(items: generator.permutation(n).prefix(cap).sorted())
     }
 
-    /// Every weight/statistics combination on the validation and test sets (for choosing a recipe).
+    /// The weight/statistics combinations other than the configured one (which `test` and `adaptedTest` already
+    /// hold) on the validation and test sets: last and EMA weights with running and precise statistics.
     func variantEvaluations<Method: TrainingMethod>(state: TrainingState, data: TrainingData, method: Method) -> [RecipeVariantEvaluation] {
+        let recipe = configuration.recipe
+        let configuredWeights = recipe.weightAverage == .ema ? "ema" : "last"
+        let configuredStatistics = recipe.batchNormStatistics == .running ? "running" : "precise"
         var candidates: [(String, CNN)] = [("last", state.model)]
         if let average = state.averagedModel { candidates.append(("ema", average)) }
         var variants: [RecipeVariantEvaluation] = []
         for (name, weights) in candidates {
-            let precise = withPreciseStatistics(weights, state: state)
-            for (statistics, model) in [("running", weights), ("precise", precise)] {
+            for statistics in ["running", "precise"] where (name, statistics) != (configuredWeights, configuredStatistics) {
+                let model = statistics == "running" ? weights : withPreciseStatistics(weights, state: state)
                 variants.append(RecipeVariantEvaluation(name: "\(name)+\(statistics)",
                                                         validation: evaluate(model, on: data.validation, method: method),
                                                         test: evaluateTests(model, on: data.testSets, method: method)))
             }
-            let adapted = weights.withPreciseStatistics(over: method.evaluationImages(data.validation.images))
-            variants.append(RecipeVariantEvaluation(name: "\(name)+precise+clean-validation",
-                                                    validation: evaluate(precise, on: data.validation, method: method),
-                                                    test: evaluateTests(precise, cleanShareWith: adapted, on: data.testSets, method: method)))
         }
         return variants
     }

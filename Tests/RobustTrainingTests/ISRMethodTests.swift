@@ -28,13 +28,18 @@ func uninterruptedAndResumed(_ configuration: TrainingConfiguration, stopAfter: 
     var full = try trainer.initialState(data: data)
     try trainer.run(data: data, method: &method, state: &full)
 
+    // The same run killed after `stopAfter` epochs: its last checkpoint is that epoch's.
     let path = NSTemporaryDirectory() + "resume-\(UUID().uuidString)/checkpoint.safetensors"
-    let shortTrainer = Trainer(configuration: { var c = configuration; c.epochs = stopAfter; return c }())
+    struct Interrupted: Error {}
     var first = try TrainingMethods.make(for: configuration)
-    var partial = try shortTrainer.initialState(data: data)
-    try shortTrainer.run(data: data, method: &first, state: &partial)
-    try TrainingCheckpoint.save(partial, method: first, configuration: configuration,
-                                originalTrainImages: data.train.images, to: path)
+    var partial = try trainer.initialState(data: data)
+    do {
+        try trainer.run(data: data, method: &first, state: &partial) { state, method in
+            try TrainingCheckpoint.save(state, method: method, configuration: configuration,
+                                        originalTrainImages: data.train.images, to: path)
+            if state.completedEpochs == stopAfter { throw Interrupted() }
+        }
+    } catch is Interrupted {}
     var second = try TrainingMethods.make(for: configuration)
     var resumed = try TrainingCheckpoint.load(from: path, configuration: configuration,
                                               fresh: try trainer.initialState(data: data), method: &second)
