@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import RobustTraining
 import Tensor
 
 /// Throughput benchmark of the paper's CNN: training (forward + backward + Adam step) and inference
@@ -54,7 +55,19 @@ public enum Bench {
         public var train_ms_per_batch: Double
         public var infer_ms_per_batch: Double
         public var iterations: Int
+        /// The stable recipe's extra work: precise BatchNorm statistics over `precise_images` images (once per epoch),
+        /// and one EMA step of the weights (after every optimiser step), in seconds and as a share of an epoch of
+        /// `epoch_images` training images at this training speed.
+        public var precise_images: Int?
+        public var precise_statistics_s: Double?
+        public var ema_ms_per_step: Double?
+        public var epoch_images: Int?
+        public var precise_share_of_epoch: Double?
+        public var ema_share_of_epoch: Double?
     }
+
+    /// Training images of an epoch for the recipe-cost shares: test fold 5 of the figshare JPEG copy (1,698).
+    public static let recipeEpochImages = 1_698
 
     /// Runs `setting` in this process.
     public static func measure(_ setting: Setting) throws -> Result {
@@ -79,18 +92,37 @@ public enum Bench {
             FileHandle.standardError.write(Data("bench: non-finite logits for \(setting)\n".utf8))
         }
 
+        // The training/inference memory peak, read before the recipe costs (whose precise pass holds a block's
+        // outputs for all 512 images) so that the column stays the training figure.
+        let peakResident = peakResidentMiB() ?? -1
+        // Recipe costs: precise statistics over the default 512 images, and the EMA step.
+        let preciseImages = TrainingRecipe.stable.preciseStatisticsImages
+        let preciseInput = Tensor(randomUniform: [preciseImages, 1, setting.imageSize, setting.imageSize], generator: &generator)
+        let preciseSeconds = time(1) { _ = model.preciseStatistics(over: preciseInput) }
+        var average = model
+        let emaSeconds = time(setting.iterations * 4) { average.moveAverage(toward: model, decay: 0.99) } / Double(max(1, setting.iterations * 4))
+
         let peak = sgemmPeakGFLOPs(threads: setting.threads)
         let batchesPerSecond = Double(setting.iterations) / trainSeconds
-        return Result(
+        let epochSeconds = Double(recipeEpochImages) / (batchesPerSecond * Double(setting.batchSize))
+        let stepsPerEpoch = Double((recipeEpochImages + setting.batchSize - 1) / setting.batchSize)
+        var result = Result(
             variant: setting.variant.rawValue, image_size: setting.imageSize, threads: setting.threads,
             batch_size: setting.batchSize,
             train_images_per_s: batchesPerSecond * Double(setting.batchSize),
             infer_images_per_s: Double(setting.iterations * setting.batchSize) / inferSeconds,
             gflops: batchesPerSecond * Double(setting.batchSize) * trainingFLOPsPerImage(configuration) / 1e9,
-            sgemm_peak_gflops: peak, peak_rss_mib: peakResidentMiB() ?? -1,
+            sgemm_peak_gflops: peak, peak_rss_mib: peakResident,
             train_ms_per_batch: 1000 * trainSeconds / Double(setting.iterations),
             infer_ms_per_batch: 1000 * inferSeconds / Double(setting.iterations),
             iterations: setting.iterations)
+        result.precise_images = preciseImages
+        result.precise_statistics_s = preciseSeconds
+        result.ema_ms_per_step = 1000 * emaSeconds
+        result.epoch_images = recipeEpochImages
+        result.precise_share_of_epoch = preciseSeconds / epochSeconds
+        result.ema_share_of_epoch = emaSeconds * stepsPerEpoch / epochSeconds
+        return result
     }
 
     /// Convolution and linear FLOPs (2 per multiply-add) of one training image: forward, weight
@@ -155,10 +187,16 @@ public enum Bench {
         func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
         return [r.variant.padding(toLength: 8, withPad: " ", startingAt: 0), "\(r.image_size)".leftPadded(5), "\(r.threads)".leftPadded(4),
                 f(r.train_images_per_s).leftPadded(10), f(r.infer_images_per_s).leftPadded(10), f(r.gflops).leftPadded(8),
-                f(r.sgemm_peak_gflops).leftPadded(8), f(r.peak_rss_mib, 0).leftPadded(9)].joined(separator: " ")
+                f(r.sgemm_peak_gflops).leftPadded(8), f(r.peak_rss_mib, 0).leftPadded(9),
+                (r.precise_statistics_s.map { f($0, 2) } ?? "–").leftPadded(9),
+                (r.precise_share_of_epoch.map { f(100 * $0) + "%" } ?? "–").leftPadded(8),
+                (r.ema_ms_per_step.map { f($0, 3) } ?? "–").leftPadded(8),
+                (r.ema_share_of_epoch.map { f(100 * $0, 2) + "%" } ?? "–").leftPadded(7)].joined(separator: " ")
     }
 
-    public static let header = "variant   size thr  train img/s infer img/s  GFLOP/s  sgemm pk  peak MiB"
+    public static let header = "variant   size thr  train img/s infer img/s  GFLOP/s  sgemm pk  peak MiB  precise s  % epoch   EMA ms  % epoch"
+    /// What the recipe columns mean, printed under the table.
+    public static let recipeNote = "precise s: precise BatchNorm statistics over 512 images (once per epoch); EMA ms: one weight-average step (after every optimiser step); % epoch: of an epoch of 1,698 training images at this training speed."
 
     private static func time(_ repetitions: Int, _ body: () -> Void) -> Double {
         let start = DispatchTime.now().uptimeNanoseconds

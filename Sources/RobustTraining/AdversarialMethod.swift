@@ -17,14 +17,23 @@ import Tensor
 /// step moves the running averages twice; here only the real training step does).
 public struct AdversarialMethod: TrainingMethod {
     public var settings: AdversarialSettings
+    /// The share of epsilon and alpha of the current epoch (below 1 during `epsilonWarmupEpochs`).
+    public private(set) var radiusScale: Float = 1
 
     public init(settings: AdversarialSettings = AdversarialSettings()) {
         self.settings = settings
+        radiusScale = settings.radiusScale(epoch: 0)
+    }
+
+    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
+        radiusScale = settings.radiusScale(epoch: epoch)
+        guard radiusScale < 1 else { return nil }
+        return String(format: "AT: radius warm-up, epsilon %.2f/255", 255 * settings.epsilon * radiusScale)
     }
 
     public func trainingBatch(_ images: Tensor, labels: [Int], model: CNN, generator: inout SeededGenerator) -> Tensor {
-        FGSM.adversarialImages(images, labels: labels, model: model, epsilon: settings.epsilon, alpha: settings.alpha,
-                               mode: .training, generator: &generator)
+        FGSM.adversarialImages(images, labels: labels, model: model, epsilon: settings.epsilon * radiusScale,
+                               alpha: settings.alpha * radiusScale, mode: .training, generator: &generator)
     }
 
     /// FGSM (the training attack) and PGD-`pgdSteps` robust accuracy of `model` (evaluation mode) on the

@@ -111,12 +111,16 @@ public struct AdversarialSettings: Codable, Sendable, Equatable {
     public var alpha: Float = 10.0 / 255.0
     /// Steps of the PGD attack (step 2.5 eps / steps, Madry et al.) behind the robust accuracy recorded every epoch.
     public var pgdSteps: Int = 10
-    /// Stop at catastrophic overfitting (`CatastrophicOverfitting`) and keep the weights of the last good epoch.
+    /// Stop at catastrophic overfitting (`TrainingHealth`) and keep the weights of the last good epoch.
     public var earlyStop: Bool = false
+    /// Epochs over which the radius and step grow linearly from 0 to epsilon and alpha (0 = the full radius from
+    /// the start, as Wong et al.). A curriculum of radii (Cai et al. 2018; the epsilon ramp of Gowal et al. 2018):
+    /// at the full radius from random initialisation, training can stay at the trivial solution (loss ln 3).
+    public var epsilonWarmupEpochs: Int = 0
 
     public init() {}
 
-    private enum CodingKeys: String, CodingKey { case epsilon, alpha, pgdSteps, earlyStop }
+    private enum CodingKeys: String, CodingKey { case epsilon, alpha, pgdSteps, earlyStop, epsilonWarmupEpochs }
 
     /// Files written before `pgdSteps` and `earlyStop` existed decode with their defaults.
     public init(from decoder: any Decoder) throws {
@@ -125,6 +129,12 @@ public struct AdversarialSettings: Codable, Sendable, Equatable {
         alpha = try c.decode(Float.self, forKey: .alpha)
         pgdSteps = try c.decodeIfPresent(Int.self, forKey: .pgdSteps) ?? 10
         earlyStop = try c.decodeIfPresent(Bool.self, forKey: .earlyStop) ?? false
+        epsilonWarmupEpochs = try c.decodeIfPresent(Int.self, forKey: .epsilonWarmupEpochs) ?? 0
+    }
+
+    /// The share of epsilon and alpha used in epoch `epoch` (0-based): (epoch + 1) / warm-up epochs, at most 1.
+    public func radiusScale(epoch: Int) -> Float {
+        epsilonWarmupEpochs <= 0 ? 1 : Swift.min(1, Float(epoch + 1) / Float(epsilonWarmupEpochs))
     }
 }
 

@@ -77,6 +77,7 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
+        if !json { print(Bench.recipeNote) }
     }
 }
 

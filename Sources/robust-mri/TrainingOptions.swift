@@ -93,6 +93,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "AT: steps of the PGD attack behind the robust accuracy recorded every epoch.")
     var atPgdSteps: Int = 10
 
+    @Option(name: .long, help: "AT: epochs over which epsilon and alpha grow linearly from 0 to their values (0: full radius from the start).")
+    var atWarmupEpochs: Int = 0
+
     @Flag(name: .long, help: "AT: stop at catastrophic overfitting (PGD robust accuracy collapsing while clean accuracy holds) and keep the last good epoch's weights.")
     var atEarlyStop = false
 
@@ -185,6 +188,7 @@ struct TrainingOptions: ParsableArguments {
         adversarial.alpha = try Self.fraction(atAlpha, option: "--at-alpha")
         adversarial.pgdSteps = atPgdSteps
         adversarial.earlyStop = atEarlyStop
+        adversarial.epsilonWarmupEpochs = atWarmupEpochs
         var n2v = Noise2VoidSettings()
         n2v.epochs = n2vEpochs
         n2v.patchesPerEpoch = n2vPatches

@@ -40,6 +40,16 @@ import Testing
         #expect(lowHeight > 20 && abs(highHeight - 3 * lowHeight) <= 3, "heights \(lowHeight), \(highHeight)")
     }
 
+    /// A mean ± std band of accuracies near 100% stays inside 0...100: the fitted axis ends at 100, not at 115.
+    @Test func bandsAreClippedToTheValueRange() throws {
+        let series = LineChart.Series(name: "acc", runs: [[80, 100], [100, 100], [100, 70]])  // means 93.3, 90; stds 11.5, 17.3
+        let free = LineChart(title: "t", xLabel: "x", yLabel: "y", series: [series])
+        let bounded = LineChart(title: "t", xLabel: "x", yLabel: "y", series: [series], valueBounds: 0...100)
+        #expect(free.dataExtent().y.upperBound > 100)
+        #expect(bounded.dataExtent().y.upperBound == 100)
+        _ = try bounded.renderPNG()
+    }
+
     /// Mean and sample standard deviation over runs per epoch; shorter runs and NaNs drop out.
     @Test func seriesFromRunsAveragesPerEpoch() {
         let series = LineChart.Series(name: "m", runs: [[1, 2, 3], [3, 4], [2, .nan]])

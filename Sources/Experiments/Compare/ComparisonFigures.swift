@@ -41,12 +41,12 @@ enum ComparisonFigures {
 
     /// Per-epoch curves of one quantity, one series per method (mean ± std over seeds).
     static func curves(records: [RunRecord], noise: String, methods: [String], title: String, yLabel: String,
-                       value: (EpochMetrics) -> Double) -> LineChart {
+                       bounds: ClosedRange<Double>? = nil, value: (EpochMetrics) -> Double) -> LineChart {
         let series = methods.compactMap { method -> LineChart.Series? in
             let runs = records.filter { $0.method == method && $0.noiseName == noise }.map { $0.epochs.map(value) }
             return runs.isEmpty ? nil : LineChart.Series(name: displayName(method), runs: runs)
         }
-        return LineChart(title: title, xLabel: "epoch", yLabel: yLabel, series: series, integerX: true)
+        return LineChart(title: title, xLabel: "epoch", yLabel: yLabel, series: series, integerX: true, valueBounds: bounds)
     }
 
     static func grey(_ tensor: Tensor, item: Int) -> GreyImage {

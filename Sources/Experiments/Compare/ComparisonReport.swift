@@ -49,10 +49,12 @@ public struct ComparisonReport {
         for noise in configuration.noises.map(\.name) where records.contains(where: { $0.noiseName == noise }) {
             figures.append(("curves-validation-\(noise).png", "Validation accuracy per epoch (\(noise) noise; mean ± std over seeds).",
                             ComparisonFigures.curves(records: records, noise: noise, methods: methods,
-                                                     title: "Validation accuracy, \(noise) noise", yLabel: "accuracy (%)") { 100 * $0.validation.accuracy }))
+                                                     title: "Validation accuracy, \(noise) noise", yLabel: "accuracy (%)",
+                                                     bounds: 0...100) { 100 * $0.validation.accuracy }))
             figures.append(("curves-loss-\(noise).png", "Training loss per epoch (\(noise) noise).",
                             ComparisonFigures.curves(records: records, noise: noise, methods: methods,
-                                                     title: "Training loss, \(noise) noise", yLabel: "cross-entropy") { $0.trainLoss }))
+                                                     title: "Training loss, \(noise) noise", yLabel: "cross-entropy",
+                                                     bounds: 0...Double.greatestFiniteMagnitude) { $0.trainLoss }))
             var byMethod: [String: RunArtifacts] = [:]
             for method in methods {
                 let first = records.filter { $0.method == method && $0.noiseName == noise }.min { $0.seed < $1.seed }

@@ -58,12 +58,16 @@ public struct LineChart: RenderableFigure, Equatable {
     public var integerX: Bool
     /// Dots at the points; nil draws them when every series has at most 30 points.
     public var markers: Bool?
+    /// The range a value can take (0...100 for an accuracy in %): band edges are clipped to it, so a mean ± std band
+    /// never leaves the quantity's range.
+    public var valueBounds: ClosedRange<Double>?
     public var width: Int
     public var height: Int
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series],
                 xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
-                integerX: Bool = false, markers: Bool? = nil, width: Int = 900, height: Int = 520) {
+                integerX: Bool = false, markers: Bool? = nil, valueBounds: ClosedRange<Double>? = nil,
+                width: Int = 900, height: Int = 520) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -72,18 +76,19 @@ public struct LineChart: RenderableFigure, Equatable {
         self.yRange = yRange
         self.integerX = integerX
         self.markers = markers
+        self.valueBounds = valueBounds
         self.width = width
         self.height = height
     }
 
     /// Data extent over all finite points (and band edges).
-    private func dataExtent() -> (x: ClosedRange<Double>, y: ClosedRange<Double>) {
+    func dataExtent() -> (x: ClosedRange<Double>, y: ClosedRange<Double>) {
         var xs: [Double] = [], ys: [Double] = []
         for s in series {
             for i in s.x.indices where s.x[i].isFinite && s.y[i].isFinite {
                 xs.append(s.x[i])
                 ys.append(s.y[i])
-                if let spread = s.spread, spread[i].isFinite { ys += [s.y[i] - spread[i], s.y[i] + spread[i]] }
+                if let spread = s.spread, spread[i].isFinite { ys += [bounded(s.y[i] - spread[i]), bounded(s.y[i] + spread[i])] }
             }
         }
         let x = (xs.min() ?? 0)...(xs.max() ?? 1)
@@ -163,13 +168,19 @@ public struct LineChart: RenderableFigure, Equatable {
         return runs
     }
 
+    /// `value` clipped to `valueBounds`.
+    private func bounded(_ value: Double) -> Double {
+        guard let valueBounds else { return value }
+        return Swift.min(Swift.max(value, valueBounds.lowerBound), valueBounds.upperBound)
+    }
+
     /// The translucent band between y - spread and y + spread, one polygon per finite run.
     private func drawBand(_ s: Series, spread: [Double], color: RGBColor, layout: ChartLayout, canvas: FigureCanvas) {
         for run in finiteRuns(s) where run.count > 1 {
             let valid = run.filter { spread[$0].isFinite }
             guard valid.count > 1 else { continue }
-            let upper = valid.map { (layout.px(s.x[$0]), layout.py(s.y[$0] + spread[$0])) }
-            let lower = valid.reversed().map { (layout.px(s.x[$0]), layout.py(s.y[$0] - spread[$0])) }
+            let upper = valid.map { (layout.px(s.x[$0]), layout.py(bounded(s.y[$0] + spread[$0]))) }
+            let lower = valid.reversed().map { (layout.px(s.x[$0]), layout.py(bounded(s.y[$0] - spread[$0]))) }
             canvas.fillPolygon(upper + lower, color: color, alpha: 0.18)
         }
     }
