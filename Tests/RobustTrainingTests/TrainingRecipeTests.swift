@@ -89,10 +89,19 @@ import Tensor
         let adapted = try #require(last.adaptedTest)
         let models = trainer.evaluationModels(state: state, data: data, method: method)
         let cleanAdapted = try #require(models.cleanAdapted)
-        // rho = 0: all clean, classified by the adapted model; rho = 1: all noisy, as unadapted.
-        #expect(adapted[0].evaluation == Trainer.evaluate(cleanAdapted, on: clean))
-        #expect(adapted[1].evaluation == last.test[1].evaluation)
-        #expect(last.test[0].evaluation == Trainer.evaluate(models.model, on: clean))
+        // rho = 0: all clean, classified by the adapted model; rho = 1: all noisy, as unadapted. The images go through
+        // the network in other batches here than in the trainer, and OpenBLAS's kernels (SkylakeX among them) round
+        // a GEMM differently for other matrix sizes: the same predictions, and mean losses equal to Float rounding
+        // (~1e-7 relative per logit; 1e-5 leaves room for the 5 layers).
+        func expectSame(_ a: Evaluation, _ b: Evaluation, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(a.confusion == b.confusion, sourceLocation: sourceLocation)
+            #expect(abs(a.meanLoss - b.meanLoss) <= 1e-5 * max(1, abs(b.meanLoss)), sourceLocation: sourceLocation)
+        }
+        expectSame(adapted[0].evaluation, Trainer.evaluate(cleanAdapted, on: clean))
+        expectSame(adapted[1].evaluation, last.test[1].evaluation)
+        expectSame(last.test[0].evaluation, Trainer.evaluate(models.model, on: clean))
+        // And the adaptation does change the clean figure's model: its statistics are the validation images'.
+        #expect(cleanAdapted.blocks[0].batchNorm.runningMean != models.model.blocks[0].batchNorm.runningMean)
     }
 
     @Test func configurationsWrittenBeforeTheRecipeDecodeAsThePaperRecipe() throws {
