@@ -132,3 +132,34 @@ import Tensor
         #expect(throws: TrainingError.self) { try configuration.validate() }
     }
 }
+
+/// The saved model is the evaluated one: averaged weights and precise statistics in PyTorch's names, so that any
+/// reader of the file (PyTorch's `eval()`, `tools/check_checkpoint_in_torch.py`) classifies as the run did.
+@Suite struct SavedRecipeModelTests {
+    @Test func theSavedFileHoldsTheEvaluatedWeightsAndStatistics() throws {
+        var configuration = toyConfiguration(epochs: 2)
+        configuration.recipe = .stable
+        let data = toyTrainingData()
+        let trainer = Trainer(configuration: configuration)
+        var state = try trainer.initialState(data: data)
+        var method = NaiveMethod()
+        try trainer.run(data: data, method: &method, state: &state)
+        let models = trainer.evaluationModels(state: state, data: data, method: method)
+        let folder = NSTemporaryDirectory() + "recipe-model-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (name, model) in [("model", models.model), ("adapted", try #require(models.cleanAdapted))] {
+            let path = "\(folder)/\(name).safetensors"
+            try ModelCheckpoint.save(model, to: path)
+            let loaded = try ModelCheckpoint.load(from: path, threads: 1)
+            #expect(loaded.namedTensors().map(\.tensor) == model.namedTensors().map(\.tensor))
+            let images = data.test[0].set.images
+            #expect(loaded.evaluated(images).logits == model.evaluated(images).logits)
+        }
+        // The averaged weights, not the last step's; statistics recomputed, not the running averages.
+        #expect(models.model.classifier.weight == state.averagedModel?.classifier.weight)
+        #expect(models.model.blocks[0].batchNorm.runningMean != state.averagedModel?.blocks[0].batchNorm.runningMean)
+        #expect(models.model.evaluated(data.test[0].set.images).logits.argmaxRows()
+                == Trainer.logits(models.model, images: data.test[0].set.images).argmaxRows())
+    }
+}
