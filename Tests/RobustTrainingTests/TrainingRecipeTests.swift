@@ -4,6 +4,16 @@ import NN
 import RobustTraining
 import Tensor
 
+/// A naive run of `configuration` on `data` (default: the toy problem), trained to its end.
+func trainedNaiveRun(_ configuration: TrainingConfiguration, data: TrainingData = toyTrainingData()) throws
+    -> (trainer: Trainer, data: TrainingData, state: TrainingState, method: NaiveMethod) {
+    let trainer = Trainer(configuration: configuration)
+    var state = try trainer.initialState(data: data)
+    var method = NaiveMethod()
+    try trainer.run(data: data, method: &method, state: &state)
+    return (trainer, data, state, method)
+}
+
 /// The recipe's parts against closed forms, in the trainer, and the paper recipe kept exact.
 @Suite struct TrainingRecipeTests {
     @Test func cosineScheduleMatchesItsClosedForm() {
@@ -34,11 +44,7 @@ import Tensor
     @Test func theTrainerFollowsTheScheduleAndAveragesTheWeights() throws {
         var configuration = toyConfiguration(epochs: 3)
         configuration.recipe = TrainingRecipe(learningRateSchedule: .cosine, weightAverage: .ema, emaDecay: 0.9, batchNormStatistics: .running)
-        let data = toyTrainingData()
-        let trainer = Trainer(configuration: configuration)
-        var state = try trainer.initialState(data: data)
-        var method = NaiveMethod()
-        try trainer.run(data: data, method: &method, state: &state)
+        let (trainer, data, state, method) = try trainedNaiveRun(configuration)
         let batches = (data.train.count + configuration.batchSize - 1) / configuration.batchSize
         for metrics in state.history {
             let step = metrics.epoch * batches - 1
@@ -55,11 +61,7 @@ import Tensor
     @Test func preciseStatisticsRepairSpoiledRunningStatistics() throws {
         var configuration = toyConfiguration(epochs: 6)
         configuration.recipe = .paper
-        let data = toyTrainingData()
-        let trainer = Trainer(configuration: configuration)
-        var state = try trainer.initialState(data: data)
-        var method = NaiveMethod()
-        try trainer.run(data: data, method: &method, state: &state)
+        let (trainer, data, state, method) = try trainedNaiveRun(configuration)
         let test = data.test[0].set
         let trained = Trainer.evaluate(state.model, on: test).accuracy
         var spoiled = state.model
@@ -81,10 +83,7 @@ import Tensor
         let clean = toyData(count: 30, seed: 9, noise: 0.02), noisy = toyData(count: 30, seed: 9, noise: 0.3)
         let sets = TestSets(clean: clean, noisy: noisy, noisyItems: [(rho: 0, items: []), (rho: 1, items: Array(0..<30))])
         let data = TrainingData(train: toyData(count: 96, seed: 1, noise: 0.3), validation: toyData(count: 15, seed: 2, noise: 0.02), testSets: sets)
-        let trainer = Trainer(configuration: configuration)
-        var state = try trainer.initialState(data: data)
-        var method = NaiveMethod()
-        try trainer.run(data: data, method: &method, state: &state)
+        let (trainer, _, state, method) = try trainedNaiveRun(configuration, data: data)
         let last = try #require(state.history.last)
         let adapted = try #require(last.adaptedTest)
         let models = trainer.evaluationModels(state: state, data: data, method: method)
@@ -139,11 +138,7 @@ import Tensor
     @Test func theSavedFileHoldsTheEvaluatedWeightsAndStatistics() throws {
         var configuration = toyConfiguration(epochs: 2)
         configuration.recipe = .stable
-        let data = toyTrainingData()
-        let trainer = Trainer(configuration: configuration)
-        var state = try trainer.initialState(data: data)
-        var method = NaiveMethod()
-        try trainer.run(data: data, method: &method, state: &state)
+        let (trainer, data, state, method) = try trainedNaiveRun(configuration)
         let models = trainer.evaluationModels(state: state, data: data, method: method)
         let folder = NSTemporaryDirectory() + "recipe-model-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
