@@ -261,12 +261,12 @@ public struct SoftmaxLinearObjective: LastLayerObjective {
     /// of sqrt|weight| * X. Since sum_c p_ia (delta_ac - p_ic) = 0, the blocks of each block-row sum to
     /// zero: only the blocks with a <= c < C - 1 are computed ((C - 1) C / 2 dsyrk calls: 3 for C = 3),
     /// the last block-column and block-row follow by subtraction. Each block's sum over samples is split
-    /// into `threads` contiguous pieces (one dsyrk each, OpenBLAS at its current thread count) added in a
-    /// fixed order, so the result depends only on `threads`.
+    /// into `Parallel.reductionPieces` contiguous pieces (one dsyrk each, OpenBLAS at its current thread count),
+    /// computed by `threads` workers and added in piece order, so the result does not depend on `threads`.
     public func hessian(threads: Int) -> [Double] {
         let n = trainingCount, k = featureCount + 1, c = classCount, order = parameterCount
         var h = [Double](repeating: 0, count: order * order)
-        let pieces = Swift.max(1, Swift.min(threads, n))
+        let pieces = Swift.max(1, Swift.min(Parallel.reductionPieces, n))
         var scaled = [Double](repeating: 0, count: n * k)
         var partials = [Double](repeating: 0, count: pieces * k * k)
         // blocks[a][b] for a, b < C - 1 (symmetric in a, b), kept to derive the last block-row.
@@ -280,7 +280,7 @@ public struct SoftmaxLinearObjective: LastLayerObjective {
                     for j in 0..<k { scaled[i * k + j] = root * design[i * k + j] }
                 }
                 let alpha = (a == b ? 1.0 : -1.0) / Double(n)
-                Self.gramPieces(scaled, rows: n, width: k, alpha: alpha, pieces: pieces, into: &partials)
+                Self.gramPieces(scaled, rows: n, width: k, alpha: alpha, pieces: pieces, threads: threads, into: &partials)
                 var block = Array(partials[0..<(k * k)])
                 for piece in 1..<pieces { Linalg.axpy(1, Array(partials[(piece * k * k)..<((piece + 1) * k * k)]), &block) }
                 Self.mirrorUpperTriangle(&block, order: k)
@@ -305,13 +305,14 @@ public struct SoftmaxLinearObjective: LastLayerObjective {
     }
 
     /// The upper triangle of alpha X_p^T X_p for each of `pieces` contiguous row ranges X_p of x [rows, width],
-    /// concurrently, into partials[p * width * width ..< (p + 1) * width * width].
-    static func gramPieces(_ x: [Double], rows: Int, width k: Int, alpha: Double, pieces: Int, into partials: inout [Double]) {
+    /// on `threads` workers, into partials[p * width * width ..< (p + 1) * width * width].
+    static func gramPieces(_ x: [Double], rows: Int, width k: Int, alpha: Double, pieces: Int, threads: Int,
+                           into partials: inout [Double]) {
         precondition(partials.count >= pieces * k * k, "gramPieces: \(partials.count) entries for \(pieces) pieces of \(k)x\(k)")
         x.withUnsafeBufferPointer { px in
             partials.withUnsafeMutableBufferPointer { pp in
                 let source = UncheckedSendable(px.baseAddress!), target = UncheckedSendable(pp.baseAddress!)
-                Parallel.forEachChunk(count: rows, chunks: pieces) { piece, range in
+                Parallel.forEachPiece(count: rows, pieces: pieces, threads: threads) { piece, range in
                     Linalg.gramUpper(n: range.count, k: k, alpha: alpha, a: source.value + range.lowerBound * k, lda: k,
                                      beta: 0, c: target.value + piece * k * k, ldc: k)
                 }

@@ -147,7 +147,8 @@ public struct Conv2D: Sendable {
     private func backward(dout: Tensor, cache: Cache, parameters: Bool, input: Bool, threads: Int, kernel: Kernel) -> BackwardResult {
         let g = geometry(cache.input)
         precondition(dout.shape == [g.n, g.o, g.ho, g.wo], "Conv2D.backward: dout \(dout.shape) should be \([g.n, g.o, g.ho, g.wo])")
-        let pieces = Swift.max(1, Swift.min(threads, g.n))
+        // A fixed split of the batch for the parameter-gradient sums: the same bytes at any thread count.
+        let pieces = Swift.max(1, Swift.min(Parallel.reductionPieces, g.n))
         var result = BackwardResult(
             pieces: pieces,
             dweightParts: [Float](repeating: 0, count: parameters ? pieces * g.o * g.ckk : 0),
@@ -165,8 +166,8 @@ public struct Conv2D: Sendable {
                                     din: input ? dx : nil)
                                 switch resolved(kernel, backward: true) {
                                 case .naive: Conv2D.naiveBackward(g, inp, wt, dy, work)
-                                case .direct: Conv2D.directBackward(g, inp, wt, dy, work, pieces: pieces)
-                                default: Conv2D.gemmBackward(g, inp, wt, dy, work, pieces: pieces)
+                                case .direct: Conv2D.directBackward(g, inp, wt, dy, work, pieces: pieces, threads: threads)
+                                default: Conv2D.gemmBackward(g, inp, wt, dy, work, pieces: pieces, threads: threads)
                                 }
                             }
                         }

@@ -57,7 +57,7 @@ extension Conv2D {
     /// sgemm with K = O*K*K instead of K = O): din[i][C, H*W] = flipped[C, O*K*K] x columns(dout[i])
     /// with padding K - 1 - P, where flipped[c, o, ky, kx] = weight[o, c, K-1-ky, K-1-kx].
     static func gemmBackward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
-                             _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int) {
+                             _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int, threads: Int) {
         let rowsPerTile = tileRows(g)
         let hw = g.ho * g.wo, kk = g.k * g.k, okk = g.o * kk
         let inputRowsPerTile = Swift.max(1, Swift.min(g.h, columnBudget / Swift.max(1, okk * g.w)))
@@ -70,7 +70,7 @@ extension Conv2D {
         }
         BLAS.setThreads(1)
         flipped.withUnsafeBufferPointer { flippedBuffer in
-            Parallel.forEachChunk(count: g.n, chunks: pieces) { piece, images in
+            Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { piece, images in
                 let columns = UnsafeMutablePointer<Float>.allocate(capacity: tile)
                 defer { columns.deallocate() }
                 let dw = work.dweight.map { $0 + piece * g.o * g.ckk }
@@ -147,10 +147,10 @@ extension Conv2D {
     /// One input channel: dweight[o, ky, kx] += <dout[i, o], shift(in[i], ky, kx)>, dbias[o] += sum dout[i, o],
     /// din[i] += sum_o w[o, ky, kx] * unshift(dout[i, o], ky, kx).
     static func directBackward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
-                               _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int) {
+                               _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int, threads: Int) {
         let hw = g.ho * g.wo, kk = g.k * g.k
         if let dwAll = work.dweight, let dbAll = work.dbias {
-            Parallel.forEachChunk(count: g.n, chunks: pieces) { piece, images in
+            Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { piece, images in
                 let dw = dwAll + piece * g.o * kk, db = dbAll + piece * g.o
                 for i in images {
                     let x = inp + i * g.h * g.w
@@ -175,7 +175,7 @@ extension Conv2D {
             }
         }
         if let dxAll = work.din {
-            Parallel.forEachChunk(count: g.n, chunks: pieces) { _, images in
+            Parallel.forEachChunk(count: g.n, chunks: threads) { _, images in
                 for i in images {
                     let dx = dxAll + i * g.h * g.w
                     for o in 0..<g.o {

@@ -40,15 +40,12 @@ import TestSupport
         }
     }
 
-    /// Splitting the Hessian's sums over threads changes only the rounding, and the same split gives the
-    /// same bits every time.
+    /// The Hessian's sums are split into a fixed number of pieces whatever the thread count: the same bits at 1, 2,
+    /// 3 and 7 threads.
     @Test(arguments: [2, 3, 7])
     func hessianSplitOverThreadsMatchesOneThread(threads: Int) {
         let (objective, _) = TestProblems.random(weights: (0..<40).map { Double($0 % 5) * 0.3 })
-        let one = objective.hessian(threads: 1)
-        let split = objective.hessian(threads: threads)
-        #expect(TestProblems.relativeMaxError(split, one) < InfluenceTolerance.doubleRounding)
-        #expect(split == objective.hessian(threads: threads))
+        #expect(objective.hessian(threads: threads) == objective.hessian(threads: 1))
     }
 
     @Test func hessianVectorProductEqualsExplicitHessianTimesVector() {

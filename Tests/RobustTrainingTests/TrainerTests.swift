@@ -117,3 +117,24 @@ func toyConfiguration(epochs: Int = 3) -> TrainingConfiguration {
         #expect(images.scalars == [3, 2, 1, 4, 5, 6])
     }
 }
+
+/// The same seed gives the same bytes at any thread count (a Slurm task with other --cpus-per-task reproduces
+/// a local run): every reduction is split into pieces that do not depend on the thread count.
+@Suite struct ThreadCountTests {
+    @Test func theSameSeedTrainsToTheSameBytesAtOneTwoAndThreeThreads() throws {
+        var models: [[Tensor]] = []
+        var histories: [[Double]] = []
+        for threads in [1, 2, 3] {
+            var configuration = toyConfiguration(epochs: 2)
+            configuration.threads = threads
+            configuration.recipe = .stable
+            configuration.model = CNNConfiguration(imageSize: 16, channels: [4, 8], kernelSize: 3, padding: .same)
+            let (trainer, data, state, method) = try trainedNaiveRun(configuration)
+            let evaluated = trainer.evaluationModels(state: state, data: data, method: method).model
+            models.append(state.model.namedTensors().map(\.tensor) + evaluated.namedTensors().map(\.tensor))
+            histories.append(state.history.map(\.trainLoss) + state.history.map { $0.test[0].evaluation.meanLoss })
+        }
+        #expect(models[1] == models[0] && models[2] == models[0])
+        #expect(histories[1] == histories[0] && histories[2] == histories[0])
+    }
+}
