@@ -38,6 +38,12 @@ final class TerminalProgress: TrainingObserver {
         for t in metrics.test {
             line += String(format: "  test(rho=%g) %5.1f%%", t.rho, 100 * t.evaluation.accuracy)
         }
+        if let adapted = metrics.adaptedTest?.first(where: { $0.rho == 0 }) {
+            line += String(format: "  clean adapted %5.1f%%", 100 * adapted.evaluation.accuracy)
+        }
+        if let robust = metrics.robust {
+            line += String(format: "  robust val FGSM %5.1f%% PGD-%d %5.1f%%", 100 * robust.fgsm, robust.pgdSteps, 100 * robust.pgd)
+        }
         line += String(format: "  %.1fs  %.1f img/s", metrics.seconds, metrics.imagesPerSecond)
         if let event = metrics.event { line += "  [\(event)]" }
         write((isTerminal ? "\r\u{1B}[2K" : "") + line + "\n")

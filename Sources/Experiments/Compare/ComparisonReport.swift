@@ -36,6 +36,10 @@ public struct ComparisonReport {
             markdown += "\nResumed after an interruption (their times include the epochs of the interrupted process): "
                 + resumed.joined(separator: ", ") + ".\n"
         }
+        let warnings = Self.warnings(records)
+        if !warnings.isEmpty {
+            markdown += "\nWarnings raised while training (the first of each kind per run):\n\n" + warnings.map { "- \($0)" }.joined(separator: "\n") + "\n"
+        }
         try AtomicFile.write(markdown, to: "\(out)/table.md")
         try AtomicFile.write(TableRendering.csv(rows: rows), to: "\(out)/table.csv")
         try AtomicFile.write(try TableRendering.json(rows: rows, comparisons: comparisons), to: "\(out)/table.json")
@@ -122,6 +126,10 @@ public struct ComparisonReport {
         if !data.isSynthetic {
             sections[0].blocks.append(.paragraph("The paper's Table 1 (setting 1 / setting 2 of the test noise) is in table.md beside each row."))
         }
+        let warnings = Self.warnings(records)
+        if !warnings.isEmpty {
+            sections.append(ReportSection(title: "Warnings", blocks: warnings.map { .paragraph($0) }))
+        }
         sections.append(ReportSection(title: "Figures", blocks: figures.map { .figure($0) }))
         let machine = records.first?.machine.description ?? MachineInfo.current().description
         let trainTotal = records.reduce(0) { $0 + $1.trainSeconds }
@@ -144,11 +152,29 @@ public struct ComparisonReport {
                 isSynthetic: data.isSynthetic,
                 facts: [ReportFact("Images", records.first?.dataSummary ?? "–"), ReportFact("Image size", "\(data.imageSize) px"),
                         ReportFact("Model", "\(configuration.base.training.model.kernelSize)x\(configuration.base.training.model.kernelSize) \(configuration.base.training.model.padding.rawValue), channels \(configuration.base.training.model.channels)"),
-                        ReportFact("Epochs", "\(configuration.base.training.epochs) (ISR/ISP switch at T = \(configuration.base.training.isr.switchEpoch))")]),
+                        ReportFact("Epochs", "\(configuration.base.training.epochs) (ISR/ISP switch at T = \(configuration.base.training.isr.switchEpoch))"),
+                        ReportFact("Recipe", configuration.base.training.recipe.summary)]),
             sections: sections,
             provenance: Provenance(configurationJSON: try Provenance.json(configuration), machine: machine,
                                    threads: configuration.base.training.threads, seeds: configuration.seeds, timings: timings,
                                    extra: [ReportFact("Tool version", ToolVersion.current)]))
+    }
+
+    /// Per run, the first warning of each kind its epochs raised (catastrophic overfitting, collapse to one class; the
+    /// later epochs' repeats are counted) and its early stop, if any.
+    static func warnings(_ records: [RunRecord]) -> [String] {
+        records.flatMap { record -> [String] in
+            var firstByKind: [(kind: String, text: String, count: Int)] = []
+            for warning in record.epochs.flatMap({ $0.warnings ?? [] }) {
+                let kind = String(warning.prefix { $0 != ":" && !$0.isNumber })
+                if let i = firstByKind.firstIndex(where: { $0.kind == kind }) { firstByKind[i].count += 1 } else { firstByKind.append((kind, warning, 1)) }
+            }
+            var lines = firstByKind.map { "\(record.id): \($0.text)" + ($0.count > 1 ? " (\($0.count) epochs in all)" : "") }
+            if let stop = record.earlyStop {
+                lines.append("\(record.id): stopped early after epoch \(stop.detectedAtEpoch); the weights of epoch \(stop.keptEpoch) are its final ones")
+            }
+            return lines
+        }
     }
 
     /// Mean ± std in %, or the value alone for a single run (no spread to show).
