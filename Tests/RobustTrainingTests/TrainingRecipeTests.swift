@@ -61,7 +61,7 @@ func trainedNaiveRun(_ configuration: TrainingConfiguration, data: TrainingData 
     @Test func preciseStatisticsRepairSpoiledRunningStatistics() throws {
         var configuration = toyConfiguration(epochs: 6)
         configuration.recipe = .paper
-        let (trainer, data, state, method) = try trainedNaiveRun(configuration)
+        let (_, data, state, _) = try trainedNaiveRun(configuration)
         let test = data.test[0].set
         let trained = Trainer.evaluate(state.model, on: test).accuracy
         var spoiled = state.model
