@@ -7,7 +7,8 @@ import Foundation
 ///   below its best epoch while the clean validation accuracy stays within `cleanTolerance` (5 points) of that
 ///   epoch's or above: the model has learnt to defeat FGSM only.
 /// - Collapse to one class (any method): every validation image is called the same class although the
-///   validation set has several (AT at too large a radius, a diverging learning rate).
+///   validation set has several (AT at too large a radius, a diverging learning rate); and the partial form, a class
+///   of the validation set that no image is called.
 public enum TrainingHealth {
     public static let robustDrop = 0.20
     public static let cleanTolerance = 0.05
@@ -36,12 +37,18 @@ public enum TrainingHealth {
         let confusion = metrics.validation.confusion
         let presentClasses = confusion.filter { $0.reduce(0, +) > 0 }.count
         let predictedClasses = confusion.indices.filter { c in confusion.reduce(0) { $0 + $1[c] } > 0 }
+        var advice = "lower --lr (now \(configuration.learningRate))"
+        if configuration.method == .at {
+            advice = "the attack radius may exceed what separates the classes: lower --at-epsilon (now \(fraction(configuration.adversarial.epsilon))) and --at-alpha, or " + advice
+        }
         if presentClasses > 1, predictedClasses.count == 1 {
-            var advice = "lower --lr (now \(configuration.learningRate))"
-            if configuration.method == .at {
-                advice = "the attack radius may exceed what separates the classes: lower --at-epsilon (now \(fraction(configuration.adversarial.epsilon))) and --at-alpha, or " + advice
-            }
             report.warnings.append("every validation image is called class \(predictedClasses[0]) at epoch \(metrics.epoch): the model has collapsed to one class; \(advice)")
+        } else if presentClasses > 1 {
+            // A partial collapse: a class with validation images that no image is called.
+            let missing = confusion.indices.filter { c in confusion[c].reduce(0, +) > 0 && !predictedClasses.contains(c) }
+            if !missing.isEmpty {
+                report.warnings.append("no validation image is called class \(missing.map(String.init).joined(separator: ", ")) at epoch \(metrics.epoch) although the set has \(missing.map { String(confusion[$0].reduce(0, +)) }.joined(separator: ", ")) of them: the model has stopped telling that class apart; \(advice)")
+            }
         }
         return report
     }

@@ -103,23 +103,29 @@ public struct ComparisonReport {
         let table = ReportTable(
             caption: "Test accuracy (%), mean ± std over seeds. The headline is the last epoch; the validation-selected epoch and the best test epoch (optimistic, as the authors reported) are beside it.",
             columns: [.init("method"), .init("noise"), .init("ρ"), .init("runs"), .init("last epoch", best: .highest),
+                      .init("range over last 5 epochs (points)"), .init("clean share test-time adapted"),
+                      .init("PGD-10 robust (validation)"),
                       .init("validation-selected", best: .highest), .init("best test epoch (optimistic)"),
                       .init("macro-F1", best: .highest), .init("train time / run", best: .lowest)],
             rows: rows.map { r in
-                [.text(ComparisonFigures.displayName(r.method)), .text(r.noise), .number(r.rho, decimals: 2), .number(Double(r.runs), decimals: 0),
-                 Self.accuracyCell(r.lastEpochAccuracy), Self.accuracyCell(r.validationSelectedAccuracy),
-                 Self.accuracyCell(r.bestTestEpochAccuracy),
-                 .number(r.macroF1.mean, decimals: 3), .number(r.trainSeconds.mean, decimals: 1)]
+                let range: ReportTable.Cell = r.lastFiveEpochRange.map { .number(100 * $0.mean, decimals: 1) } ?? .empty
+                let adapted: ReportTable.Cell = r.adaptedLastEpochAccuracy.map(Self.accuracyCell) ?? .empty
+                let robust: ReportTable.Cell = r.robustAccuracy.map(Self.accuracyCell) ?? .empty
+                return [.text(ComparisonFigures.displayName(r.method)), .text(r.noise), .number(r.rho, decimals: 2), .number(Double(r.runs), decimals: 0),
+                        Self.accuracyCell(r.lastEpochAccuracy), range, adapted, robust, Self.accuracyCell(r.validationSelectedAccuracy),
+                        Self.accuracyCell(r.bestTestEpochAccuracy),
+                        .number(r.macroF1.mean, decimals: 3), .number(r.trainSeconds.mean, decimals: 1)]
             })
         let significance = ReportTable(
             caption: "Each method against \(ComparisonFigures.displayName(configuration.reference.rawValue)), paired by seed (last-epoch accuracy).",
             columns: [.init("method"), .init("noise"), .init("ρ"), .init("pairs"), .init("mean difference (points)"),
-                      .init("paired t-test p"), .init("sign-flip p"), .init("verdict")],
+                      .init("paired t-test p"), .init("sign-flip p"), .init("verdict"), .init("seeds needed (power 0.8)")],
             rows: comparisons.map { c in
                 [.text(ComparisonFigures.displayName(c.method)), .text(c.noise), .number(c.rho, decimals: 2), .number(Double(c.pairs), decimals: 0),
                  .number(100 * c.meanDifference, decimals: 2), c.tTestP.map { .number($0, decimals: 3) } ?? .empty,
                  c.signFlipP.map { .number($0, decimals: 3) } ?? .empty,
-                 .text(c.pairs < 2 ? "too few seeds" : c.withinNoise ? "within seed noise" : (c.meanDifference > 0 ? "better" : "worse"))]
+                 .text(c.pairs < 2 ? "too few seeds" : c.withinNoise ? "within seed noise" : (c.meanDifference > 0 ? "better" : "worse")),
+                 c.seedsNeeded.map { .number(Double($0), decimals: 0) } ?? .empty]
             },
             note: "A difference is called real only when the paired t-test gives p < 0.05; with n seeds the exact sign-flip test cannot go below 2/2^n.")
         var sections = [ReportSection(title: "Table 1", blocks: [.table(table), .table(significance)])]
