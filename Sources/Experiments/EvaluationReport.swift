@@ -60,7 +60,7 @@ public struct EvaluationReport: Codable, Sendable {
                                             noise: noise, testNoiseFractions: fractions, seed: seed, threads: threads)
         func denoised(_ images: Tensor) -> Tensor { denoiser.map { $0.denoised(images, batchSize: 8) } ?? images }
         var evaluated = model
-        var adaptedResults: [Entry]?
+        var adapted: CNN?
         if statistics != .running {
             // As the run did: over its noisy training images (same seed), and the clean validation images.
             var training = TrainingConfiguration(model: model.configuration, seed: seed, threads: threads)
@@ -69,24 +69,17 @@ public struct EvaluationReport: Codable, Sendable {
             let trainingData = try data.trainingData(run)
             evaluated = model.withPreciseStatistics(over: Trainer(configuration: training).preciseStatisticsImages(denoised(trainingData.train.images)))
             if statistics == .cleanValidation {
-                let adapted = model.withPreciseStatistics(over: denoised(trainingData.validation.images))
-                let tests = Trainer(configuration: training).evaluateTests(evaluated, cleanShareWith: adapted, on: sets,
-                                                                           method: DenoisingView(denoiser: denoiser))
-                adaptedResults = tests.map { Entry(rho: $0.rho, evaluation: $0.evaluation) }
+                adapted = model.withPreciseStatistics(over: denoised(trainingData.validation.images))
             }
         }
-        let evaluations = sets.evaluations(logits: Trainer.logits(evaluated, images: denoised(sets.images)), classes: model.configuration.classes)
+        let (tests, adaptedTests) = Trainer.testEvaluations(evaluated, adapted: adapted, on: sets, images: denoised(sets.images))
+        let evaluations = tests.map(\.evaluation)
+        let adaptedResults = adaptedTests?.map { Entry(rho: $0.rho, evaluation: $0.evaluation) }
         let results = zip(fractions, evaluations).map { Entry(rho: $0, evaluation: $1) }
         return EvaluationReport(checkpoint: checkpoint, data: sourceName, part: part, testFold: data.testFold,
                                 imageSize: model.configuration.imageSize, noise: noise.description, seed: seed,
                                 denoiser: denoiser == nil ? nil : (denoiserPath ?? "given"), batchNormStatistics: statistics,
                                 results: results, adaptedResults: adaptedResults)
-    }
-
-    /// The images as an N2V run classifies them (through its denoiser), for `Trainer.evaluateTests`.
-    struct DenoisingView: TrainingMethod {
-        let denoiser: Noise2VoidDenoiser?
-        func evaluationImages(_ images: Tensor) -> Tensor { denoiser.map { $0.denoised(images, batchSize: 8) } ?? images }
     }
 
     /// Tables for a person: per fraction, accuracy and macro-F1, per-class recall/precision, confusion matrix.

@@ -56,12 +56,10 @@ public struct Trainer {
             var metrics = EpochMetrics(
                 epoch: epoch + 1, trainLoss: loss, trainAccuracy: accuracy,
                 validation: evaluate(models.model, on: data.validation, method: method),
-                test: evaluateTests(models.model, on: data.testSets, method: method),
-                seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9), event: event)
+                test: [], seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9), event: event)
+            (metrics.test, metrics.adaptedTest) = Self.testEvaluations(models.model, adapted: models.cleanAdapted, on: data.testSets,
+                                                                       images: method.evaluationImages(data.testSets.images))
             metrics.learningRate = Double(state.optimizer.learningRate)
-            if let adapted = models.cleanAdapted {
-                metrics.adaptedTest = evaluateTests(models.model, cleanShareWith: adapted, on: data.testSets, method: method)
-            }
             if configuration.evaluateRecipeVariants {
                 metrics.variants = variantEvaluations(state: state, data: data, method: method)
             }
@@ -69,7 +67,8 @@ public struct Trainer {
             let health = TrainingHealth.check(metrics, history: state.history, configuration: configuration)
             metrics.warnings = health.warnings.isEmpty ? nil : health.warnings
             for warning in health.warnings { observer.message("warning: " + warning) }
-            if let robust = metrics.robust, robust.pgd > (state.bestRobust.map { state.history[$0.epoch - 1].robust?.pgd ?? -1 } ?? -1) {
+            let bestPGD = state.bestRobust.flatMap { state.history[$0.epoch - 1].robust?.pgd } ?? -1
+            if let robust = metrics.robust, robust.pgd > bestPGD {
                 state.bestRobust = (epoch + 1, models.model)
             }
             // A model whose evaluation losses are not finite has diverged even when every training batch's
@@ -211,29 +210,30 @@ public struct Trainer {
 
     /// The model on the test set at every rho, as the method classifies it: each distinct image once.
     public func evaluateTests<Method: TrainingMethod>(_ model: CNN, on sets: TestSets, method: Method) -> [TestEvaluation] {
-        let logits = Self.logits(model, images: method.evaluationImages(sets.images))
-        return zip(sets.sets, sets.evaluations(logits: logits, classes: model.configuration.classes)).map {
-            TestEvaluation(rho: $0.rho, evaluation: $1)
-        }
+        Self.testEvaluations(model, adapted: nil, on: sets, images: method.evaluationImages(sets.images)).test
     }
 
-    /// The test sets with their clean images classified by `adapted` (test-time-adapted statistics) and their
-    /// noisy images by `model`: each distinct image once.
-    public func evaluateTests<Method: TrainingMethod>(_ model: CNN, cleanShareWith adapted: CNN, on sets: TestSets,
-                                                      method: Method) -> [TestEvaluation] {
-        let images = method.evaluationImages(sets.images)
-        let cleanRows = sets.cleanRows.indices.filter { sets.cleanRows[$0] }
-        let noisyRows = sets.cleanRows.indices.filter { !sets.cleanRows[$0] }
+    /// The test sets at every rho as `model` classifies them, and with `adapted` (test-time-adapted statistics) the
+    /// same sets with their clean images classified by `adapted` instead. `images`: the sets' distinct images as the
+    /// method classifies them (`method.evaluationImages(sets.images)`). Each distinct image goes through `model`
+    /// once, and each clean one through `adapted` once.
+    public static func testEvaluations(_ model: CNN, adapted: CNN?, on sets: TestSets, images: Tensor)
+        -> (test: [TestEvaluation], adaptedTest: [TestEvaluation]?) {
         let classes = model.configuration.classes
-        var logits = [Float](repeating: 0, count: sets.images.shape[0] * classes)
-        for (rows, network) in [(cleanRows, adapted), (noisyRows, model)] where !rows.isEmpty {
-            let part = Self.logits(network, images: images.gathered(items: rows)).scalars
-            for (k, row) in rows.enumerated() {
-                for j in 0..<classes { logits[row * classes + j] = part[k * classes + j] }
+        func evaluations(_ logits: Tensor) -> [TestEvaluation] {
+            zip(sets.sets, sets.evaluations(logits: logits, classes: classes)).map { TestEvaluation(rho: $0.rho, evaluation: $1) }
+        }
+        let logits = Self.logits(model, images: images)
+        guard let adapted else { return (evaluations(logits), nil) }
+        let cleanRows = sets.cleanRows.indices.filter { sets.cleanRows[$0] }
+        var spliced = logits
+        if !cleanRows.isEmpty {
+            let part = Self.logits(adapted, images: images.gathered(items: cleanRows)).scalars
+            for (k, row) in cleanRows.enumerated() {
+                for j in 0..<classes { spliced.scalars[row * classes + j] = part[k * classes + j] }
             }
         }
-        let all = Tensor(shape: [sets.images.shape[0], classes], scalars: logits)
-        return zip(sets.sets, sets.evaluations(logits: all, classes: classes)).map { TestEvaluation(rho: $0.rho, evaluation: $1) }
+        return (evaluations(logits), evaluations(spliced))
     }
 
     /// The model (evaluation mode) on a labelled set, batched.
