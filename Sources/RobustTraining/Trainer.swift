@@ -187,7 +187,8 @@ public struct Trainer {
             }
             let gradients = state.model.parameterGradients(dlogits: result.dlogits, cache: cache)
             state.optimizer.learningRate = configuration.recipe.learningRate(
-                base: configuration.learningRate, step: state.optimizer.step, totalSteps: totalSteps, stepsPerEpoch: batches)
+                base: configuration.learningRate, step: state.optimizer.step, totalSteps: totalSteps, stepsPerEpoch: batches,
+                switchEpoch: configuration.switchEpoch)
             state.optimizer.update(&state.model, gradients: gradients)
             if state.averagedModel != nil {
                 state.averagedModel?.moveAverage(toward: state.model, decay: Float(configuration.recipe.emaDecay(afterSteps: state.optimizer.step)))

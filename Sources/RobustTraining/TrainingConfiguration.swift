@@ -82,6 +82,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                   evaluateRecipeVariants: try c.decodeIfPresent(Bool.self, forKey: .evaluateRecipeVariants) ?? false)
     }
 
+    /// The influence switch epoch T: where ISR and ISP score influence and, for the schedules that change at T
+    /// (`cosine-restart`, `constant-then-cosine`), where the learning rate does for every method.
+    public var switchEpoch: Int { method == .isp ? isp.switchEpoch : isr.switchEpoch }
+
     /// Checks the settings a user can get wrong; the message names the setting and the fix.
     public func validate() throws(TrainingError) {
         func fail(_ text: String) -> TrainingError { .invalidConfiguration(text) }
@@ -90,7 +94,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         guard learningRate > 0, learningRate.isFinite else { throw fail("learning rate must be positive (got \(learningRate))") }
         guard threads >= 1 else { throw fail("threads must be at least 1 (got \(threads))") }
         do { try model.validate() } catch { throw fail("\(error)") }
-        try recipe.validate(epochs: epochs)
+        try recipe.validate(epochs: epochs, switchEpoch: switchEpoch)
         switch method {
         case .isr:
             guard isr.switchEpoch >= 1 && isr.switchEpoch < epochs else {

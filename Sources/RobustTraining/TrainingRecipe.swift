@@ -7,6 +7,14 @@ public enum LearningRateScheduleKind: String, Codable, Sendable, CaseIterable {
     /// Cosine decay of the base rate to 0 over the run (Loshchilov and Hutter 2017, SGDR without restarts),
     /// after an optional linear warm-up.
     case cosine
+    /// Two cosine cycles split at the influence switch epoch T (SGDR with one warm restart, Loshchilov and
+    /// Hutter 2017): the rate decays to 0 at T, where ISR/ISP score influence, and restarts at the base rate
+    /// for the epochs after T. Every method runs the same schedule.
+    case cosineRestart = "cosine-restart"
+    /// The base rate until the influence switch epoch T, then cosine decay to 0 over the epochs after it
+    /// ("warm-up, stable, decay", as in Hu et al. 2024; trapezoidal in Zhai et al. 2022): the paper's recipe
+    /// up to T, and a settled end. Every method runs the same schedule.
+    case constantThenCosine = "constant-then-cosine"
 }
 
 /// Which weights are evaluated and saved.
@@ -66,9 +74,14 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
                                               batchNormStatistics: .cleanValidation)
 
     /// Checks the settings a user can get wrong.
-    public func validate(epochs: Int) throws(TrainingError) {
+    public func validate(epochs: Int, switchEpoch: Int) throws(TrainingError) {
         guard warmupEpochs >= 0, warmupEpochs.isFinite, warmupEpochs < Double(epochs) else {
             throw .invalidConfiguration("--warmup-epochs must be in [0, epochs) (got \(warmupEpochs) with \(epochs) epochs)")
+        }
+        if usesSwitchEpoch {
+            guard switchEpoch >= 1, switchEpoch < epochs, warmupEpochs < Double(switchEpoch) else {
+                throw .invalidConfiguration("--lr-schedule \(learningRateSchedule.rawValue) changes at the switch epoch T, which must lie after the warm-up and before the last epoch (T = \(switchEpoch), warm-up \(warmupEpochs), \(epochs) epochs): set --switch-epoch, or use --lr-schedule cosine")
+            }
         }
         guard emaDecay > 0, emaDecay < 1 else {
             throw .invalidConfiguration("--ema-decay must be strictly between 0 and 1 (got \(emaDecay)); 0.99 averages over about 100 steps")
@@ -86,21 +99,37 @@ public struct TrainingRecipe: Codable, Sendable, Equatable {
         return parts.joined(separator: ", ")
     }
 
-    /// The learning rate of update `step` (0-based) of `totalSteps`, with `stepsPerEpoch` updates an epoch:
+    /// The learning rate of update `step` (0-based) of `totalSteps`, with `stepsPerEpoch` updates an epoch and
+    /// the influence switch epoch T (`switchEpoch`; S = T x stepsPerEpoch, used by the two schedules that
+    /// change at T):
     ///   warm-up (step < W = round(warmupEpochs x stepsPerEpoch)): base (step + 1) / W;
-    ///   constant: base;  cosine: base (1 + cos(pi (step - W) / (totalSteps - W))) / 2.
-    public func learningRate(base: Float, step: Int, totalSteps: Int, stepsPerEpoch: Int) -> Float {
+    ///   constant: base;  cosine: c(step - W, totalSteps - W), with c(i, n) = base (1 + cos(pi i / n)) / 2;
+    ///   cosine-restart: c(step - W, S - W) before S, c(step - S, totalSteps - S) from S;
+    ///   constant-then-cosine: base before S, c(step - S, totalSteps - S) from S.
+    public func learningRate(base: Float, step: Int, totalSteps: Int, stepsPerEpoch: Int, switchEpoch: Int) -> Float {
         precondition(step >= 0 && totalSteps >= 1 && stepsPerEpoch >= 1, "learningRate: step \(step) of \(totalSteps)")
         let warmup = Int((warmupEpochs * Double(stepsPerEpoch)).rounded())
         if step < warmup { return Float(Double(base) * Double(step + 1) / Double(warmup)) }
+        func cosineDecay(_ i: Int, over n: Int) -> Float {
+            let progress = Double(i) / Double(Swift.max(1, n))
+            return Float(Double(base) * 0.5 * (1 + cos(Double.pi * Swift.min(progress, 1))))
+        }
+        let switchStep = Swift.min(Swift.max(switchEpoch, 0) * stepsPerEpoch, totalSteps)
         switch learningRateSchedule {
         case .constant:
             return base
         case .cosine:
-            let progress = Double(step - warmup) / Double(Swift.max(1, totalSteps - warmup))
-            return Float(Double(base) * 0.5 * (1 + cos(Double.pi * Swift.min(progress, 1))))
+            return cosineDecay(step - warmup, over: totalSteps - warmup)
+        case .cosineRestart:
+            return step < switchStep ? cosineDecay(step - warmup, over: switchStep - warmup)
+                                     : cosineDecay(step - switchStep, over: totalSteps - switchStep)
+        case .constantThenCosine:
+            return step < switchStep ? base : cosineDecay(step - switchStep, over: totalSteps - switchStep)
         }
     }
+
+    /// Whether the schedule changes at the influence switch epoch T.
+    public var usesSwitchEpoch: Bool { learningRateSchedule == .cosineRestart || learningRateSchedule == .constantThenCosine }
 
     /// The EMA decay applied after `completedSteps` optimiser steps (1 after the first update).
     public func emaDecay(afterSteps completedSteps: Int) -> Double {

@@ -12,7 +12,7 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .long, help: "Recipe: stable (cosine lr, EMA weights, precise BatchNorm statistics with a clean-validation adapted figure; the default) or paper (the authors': constant lr, last weights, running statistics).")
     var recipe: TrainingRecipe.Preset?
 
-    @Option(name: .long, help: "Learning-rate schedule: constant or cosine (decay to 0 over the run).")
+    @Option(name: .long, help: "Learning-rate schedule: constant, cosine (decay to 0 over the run), cosine-restart (decay to 0 at the switch epoch T, restart, decay to 0 again) or constant-then-cosine (constant until T, then decay to 0).")
     var lrSchedule: LearningRateScheduleKind?
 
     @Option(name: .long, help: "Epochs of linear learning-rate warm-up (fractions allowed; 0 = none).")

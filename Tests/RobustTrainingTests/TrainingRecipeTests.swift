@@ -21,17 +21,42 @@ func trainedNaiveRun(_ configuration: TrainingConfiguration, data: TrainingData 
         let total = 100
         for step in [0, 1, 25, 50, 75, 99] {
             let expected = 0.01 * 0.5 * (1 + cos(Double.pi * Double(step) / Double(total)))
-            #expect(abs(Double(cosine.learningRate(base: 0.01, step: step, totalSteps: total, stepsPerEpoch: 10)) - expected) <= 1e-7 * 0.01)
+            #expect(abs(Double(cosine.learningRate(base: 0.01, step: step, totalSteps: total, stepsPerEpoch: 10, switchEpoch: 7)) - expected) <= 1e-7 * 0.01)
         }
         // Warm-up: 2 epochs of 10 steps, linear to the base rate, then cosine over the remaining 80 steps.
         var warm = cosine
         warm.warmupEpochs = 2
-        #expect(abs(warm.learningRate(base: 0.01, step: 0, totalSteps: total, stepsPerEpoch: 10) - 0.0005) < 1e-9)
-        #expect(abs(warm.learningRate(base: 0.01, step: 19, totalSteps: total, stepsPerEpoch: 10) - 0.01) < 1e-9)
-        #expect(abs(warm.learningRate(base: 0.01, step: 20, totalSteps: total, stepsPerEpoch: 10) - 0.01) < 1e-9)
+        #expect(abs(warm.learningRate(base: 0.01, step: 0, totalSteps: total, stepsPerEpoch: 10, switchEpoch: 7) - 0.0005) < 1e-9)
+        #expect(abs(warm.learningRate(base: 0.01, step: 19, totalSteps: total, stepsPerEpoch: 10, switchEpoch: 7) - 0.01) < 1e-9)
+        #expect(abs(warm.learningRate(base: 0.01, step: 20, totalSteps: total, stepsPerEpoch: 10, switchEpoch: 7) - 0.01) < 1e-9)
         let mid = 0.01 * 0.5 * (1 + cos(Double.pi * 40 / 80))
-        #expect(abs(Double(warm.learningRate(base: 0.01, step: 60, totalSteps: total, stepsPerEpoch: 10)) - mid) < 1e-9)
-        for step in [0, 33, 99] { #expect(TrainingRecipe.paper.learningRate(base: 0.01, step: step, totalSteps: total, stepsPerEpoch: 10) == 0.01) }
+        #expect(abs(Double(warm.learningRate(base: 0.01, step: 60, totalSteps: total, stepsPerEpoch: 10, switchEpoch: 7)) - mid) < 1e-9)
+        for step in [0, 33, 99] { #expect(TrainingRecipe.paper.learningRate(base: 0.01, step: step, totalSteps: total, stepsPerEpoch: 10, switchEpoch: 7) == 0.01) }
+    }
+
+    @Test func schedulesThatChangeAtTheSwitchEpochMatchTheirClosedForms() {
+        // 10 epochs of 10 steps, T = 7: S = 70 steps before the switch, 30 after.
+        func c(_ i: Int, _ n: Int) -> Double { 0.01 * 0.5 * (1 + cos(Double.pi * Double(i) / Double(n))) }
+        let restart = TrainingRecipe(learningRateSchedule: .cosineRestart, weightAverage: .none, batchNormStatistics: .running)
+        let stableDecay = TrainingRecipe(learningRateSchedule: .constantThenCosine, weightAverage: .none, batchNormStatistics: .running)
+        for step in [0, 1, 35, 69, 70, 71, 85, 99] {
+            let r = Double(restart.learningRate(base: 0.01, step: step, totalSteps: 100, stepsPerEpoch: 10, switchEpoch: 7))
+            let d = Double(stableDecay.learningRate(base: 0.01, step: step, totalSteps: 100, stepsPerEpoch: 10, switchEpoch: 7))
+            // Float rounding of a value below 0.01: half an ulp of 0.01 in Float is about 4.7e-10.
+            #expect(abs(r - (step < 70 ? c(step, 70) : c(step - 70, 30))) <= 1e-9)
+            #expect(abs(d - (step < 70 ? 0.01 : c(step - 70, 30))) <= 1e-9)
+        }
+        // The restart returns to the base rate at T; the first cycle nearly reaches 0 just before it.
+        #expect(restart.learningRate(base: 0.01, step: 70, totalSteps: 100, stepsPerEpoch: 10, switchEpoch: 7) == 0.01)
+        #expect(restart.learningRate(base: 0.01, step: 69, totalSteps: 100, stepsPerEpoch: 10, switchEpoch: 7) < 1e-5)
+        // With a warm-up, the first cycle starts after it.
+        var warm = restart
+        warm.warmupEpochs = 2
+        #expect(abs(Double(warm.learningRate(base: 0.01, step: 45, totalSteps: 100, stepsPerEpoch: 10, switchEpoch: 7)) - c(25, 50)) <= 1e-9)
+        // T must lie after the warm-up and before the last epoch.
+        #expect(throws: TrainingError.self) { try warm.validate(epochs: 10, switchEpoch: 2) }
+        #expect(throws: TrainingError.self) { try stableDecay.validate(epochs: 10, switchEpoch: 10) }
+        #expect(throws: Never.self) { try stableDecay.validate(epochs: 10, switchEpoch: 7) }
     }
 
     @Test func emaDecayWarmsUpAsTensorFlows() {
@@ -49,7 +74,8 @@ func trainedNaiveRun(_ configuration: TrainingConfiguration, data: TrainingData 
         for metrics in state.history {
             let step = metrics.epoch * batches - 1
             let expected = configuration.recipe.learningRate(base: configuration.learningRate, step: step,
-                                                             totalSteps: 3 * batches, stepsPerEpoch: batches)
+                                                             totalSteps: 3 * batches, stepsPerEpoch: batches,
+                                                             switchEpoch: configuration.switchEpoch)
             #expect(metrics.learningRate == Double(expected))
         }
         let average = try #require(state.averagedModel)
