@@ -64,6 +64,8 @@ public enum Bench {
         public var epoch_images: Int?
         public var precise_share_of_epoch: Double?
         public var ema_share_of_epoch: Double?
+        /// The kernel family OpenBLAS ran (`BLAS.coreName`: "SkylakeX", "Haswell", "Prescott", ...).
+        public var blas_kernels: String?
     }
 
     /// Training images of an epoch for the recipe-cost shares: test fold 5 of the figshare JPEG copy (1,698).
@@ -122,6 +124,7 @@ public enum Bench {
         result.epoch_images = recipeEpochImages
         result.precise_share_of_epoch = preciseSeconds / epochSeconds
         result.ema_share_of_epoch = emaSeconds * stepsPerEpoch / epochSeconds
+        result.blas_kernels = BLAS.coreName
         return result
     }
 

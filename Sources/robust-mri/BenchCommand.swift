@@ -54,7 +54,10 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        if !json { print(Bench.header) }
+        if !json {
+            print("CPU: \(MachineInfo.current().description)")
+            print(Bench.header)
+        }
         for variant in variants {
             for size in sizes {
                 let minimum = variant.configuration(imageSize: size).minimumImageSize

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NN
+import Tensor
 
 @main
 struct RobustMRICommand: ParsableCommand {
@@ -12,6 +13,8 @@ struct RobustMRICommand: ParsableCommand {
     )
 
     static func main() {
+        // OpenBLAS falls back to SSE3 kernels on CPUs newer than it knows: restart once with the right ones.
+        BLAS.reexecutingWithPreferredKernels()
         // Training allocates and frees tens of MiB per batch: keep freed memory mapped (see AllocatorTuning).
         AllocatorTuning.retainFreedMemory()
         var command: ParsableCommand

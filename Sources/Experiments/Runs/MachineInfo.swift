@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// The machine a result was measured on, recorded beside every timing.
 public struct MachineInfo: Codable, Sendable, Equatable {
@@ -6,6 +7,8 @@ public struct MachineInfo: Codable, Sendable, Equatable {
     public var cores: Int
     public var memoryGiB: Double
     public var system: String
+    /// The kernel family OpenBLAS ran (`BLAS.coreName`, e.g. "SkylakeX"); nil in records written before it was kept.
+    public var blasKernels: String?
 
     public static func current() -> MachineInfo {
         var cpu = "unknown CPU"
@@ -17,8 +20,10 @@ public struct MachineInfo: Codable, Sendable, Equatable {
         let info = ProcessInfo.processInfo
         return MachineInfo(cpu: cpu, cores: info.activeProcessorCount,
                            memoryGiB: (Double(info.physicalMemory) / 1_073_741_824 * 10).rounded() / 10,
-                           system: info.operatingSystemVersionString)
+                           system: info.operatingSystemVersionString, blasKernels: BLAS.coreName)
     }
 
-    public var description: String { "\(cpu), \(cores) cores, \(memoryGiB) GiB, \(system)" }
+    public var description: String {
+        "\(cpu), \(cores) cores, \(memoryGiB) GiB, \(system)" + (blasKernels.map { ", OpenBLAS kernels \($0)" } ?? "")
+    }
 }
