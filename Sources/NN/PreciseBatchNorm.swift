@@ -9,9 +9,11 @@ import Tensor
 ///     mu_b,c  = (1 / M) sum x_b,c,        var_b,c = (1 / M) sum (x_b,c - mu_b,c)^2,   M = N H_b W_b.
 /// Per batch the sums are formed as (mean, sum of squared deviations) and combined in Double with Chan,
 /// Golub and LeVeque's pairwise update (a cumulative average), so the result does not depend on the batch
-/// size beyond float rounding. Block by block: one pass for the statistics, one pass to carry the images
-/// through the block with them; the blocks' outputs for all images are held in memory between blocks
-/// (for N images at 128 px with 32 first-layer channels, N x 512 KiB), so bound N (`TrainingRecipe.preciseStatisticsImages`).
+/// size beyond float rounding. Block by block, one convolution pass: it yields the statistics and, per 2x2
+/// window, the maximum and minimum of the convolution's output, from which the block's evaluation-mode output
+/// (BatchNorm, ReLU, max-pool) follows exactly once the statistics are known (`pooledAfterNormalising`). The
+/// windows' extremes for all images are held in memory between blocks (for N images at 128 px with 32
+/// first-layer channels, N x 1 MiB), so bound N (`TrainingRecipe.preciseStatisticsImages`).
 extension CNN {
     /// Per block, the population (mean, biased variance) of the convolution's output per channel: [C_b] each.
     /// images: [N, inputChannels, S, S], N >= 1.
@@ -27,8 +29,13 @@ extension CNN {
         let n = images.shape[0]
         for b in blocks.indices {
             let channels = blocks[b].batchNorm.channels
+            let carryOn = b + 1 < blocks.count
             var count = 0.0
             var mean = [Double](repeating: 0, count: channels), squares = [Double](repeating: 0, count: channels)
+            // The 2x2 windows' maxima and minima of the convolution's output, for every image: the next block's
+            // input, once this block's statistics are known (see `pooledAfterNormalising`).
+            var maxima: [Float] = [], minima: [Float] = []
+            var pooledShape: [Int] = []
             var start = 0
             while start < n {
                 let end = Swift.min(n, start + batchSize)
@@ -43,26 +50,69 @@ extension CNN {
                     squares[ch] += Double(batch.variance[ch]) * m + delta * delta * count * m / total
                 }
                 count += m
+                if carryOn {
+                    let (high, low) = Self.windowExtremes(convolved)
+                    if maxima.isEmpty {
+                        pooledShape = [n, channels, convolved.shape[2] / 2, convolved.shape[3] / 2]
+                        maxima.reserveCapacity(pooledShape.reduce(1, *))
+                        minima.reserveCapacity(pooledShape.reduce(1, *))
+                    }
+                    maxima += high
+                    minima += low
+                }
                 start = end
             }
             let statistics = (mean: mean.map { Float($0) }, variance: squares.map { Float($0 / count) })
             result.append(statistics)
             model.blocks[b].batchNorm.runningMean = Tensor(shape: [channels], scalars: statistics.mean)
             model.blocks[b].batchNorm.runningVar = Tensor(shape: [channels], scalars: statistics.variance)
-            guard b + 1 < blocks.count else { break }
-            var next: [Float] = []
-            start = 0
-            while start < n {
-                let end = Swift.min(n, start + batchSize)
-                let convolved = model.blocks[b].convolution.forward(current.items(start..<end), threads: threads).output
-                let pooled = BatchNormReLUPool.forward(convolved, batchNorm: model.blocks[b].batchNorm, mode: .evaluation, threads: threads).output
-                if next.isEmpty { next.reserveCapacity(n * pooled.itemCount) }
-                next += pooled.scalars
-                start = end
-                if end == n { current = Tensor(shape: [n] + Array(pooled.shape.dropFirst()), scalars: next) }
-            }
+            guard carryOn else { break }
+            current = Self.pooledAfterNormalising(maxima: maxima, minima: minima, shape: pooledShape, batchNorm: model.blocks[b].batchNorm)
         }
         return result
+    }
+
+    /// Per 2x2 window (stride 2, a last odd row or column dropped, as `BatchNormReLUPool`), the maximum and the
+    /// minimum of x: [N, C, H, W] -> two [N, C, H / 2, W / 2] arrays, flattened.
+    static func windowExtremes(_ x: Tensor) -> (maxima: [Float], minima: [Float]) {
+        let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], ho = h / 2, wo = w / 2
+        var maxima = [Float](repeating: 0, count: planes * ho * wo), minima = maxima
+        x.scalars.withUnsafeBufferPointer { src in
+            for plane in 0..<planes {
+                for oy in 0..<ho {
+                    let r0 = plane * h * w + 2 * oy * w, r1 = r0 + w, o = (plane * ho + oy) * wo
+                    for ox in 0..<wo {
+                        let a = src[r0 + 2 * ox], b = src[r0 + 2 * ox + 1], c = src[r1 + 2 * ox], d = src[r1 + 2 * ox + 1]
+                        maxima[o + ox] = Swift.max(Swift.max(a, b), Swift.max(c, d))
+                        minima[o + ox] = Swift.min(Swift.min(a, b), Swift.min(c, d))
+                    }
+                }
+            }
+        }
+        return (maxima, minima)
+    }
+
+    /// BatchNorm (evaluation mode, with `batchNorm`'s running statistics), ReLU and 2x2 max-pool, from the windows'
+    /// extremes of the BatchNorm's input: [N, C, H / 2, W / 2]. Exactly `BatchNormReLUPool.forward`'s output, since
+    /// v -> max(fl(fl(v s) + t), 0) is monotone in v (non-decreasing for s >= 0, non-increasing for s < 0) and
+    /// monotone maps commute with the maximum: the window's maximum of the mapped values is the map of the
+    /// window's maximum (s >= 0) or minimum (s < 0). Same s = gamma / sqrt(var + eps), t = beta - mean s, same
+    /// float operations.
+    static func pooledAfterNormalising(maxima: [Float], minima: [Float], shape: [Int], batchNorm: BatchNorm2D) -> Tensor {
+        let c = shape[1], area = shape[2] * shape[3]
+        var output = [Float](repeating: 0, count: maxima.count)
+        let gamma = batchNorm.weight.scalars, beta = batchNorm.bias.scalars
+        let mean = batchNorm.runningMean.scalars, variance = batchNorm.runningVar.scalars
+        for plane in 0..<(shape[0] * c) {
+            let ch = plane % c
+            let inverseStd = 1 / (variance[ch] + batchNorm.epsilon).squareRoot()
+            let scale = gamma[ch] * inverseStd, shift = beta[ch] - mean[ch] * scale
+            let source = scale >= 0 ? maxima : minima
+            for k in (plane * area)..<((plane + 1) * area) {
+                output[k] = Swift.max(source[k] * scale + shift, 0)
+            }
+        }
+        return Tensor(shape: shape, scalars: output)
     }
 
     /// This model with every BatchNorm layer's running statistics replaced by `statistics` (one [C_b] mean

@@ -1,5 +1,5 @@
 import Testing
-import NN
+@testable import NN
 import Tensor
 
 /// Precise BatchNorm statistics (`CNN.preciseStatistics`) against a direct computation, and the EMA step.
@@ -62,6 +62,26 @@ import Tensor
                             "batch \(batchSize), block \(b), channel \(ch) variance")
                 }
             }
+        }
+    }
+
+    /// The precise pass carries images to the next block from the windows' extremes instead of convolving twice:
+    /// the result must be the fused BatchNorm-ReLU-max-pool's output to the bit, for scales of either sign (negative
+    /// gamma picks the minimum), an odd height and width (last row and column dropped) and the SIMD and scalar tails.
+    @Test func normalisingTheWindowsExtremesEqualsTheFusedPassExactly() {
+        var generator = SeededGenerator(seed: 23)
+        for (h, w) in [(7, 13), (8, 8), (12, 10)] {
+            let x = Tensor(randomUniform: [3, 4, h, w], low: -2, high: 2, generator: &generator)
+            var bn = BatchNorm2D(channels: 4)
+            bn.weight = Tensor(shape: [4], scalars: [1.3, -0.7, 0, 0.2])
+            bn.bias = Tensor(shape: [4], scalars: [0.1, -0.3, 0.5, 0])
+            bn.runningMean = Tensor(shape: [4], scalars: [0.2, -0.1, 0.05, 1.5])
+            bn.runningVar = Tensor(shape: [4], scalars: [0.9, 2.5, 0.3, 0.01])
+            let fused = BatchNormReLUPool.forward(x, batchNorm: bn, mode: .evaluation).output
+            let (maxima, minima) = CNN.windowExtremes(x)
+            let carried = CNN.pooledAfterNormalising(maxima: maxima, minima: minima, shape: fused.shape, batchNorm: bn)
+            #expect(carried.shape == fused.shape)
+            #expect(zip(carried.scalars, fused.scalars).allSatisfy { $0 == $1 }, "\(h)x\(w)")
         }
     }
 
