@@ -79,18 +79,6 @@ public struct SoftmaxLinearObjective: LastLayerObjective {
                                parameters: parameters, sampleWeights: weights)
     }
 
-    /// W: [C, D] and b: [C] as Float tensors.
-    public var weightAndBias: (weight: Tensor, bias: Tensor) {
-        let k = featureCount + 1
-        var w = [Float](repeating: 0, count: classCount * featureCount)
-        var b = [Float](repeating: 0, count: classCount)
-        for c in 0..<classCount {
-            for j in 0..<featureCount { w[c * featureCount + j] = Float(parameters[c * k + j]) }
-            b[c] = Float(parameters[c * k + featureCount])
-        }
-        return (Tensor(shape: [classCount, featureCount], scalars: w), Tensor(shape: [classCount], scalars: b))
-    }
-
     // MARK: Closed forms
 
     /// [h_i; 1] rows: features [n, D] -> [n, D + 1] in Double.

@@ -175,18 +175,4 @@ public struct CNN: Sendable {
         }
         return dx
     }
-
-    // MARK: Inference
-
-    /// Predicted class per image (evaluation mode), batched to bound memory.
-    public func predictedClasses(_ images: Tensor, batchSize: Int = 32) -> [Int] {
-        var classes: [Int] = []
-        var start = 0
-        while start < images.shape[0] {
-            let end = Swift.min(images.shape[0], start + batchSize)
-            classes += evaluated(images.items(start..<end)).logits.argmaxRows()
-            start = end
-        }
-        return classes
-    }
 }

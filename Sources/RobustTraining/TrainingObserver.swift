@@ -24,26 +24,3 @@ extension TrainingObserver {
 public final class SilentObserver: TrainingObserver {
     public init() {}
 }
-
-/// Fans events out to several observers, in order.
-public final class ObserverGroup: TrainingObserver {
-    public let observers: [any TrainingObserver]
-    public init(_ observers: [any TrainingObserver]) { self.observers = observers }
-
-    public func batchFinished(epoch: Int, epochs: Int, batch: Int, batches: Int, runningLoss: Double,
-                              runningAccuracy: Double, imagesPerSecond: Double) {
-        for o in observers {
-            o.batchFinished(epoch: epoch, epochs: epochs, batch: batch, batches: batches, runningLoss: runningLoss,
-                            runningAccuracy: runningAccuracy, imagesPerSecond: imagesPerSecond)
-        }
-    }
-    public func epochFinished(_ metrics: EpochMetrics, epochs: Int) {
-        for o in observers { o.epochFinished(metrics, epochs: epochs) }
-    }
-    public func phase(_ description: String, done: Int, of total: Int) {
-        for o in observers { o.phase(description, done: done, of: total) }
-    }
-    public func message(_ text: String) {
-        for o in observers { o.message(text) }
-    }
-}
