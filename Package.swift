@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         // Public API: the library a researcher imports, and the command-line tool.
-        .library(name: "RobustMRI", targets: ["Tensor", "NN", "MRIData", "Influence", "RobustTraining", "Experiments"]),
+        .library(name: "RobustMRI", targets: ["Tensor", "NN", "MRIData", "Influence", "RobustTraining", "Reporting", "Experiments"]),
         .executable(name: "robust-mri", targets: ["robust-mri"]),
     ],
     dependencies: [
@@ -21,18 +21,20 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
-        // Implementation, dependencies pointing one way:
-        // Tensor <- NN <- {Influence, RobustTraining} <- Experiments <- robust-mri; Tensor <- MRIData.
+        // Implementation, dependencies pointing one way (docs/architecture.md):
+        // Tensor <- NN, MRIData, Influence, Reporting; {NN, MRIData, Influence} <- RobustTraining;
+        // {RobustTraining, Reporting} <- Experiments <- robust-mri.
         .target(name: "Tensor", dependencies: ["CBLAS", "CLAPACKE"]),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "MRIData", dependencies: ["Tensor", "CHDF5", "CTurboJPEG", "CPNG"]),
-        .target(name: "Influence", dependencies: ["Tensor", "NN"]),
+        .target(name: "Influence", dependencies: ["Tensor"]),
         .target(name: "RobustTraining", dependencies: ["Tensor", "NN", "MRIData", "Influence"]),
-        .target(name: "Experiments", dependencies: ["Tensor", "NN", "MRIData", "Influence", "RobustTraining", "CCairo"]),
+        .target(name: "Reporting", dependencies: ["Tensor", "CCairo"]),
+        .target(name: "Experiments", dependencies: ["Tensor", "NN", "MRIData", "Influence", "RobustTraining", "Reporting"]),
         .executableTarget(
             name: "robust-mri",
             dependencies: [
-                "Experiments", "RobustTraining", "Influence", "MRIData", "NN", "Tensor",
+                "Experiments", "RobustTraining", "MRIData", "NN", "Tensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,9 +43,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MRIDataTests", dependencies: ["MRIData", "Tensor", "TestSupport", "CHDF5", "CTurboJPEG", "CPNG"]),
-        .testTarget(name: "InfluenceTests", dependencies: ["Influence", "NN", "Tensor", "TestSupport"]),
-        .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining", "MRIData", "NN", "Tensor", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "RobustTraining", "MRIData", "NN", "Tensor", "TestSupport"]),
+        .testTarget(name: "MRIDataTests", dependencies: ["MRIData", "Tensor", "CHDF5", "CTurboJPEG", "CPNG"]),
+        .testTarget(name: "InfluenceTests", dependencies: ["Influence", "Tensor", "TestSupport"]),
+        .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining", "Influence", "MRIData", "NN", "Tensor"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "RobustTraining", "MRIData", "NN", "Tensor"]),
     ]
 )

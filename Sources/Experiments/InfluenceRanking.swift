@@ -1,6 +1,7 @@
 import Foundation
 import MRIData
 import NN
+import Reporting
 import RobustTraining
 import Tensor
 

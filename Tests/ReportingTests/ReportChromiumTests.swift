@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Experiments
+@testable import Reporting
 
 /// Renders a report in headless Chromium (Debian package `chromium`, installed by scripts/install-deps.sh)
 /// and checks the screenshot: the page is laid out, the synthetic-data warning is styled, and the embedded

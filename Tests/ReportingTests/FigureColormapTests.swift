@@ -1,5 +1,5 @@
 import Testing
-@testable import Experiments
+@testable import Reporting
 
 @Suite struct FigureColormapTests {
     @Test func divergingEndpointsAndCentre() {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Experiments
+@testable import Reporting
 
 /// Example figures shaped like the experiment's real ones (synthetic values, fixed seeds), shared by
 /// the figure and report tests. Set ROBUST_MRI_FIGURE_DIR to a directory to keep the PNGs for a look.

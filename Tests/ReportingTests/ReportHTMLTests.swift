@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Experiments
+@testable import Reporting
 
 /// Example report shaped like `robust-mri compare`'s, shared with the Chromium test.
 enum ReportExamples {

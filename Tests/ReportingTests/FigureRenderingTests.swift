@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Experiments
+@testable import Reporting
 
 /// Each figure renders a PNG of the requested size with ink where the data is.
 @Suite struct FigureRenderingTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Experiments
+@testable import Reporting
 
 @Suite struct FigureTicksTests {
     /// Is `step` = m * 10^k with m in {1, 2, 5}?
