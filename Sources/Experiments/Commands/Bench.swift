@@ -7,18 +7,18 @@ import Tensor
 /// images per second, the convolution/linear GFLOP/s reached, and the machine's sgemm peak measured
 /// in the same run. Each configuration runs in a fresh child process of the same binary, so its
 /// peak resident memory (VmHWM) is its own.
-public enum Bench {
+package enum Bench {
     /// One measured setting.
-    public struct Setting: Codable, Sendable, Equatable {
-        public var variant: Variant
-        public var imageSize: Int
-        public var threads: Int
-        public var batchSize: Int
-        public var warmup: Int
-        public var iterations: Int
-        public var seed: UInt64
+    package struct Setting: Codable, Sendable, Equatable {
+        package var variant: Variant
+        package var imageSize: Int
+        package var threads: Int
+        package var batchSize: Int
+        package var warmup: Int
+        package var iterations: Int
+        package var seed: UInt64
 
-        public init(variant: Variant, imageSize: Int, threads: Int, batchSize: Int = 32, warmup: Int = 1, iterations: Int = 3, seed: UInt64 = 1) {
+        package init(variant: Variant, imageSize: Int, threads: Int, batchSize: Int = 32, warmup: Int = 1, iterations: Int = 3, seed: UInt64 = 1) {
             self.variant = variant
             self.imageSize = imageSize
             self.threads = threads
@@ -29,10 +29,10 @@ public enum Bench {
         }
     }
 
-    public enum Variant: String, Codable, Sendable, CaseIterable {
+    package enum Variant: String, Codable, Sendable, CaseIterable {
         case authors, same3x3
 
-        public func configuration(imageSize: Int) -> CNNConfiguration {
+        package func configuration(imageSize: Int) -> CNNConfiguration {
             switch self {
             case .authors: return .authors(imageSize: imageSize)
             case .same3x3: return .same3x3(imageSize: imageSize)
@@ -41,38 +41,38 @@ public enum Bench {
     }
 
     /// Field names are the JSON keys (snake case).
-    public struct Result: Codable, Sendable {
-        public var variant: String
-        public var image_size: Int
-        public var threads: Int
-        public var batch_size: Int
-        public var train_images_per_s: Double
-        public var infer_images_per_s: Double
+    package struct Result: Codable, Sendable {
+        package var variant: String
+        package var image_size: Int
+        package var threads: Int
+        package var batch_size: Int
+        package var train_images_per_s: Double
+        package var infer_images_per_s: Double
         /// Convolution + linear FLOPs of training (forward + backward) per second, in GFLOP/s.
-        public var gflops: Double
-        public var sgemm_peak_gflops: Double
-        public var peak_rss_mib: Double
-        public var train_ms_per_batch: Double
-        public var infer_ms_per_batch: Double
-        public var iterations: Int
+        package var gflops: Double
+        package var sgemm_peak_gflops: Double
+        package var peak_rss_mib: Double
+        package var train_ms_per_batch: Double
+        package var infer_ms_per_batch: Double
+        package var iterations: Int
         /// The stable recipe's extra work: precise BatchNorm statistics over `precise_images` images (once per epoch),
         /// and one EMA step of the weights (after every optimiser step), in seconds and as a share of an epoch of
         /// `epoch_images` training images at this training speed.
-        public var precise_images: Int?
-        public var precise_statistics_s: Double?
-        public var ema_ms_per_step: Double?
-        public var epoch_images: Int?
-        public var precise_share_of_epoch: Double?
-        public var ema_share_of_epoch: Double?
+        package var precise_images: Int?
+        package var precise_statistics_s: Double?
+        package var ema_ms_per_step: Double?
+        package var epoch_images: Int?
+        package var precise_share_of_epoch: Double?
+        package var ema_share_of_epoch: Double?
         /// The kernel family OpenBLAS ran (`BLAS.coreName`: "SkylakeX", "Haswell", "Prescott", ...).
-        public var blas_kernels: String?
+        package var blas_kernels: String?
     }
 
     /// Training images of an epoch for the recipe-cost shares: test fold 5 of the figshare JPEG copy (1,698).
-    public static let recipeEpochImages = 1_698
+    package static let recipeEpochImages = 1_698
 
     /// Runs `setting` in this process.
-    public static func measure(_ setting: Setting) throws -> Result {
+    package static func measure(_ setting: Setting) throws -> Result {
         let configuration = setting.variant.configuration(imageSize: setting.imageSize)
         var generator = SeededGenerator(seed: setting.seed)
         var model = try CNN(configuration: configuration, generator: &generator, threads: setting.threads)
@@ -130,7 +130,7 @@ public enum Bench {
 
     /// Convolution and linear FLOPs (2 per multiply-add) of one training image: forward, weight
     /// gradient, and input gradient for every layer but the first.
-    public static func trainingFLOPsPerImage(_ configuration: CNNConfiguration) -> Double {
+    package static func trainingFLOPsPerImage(_ configuration: CNNConfiguration) -> Double {
         var total = 0.0
         var inChannels = configuration.inputChannels
         for (b, (channels, sizes)) in zip(configuration.channels, configuration.blockSizes).enumerated() {
@@ -143,7 +143,7 @@ public enum Bench {
     }
 
     /// GFLOP/s of a 1024 x 1024 x 1024 sgemm with OpenBLAS at `threads` threads (best of a few runs).
-    public static func sgemmPeakGFLOPs(threads: Int, size: Int = 1024) -> Double {
+    package static func sgemmPeakGFLOPs(threads: Int, size: Int = 1024) -> Double {
         var generator = SeededGenerator(seed: 99)
         let a = Tensor(randomUniform: [size, size], generator: &generator)
         let b = Tensor(randomUniform: [size, size], generator: &generator)
@@ -156,7 +156,7 @@ public enum Bench {
     }
 
     /// The process's peak resident set (VmHWM in /proc/self/status), in MiB; nil where unavailable.
-    public static func peakResidentMiB() -> Double? {
+    package static func peakResidentMiB() -> Double? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -167,7 +167,7 @@ public enum Bench {
 
     /// Runs `setting` in a child process: `executable` with `arguments` plus the setting as JSON
     /// (the tool's hidden single-configuration mode), which prints one `Result` as JSON.
-    public static func measureInChildProcess(_ setting: Setting, executable: URL, arguments: [String]) throws -> Result {
+    package static func measureInChildProcess(_ setting: Setting, executable: URL, arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         let encoded = String(decoding: try JSONEncoder().encode(setting), as: UTF8.self)
@@ -186,7 +186,7 @@ public enum Bench {
     }
 
     /// One line of the human-readable table.
-    public static func formatted(_ r: Result) -> String {
+    package static func formatted(_ r: Result) -> String {
         func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
         return [r.variant.padding(toLength: 8, withPad: " ", startingAt: 0), "\(r.image_size)".leftPadded(5), "\(r.threads)".leftPadded(4),
                 f(r.train_images_per_s).leftPadded(10), f(r.infer_images_per_s).leftPadded(10), f(r.gflops).leftPadded(8),
@@ -197,9 +197,9 @@ public enum Bench {
                 (r.ema_share_of_epoch.map { f(100 * $0, 2) + "%" } ?? "–").leftPadded(7)].joined(separator: " ")
     }
 
-    public static let header = "variant   size thr  train img/s infer img/s  GFLOP/s  sgemm pk  peak MiB  precise s  % epoch   EMA ms  % epoch"
+    package static let header = "variant   size thr  train img/s infer img/s  GFLOP/s  sgemm pk  peak MiB  precise s  % epoch   EMA ms  % epoch"
     /// What the recipe columns mean, printed under the table.
-    public static let recipeNote = "precise s: precise BatchNorm statistics over 512 images (once per epoch); EMA ms: one weight-average step (after every optimiser step); % epoch: of an epoch of 1,698 training images at this training speed."
+    package static let recipeNote = "precise s: precise BatchNorm statistics over 512 images (once per epoch); EMA ms: one weight-average step (after every optimiser step); % epoch: of an epoch of 1,698 training images at this training speed."
 
     private static func time(_ repetitions: Int, _ body: () -> Void) -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -208,11 +208,11 @@ public enum Bench {
     }
 }
 
-public enum BenchError: Error, CustomStringConvertible {
+package enum BenchError: Error, CustomStringConvertible {
     case childFailed(status: Int32, setting: String)
     case unreadableOutput(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .childFailed(status, setting): return "bench: the child process for \(setting) exited with status \(status)."
         case let .unreadableOutput(text): return "bench: could not read the child process's result: \(text.prefix(200))"

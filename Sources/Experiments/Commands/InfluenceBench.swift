@@ -10,42 +10,42 @@ import Tensor
 /// authors-variant CNN (the timings do not depend on training): features of every training and validation
 /// image, Eq. 7 scores with each solver, Eq. 8 perturbation images for every training point, and one
 /// training epoch estimated from `Bench.measure` (forward + backward + Adam on batches of 32).
-public enum InfluenceBench {
-    public struct Settings: Codable, Sendable {
-        public var imageCount = 2300
-        public var validationCount = 150
-        public var imageSize = 256
-        public var threads = 2
-        public var batchSize = 32
-        public var seed: UInt64 = 1
+package enum InfluenceBench {
+    package struct Settings: Codable, Sendable {
+        package var imageCount = 2300
+        package var validationCount = 150
+        package var imageSize = 256
+        package var threads = 2
+        package var batchSize = 32
+        package var seed: UInt64 = 1
 
-        public init() {}
+        package init() {}
     }
 
-    public struct SolverTiming: Codable, Sendable {
-        public var solver: String
+    package struct SolverTiming: Codable, Sendable {
+        package var solver: String
         /// Objective set-up + solver set-up + solve + scores (features excluded).
-        public var seconds: Double
-        public var iterations: Int
-        public var lissa_scale: Double?
-        public var note: String?
+        package var seconds: Double
+        package var iterations: Int
+        package var lissa_scale: Double?
+        package var note: String?
     }
 
-    public struct Result: Codable, Sendable {
-        public var n: Int
-        public var validation_n: Int
-        public var image_size: Int
-        public var d: Int
-        public var threads: Int
-        public var data_seconds: Double
-        public var feature_seconds: Double
-        public var solvers: [SolverTiming]
-        public var perturbation_seconds: Double
-        public var epoch_seconds_estimate: Double
-        public var train_ms_per_batch: Double
-        public var load_average: String
+    package struct Result: Codable, Sendable {
+        package var n: Int
+        package var validation_n: Int
+        package var image_size: Int
+        package var d: Int
+        package var threads: Int
+        package var data_seconds: Double
+        package var feature_seconds: Double
+        package var solvers: [SolverTiming]
+        package var perturbation_seconds: Double
+        package var epoch_seconds_estimate: Double
+        package var train_ms_per_batch: Double
+        package var load_average: String
 
-        public var text: String {
+        package var text: String {
             func f(_ x: Double) -> String { String(format: "%.2f", x) }
             var lines = ["influence timings: n \(n) training + \(validation_n) validation images at \(image_size) px, D \(d), \(threads) threads (load \(load_average))",
                          "  features (eval mode, all images)   \(f(feature_seconds)) s"]
@@ -60,7 +60,7 @@ public enum InfluenceBench {
         }
     }
 
-    public static func run(_ settings: Settings = Settings(), observer: any TrainingObserver = SilentObserver()) throws -> Result {
+    package static func run(_ settings: Settings = Settings(), observer: any TrainingObserver = SilentObserver()) throws -> Result {
         let clock = ContinuousClock()
         var start = clock.now
         func lap() -> Double {

@@ -11,42 +11,42 @@ import Tensor
 ///    training points; the last layer is refit to the L2-regularized objective, docs/influence.md);
 /// 2. CG and LiSSA against the exact solve at the methods' damping (2.5) on that CNN's own last layer,
 ///    as ISR and ISP use them: solution error and agreement of the scores.
-public enum InfluenceCheck {
-    public struct Settings: Codable, Sendable, Equatable {
-        public var imageSize = 48
-        public var imageCount = 400
-        public var epochs = 6
-        public var learningRate: Float = 0.001
+package enum InfluenceCheck {
+    package struct Settings: Codable, Sendable, Equatable {
+        package var imageSize = 48
+        package var imageCount = 400
+        package var epochs = 6
+        package var learningRate: Float = 0.001
         /// Training points of the CNN features used in the leave-one-out check.
-        public var subsetCount = 300
-        public var points = 40
+        package var subsetCount = 300
+        package var points = 40
         /// Damping of the leave-one-out check (small, so the check means something).
-        public var looDamping = 0.01
+        package var looDamping = 0.01
         /// Damping of the solver comparison (the methods' default).
-        public var methodDamping = 2.5
-        public var seed: UInt64 = 1
-        public var threads = 2
+        package var methodDamping = 2.5
+        package var seed: UInt64 = 1
+        package var threads = 2
 
-        public init() {}
+        package init() {}
     }
 
     /// One leave-one-out problem.
-    public struct LeaveOneOutRow: Codable, Sendable {
-        public var problem: String
-        public var n: Int
-        public var d: Int
-        public var damping: Double
-        public var loo_pearson: Double
-        public var loo_spearman: Double
-        public var loo_sign_agreement: Double
-        public var cg_rel_error: Double
-        public var lissa_cosine: Double
-        public var lissa_rel_error: Double
-        public var lissa_scale: Double
-        public var exact_seconds: Double
-        public var cg_seconds: Double
-        public var lissa_seconds: Double
-        public var retrain_seconds: Double
+    package struct LeaveOneOutRow: Codable, Sendable {
+        package var problem: String
+        package var n: Int
+        package var d: Int
+        package var damping: Double
+        package var loo_pearson: Double
+        package var loo_spearman: Double
+        package var loo_sign_agreement: Double
+        package var cg_rel_error: Double
+        package var lissa_cosine: Double
+        package var lissa_rel_error: Double
+        package var lissa_scale: Double
+        package var exact_seconds: Double
+        package var cg_seconds: Double
+        package var lissa_seconds: Double
+        package var retrain_seconds: Double
 
         init(problem: String, d: Int, _ r: LeaveOneOutReport) {
             self.problem = problem
@@ -68,42 +68,42 @@ public enum InfluenceCheck {
     }
 
     /// CG and LiSSA against the exact solve on the trained CNN's last layer (all training points).
-    public struct SolverRow: Codable, Sendable {
-        public var n: Int
-        public var d: Int
-        public var damping: Double
-        public var top_eigenvalue: Double
-        public var lissa_scale: Double
-        public var cg_rel_error: Double
-        public var lissa_cosine: Double
-        public var lissa_rel_error: Double
+    package struct SolverRow: Codable, Sendable {
+        package var n: Int
+        package var d: Int
+        package var damping: Double
+        package var top_eigenvalue: Double
+        package var lissa_scale: Double
+        package var cg_rel_error: Double
+        package var lissa_cosine: Double
+        package var lissa_rel_error: Double
         /// Pearson and Spearman correlation of LiSSA's Eq. 7 scores with the exact ones.
-        public var lissa_score_pearson: Double
-        public var lissa_score_spearman: Double
-        public var exact_seconds: Double
-        public var cg_seconds: Double
-        public var lissa_seconds: Double
+        package var lissa_score_pearson: Double
+        package var lissa_score_spearman: Double
+        package var exact_seconds: Double
+        package var cg_seconds: Double
+        package var lissa_seconds: Double
     }
 
     /// The check's output; the top-level keys repeat the CNN leave-one-out row.
-    public struct Report: Codable, Sendable {
-        public var loo_pearson: Double
-        public var loo_spearman: Double
-        public var cg_rel_error: Double
-        public var lissa_cosine: Double
-        public var lissa_rel_error: Double
-        public var n: Int
-        public var d: Int
-        public var damping: Double
-        public var cnn: LeaveOneOutRow
-        public var synthetic: LeaveOneOutRow
-        public var solvers: SolverRow
-        public var cnn_validation_accuracy: Double
-        public var train_seconds: Double
-        public var total_seconds: Double
+    package struct Report: Codable, Sendable {
+        package var loo_pearson: Double
+        package var loo_spearman: Double
+        package var cg_rel_error: Double
+        package var lissa_cosine: Double
+        package var lissa_rel_error: Double
+        package var n: Int
+        package var d: Int
+        package var damping: Double
+        package var cnn: LeaveOneOutRow
+        package var synthetic: LeaveOneOutRow
+        package var solvers: SolverRow
+        package var cnn_validation_accuracy: Double
+        package var train_seconds: Double
+        package var total_seconds: Double
 
         /// A table for people.
-        public var text: String {
+        package var text: String {
             func f(_ x: Double) -> String { String(format: "%.3g", x) }
             var lines = ["leave-one-out (exact Eq. 7 vs retraining, L2-regularized last layer):",
                          "  problem      n     D  damping  pearson  spearman  signs  cg rel.err  lissa cos  lissa rel.err  scale"]
@@ -122,7 +122,7 @@ public enum InfluenceCheck {
         }
     }
 
-    public static func run(_ settings: Settings = Settings(), observer: any TrainingObserver = SilentObserver()) throws -> Report {
+    package static func run(_ settings: Settings = Settings(), observer: any TrainingObserver = SilentObserver()) throws -> Report {
         let clock = ContinuousClock()
         let started = clock.now
         let synthetic = SyntheticFeatureProblem.gaussianClusters(seed: settings.seed)

@@ -8,17 +8,17 @@ import Tensor
 /// applies it), compared with the noisy input and two classical filters against the clean images
 /// (known, since the noise is simulated). Writes `denoiser.safetensors`, `denoise.json` and, per
 /// example image, clean / noisy / denoised / Gaussian / median PNGs.
-public struct DenoisingExperiment {
-    public var settings: RunSettings
+package struct DenoisingExperiment {
+    package var settings: RunSettings
     /// A saved denoiser to apply instead of training one.
-    public var denoiserPath: String?
+    package var denoiserPath: String?
     /// Sigma (pixels) of the Gaussian-filter baseline.
-    public var gaussianSigma: Double
+    package var gaussianSigma: Double
     /// Training images the metrics are averaged over (the first ones; all when nil).
-    public var evaluationCount: Int?
-    public var exampleCount: Int
+    package var evaluationCount: Int?
+    package var exampleCount: Int
 
-    public init(settings: RunSettings, denoiserPath: String? = nil, gaussianSigma: Double = 1,
+    package init(settings: RunSettings, denoiserPath: String? = nil, gaussianSigma: Double = 1,
                 evaluationCount: Int? = 200, exampleCount: Int = 4) {
         self.settings = settings
         self.denoiserPath = denoiserPath
@@ -28,28 +28,28 @@ public struct DenoisingExperiment {
     }
 
     /// Mean PSNR (dB) and SSIM against the clean images of each version, and the timings.
-    public struct Report: Codable, Sendable {
-        public var psnr_noisy, psnr_denoised, psnr_gaussian, psnr_median: Double
-        public var ssim_noisy, ssim_denoised, ssim_gaussian, ssim_median: Double
-        public var gaussian_sigma: Double
-        public var train_seconds: Double
-        public var denoise_seconds: Double
-        public var images_evaluated: Int
-        public var training_images: Int
-        public var image_size: Int
-        public var noise: String
-        public var n2v: Noise2VoidSettings
-        public var epoch_losses: [Double]
-        public var seed: UInt64
-        public var denoiser: String
+    package struct Report: Codable, Sendable {
+        package var psnr_noisy, psnr_denoised, psnr_gaussian, psnr_median: Double
+        package var ssim_noisy, ssim_denoised, ssim_gaussian, ssim_median: Double
+        package var gaussian_sigma: Double
+        package var train_seconds: Double
+        package var denoise_seconds: Double
+        package var images_evaluated: Int
+        package var training_images: Int
+        package var image_size: Int
+        package var noise: String
+        package var n2v: Noise2VoidSettings
+        package var epoch_losses: [Double]
+        package var seed: UInt64
+        package var denoiser: String
     }
 
-    public enum ExperimentError: Error, CustomStringConvertible {
+    package enum ExperimentError: Error, CustomStringConvertible {
         case noCleanImages
-        public var description: String { "the training data has no clean images to compare with" }
+        package var description: String { "the training data has no clean images to compare with" }
     }
 
-    public func run(data: ExperimentData, directory: String, observer: any TrainingObserver = SilentObserver()) throws -> Report {
+    package func run(data: ExperimentData, directory: String, observer: any TrainingObserver = SilentObserver()) throws -> Report {
         let configuration = settings.training
         let training = try data.trainingData(settings)
         guard let clean = training.trainClean else { throw ExperimentError.noCleanImages }

@@ -9,32 +9,32 @@ import Tensor
 /// Each file is decoded (`ImageDecoder`: JPEG or PNG, to grey) and preprocessed exactly as the dataset
 /// loaders do (`Preprocessing.preprocessed`: x / max x, pad to a square, resize to the model's side S,
 /// quantise to 1/255), then classified in evaluation mode; p = softmax(logits).
-public struct Prediction: Codable, Sendable, Equatable {
-    public var file: String
+package struct Prediction: Codable, Sendable, Equatable {
+    package var file: String
     /// Index of the most probable class (`TumourClass` raw value).
-    public var predictedClass: Int
+    package var predictedClass: Int
     /// softmax(logits), one probability per class.
-    public var probabilities: [Double]
+    package var probabilities: [Double]
 
-    public var className: String {
+    package var className: String {
         TumourClass(rawValue: predictedClass)?.name ?? "class \(predictedClass)"
     }
 
     /// A file that could not be read, and why.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var file: String
-        public var reason: String
-        public var description: String { reason }
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package var file: String
+        package var reason: String
+        package var description: String { reason }
     }
 
     /// One image file -> its preprocessed pixels, S*S values in [0, 1]. Throws `MRIDataError` naming the file.
-    public static func preprocessedImage(file: String, size: Int, decoder: ImageDecoder) throws -> [Float] {
+    package static func preprocessedImage(file: String, size: Int, decoder: ImageDecoder) throws -> [Float] {
         let image = try decoder.decodeFile(file)
         return Preprocessing.preprocessed(pixels: image.pixels, width: image.width, height: image.height, size: size)
     }
 
     /// softmax over each row of logits [N, K], stably (the row maximum subtracted first).
-    public static func probabilities(logits: Tensor) -> [[Double]] {
+    package static func probabilities(logits: Tensor) -> [[Double]] {
         precondition(logits.rank == 2, "Prediction.probabilities: logits must be [N, K], got \(logits.shape)")
         let n = logits.shape[0], k = logits.shape[1]
         let values = logits.scalars
@@ -51,7 +51,7 @@ public struct Prediction: Codable, Sendable, Equatable {
     /// failures (the caller decides whether one stops the run); they never reach the model. Faults the
     /// decoder forgave (a harmless JPEG warning) are printed on standard error. With a
     /// `denoiser` (an N2V run's) the images are denoised before they are classified, as in the run.
-    public static func predict(model: CNN, files: [String], batchSize: Int = 32,
+    package static func predict(model: CNN, files: [String], batchSize: Int = 32,
                                denoiser: Noise2VoidDenoiser? = nil) -> (predictions: [Prediction], failures: [Failure]) {
         let size = model.configuration.imageSize
         let decoder = ImageDecoder()
@@ -85,7 +85,7 @@ public struct Prediction: Codable, Sendable, Equatable {
     }
 
     /// A table: file, predicted class, then one probability column per class.
-    public static func table(_ predictions: [Prediction]) -> String {
+    package static func table(_ predictions: [Prediction]) -> String {
         let names = TumourClass.allCases.map(\.name)
         let fileWidth = max(4, predictions.map(\.file.count).max() ?? 0)
         func padded(_ text: String, _ width: Int) -> String {
@@ -100,7 +100,7 @@ public struct Prediction: Codable, Sendable, Equatable {
     }
 
     /// One JSON object: {"file", "predicted", "probabilities": {"meningioma": p, ...}} (sorted keys).
-    public func json() throws -> String {
+    package func json() throws -> String {
         struct Object: Encodable {
             var file: String, predicted: String, predicted_index: Int, probabilities: [String: Double]
         }

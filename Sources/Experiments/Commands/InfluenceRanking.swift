@@ -14,16 +14,16 @@ import Tensor
 ///   (noisy image / mask / ISP perturbation delta = -epsilon I_pert, diverging colours);
 /// - `summary.json`: solver report, and the share of the perturbation's energy sum(delta^2) inside the
 ///   tumour mask against the mask's share of the image, per image (every image with a mask) and on average.
-public enum InfluenceRanking {
-    public struct Settings: Sendable {
-        public var checkpoint: String
-        public var out: String
+package enum InfluenceRanking {
+    package struct Settings: Sendable {
+        package var checkpoint: String
+        package var out: String
         /// Figure 1 panels: the this-many most harmful images that have a mask.
-        public var figure1Count = 4
+        package var figure1Count = 4
         /// Images per contact sheet.
-        public var sheetCount = 16
+        package var sheetCount = 16
 
-        public init(checkpoint: String, out: String, figure1Count: Int = 4, sheetCount: Int = 16) {
+        package init(checkpoint: String, out: String, figure1Count: Int = 4, sheetCount: Int = 16) {
             self.checkpoint = checkpoint
             self.out = out
             self.figure1Count = figure1Count
@@ -31,9 +31,9 @@ public enum InfluenceRanking {
         }
     }
 
-    public enum RankingError: Error, CustomStringConvertible {
+    package enum RankingError: Error, CustomStringConvertible {
         case imageSizeMismatch(checkpoint: String, model: Int, data: Int)
-        public var description: String {
+        package var description: String {
             switch self {
             case let .imageSizeMismatch(checkpoint, model, data):
                 return "\(checkpoint) is a model for \(model) px images but the data is loaded at \(data) px: pass --image-size \(model)"
@@ -42,47 +42,47 @@ public enum InfluenceRanking {
     }
 
     /// Energy of one image's perturbation inside its tumour mask.
-    public struct MaskEnergy: Codable, Sendable {
-        public var index: Int
-        public var source_id: Int
-        public var score: Double
+    package struct MaskEnergy: Codable, Sendable {
+        package var index: Int
+        package var source_id: Int
+        package var score: Double
         /// sum over the mask of delta^2 / sum of delta^2.
-        public var energy_in_mask: Double
+        package var energy_in_mask: Double
         /// Mask pixels / image pixels.
-        public var mask_share: Double
+        package var mask_share: Double
     }
 
-    public struct Summary: Codable, Sendable {
-        public var n: Int
-        public var d: Int
-        public var solver: InverseHVPReportSummary
-        public var validation_loss: Double
-        public var harmful_count: Int
-        public var score_min: Double
-        public var score_max: Double
-        public var epsilon: Double
-        public var step: String
+    package struct Summary: Codable, Sendable {
+        package var n: Int
+        package var d: Int
+        package var solver: InverseHVPReportSummary
+        package var validation_loss: Double
+        package var harmful_count: Int
+        package var score_min: Double
+        package var score_max: Double
+        package var epsilon: Double
+        package var step: String
         /// Averages over the images with a non-empty mask (nil without masks).
-        public var mean_energy_in_mask: Double?
-        public var mean_mask_share: Double?
-        public var figure1: [String]
-        public var feature_seconds: Double
-        public var score_seconds: Double
-        public var perturbation_seconds: Double
-        public var per_image: [MaskEnergy]
+        package var mean_energy_in_mask: Double?
+        package var mean_mask_share: Double?
+        package var figure1: [String]
+        package var feature_seconds: Double
+        package var score_seconds: Double
+        package var perturbation_seconds: Double
+        package var per_image: [MaskEnergy]
     }
 
     /// The solver report's fields with snake-case keys.
-    public struct InverseHVPReportSummary: Codable, Sendable {
-        public var name: String
-        public var iterations: Int
-        public var relative_residual: Double
-        public var effective_damping: Double
-        public var lissa_scale: Double?
-        public var top_eigenvalue: Double?
+    package struct InverseHVPReportSummary: Codable, Sendable {
+        package var name: String
+        package var iterations: Int
+        package var relative_residual: Double
+        package var effective_damping: Double
+        package var lissa_scale: Double?
+        package var top_eigenvalue: Double?
     }
 
-    public static func run(_ settings: Settings, run: RunSettings, data: ExperimentData,
+    package static func run(_ settings: Settings, run: RunSettings, data: ExperimentData,
                            observer: any TrainingObserver = SilentObserver()) throws -> Summary {
         let loaded = try ModelCheckpoint.load(from: settings.checkpoint, threads: run.training.threads)
         guard loaded.configuration.imageSize == data.dataset.imageSize else {
@@ -195,7 +195,7 @@ public enum InfluenceRanking {
     }
 
     /// Lines for the terminal.
-    public static func text(_ summary: Summary, out: String) -> String {
+    package static func text(_ summary: Summary, out: String) -> String {
         var lines = ["\(summary.n) training points, D = \(summary.d): solver \(summary.solver.name), \(summary.solver.iterations) it., residual "
                      + String(format: "%.1e", summary.solver.relative_residual) + ", damping " + String(format: "%g", summary.solver.effective_damping),
                      "scores in [" + String(format: "%.3e", summary.score_min) + ", " + String(format: "%.3e", summary.score_max)

@@ -9,13 +9,13 @@ import Tensor
 /// rho a seeded share round(rho n) of the chosen images is noisy, image i's noise drawn from stream
 /// (seed, its source id), so on the test split with the run's seed the figures equal the run's own
 /// `test_accuracy_by_rho`.
-public struct EvaluationReport: Codable, Sendable {
+package struct EvaluationReport: Codable, Sendable {
     /// Which images of the split are evaluated.
-    public enum Part: String, Codable, CaseIterable, Sendable {
+    package enum Part: String, Codable, CaseIterable, Sendable {
         case all, train, validation, test
 
         /// Dataset indices of this part of `split` (`all`: every image, in dataset order).
-        public func indices(of split: DataSplit, count: Int) -> [Int] {
+        package func indices(of split: DataSplit, count: Int) -> [Int] {
             switch self {
             case .all: return Array(0..<count)
             case .train: return split.train
@@ -25,31 +25,31 @@ public struct EvaluationReport: Codable, Sendable {
         }
     }
 
-    public struct Entry: Codable, Sendable {
+    package struct Entry: Codable, Sendable {
         /// Fraction of noisy images.
-        public var rho: Double
-        public var evaluation: Evaluation
+        package var rho: Double
+        package var evaluation: Evaluation
     }
 
-    public var checkpoint: String
-    public var data: String
-    public var part: Part
-    public var testFold: Int
-    public var imageSize: Int
-    public var noise: String
-    public var seed: UInt64
+    package var checkpoint: String
+    package var data: String
+    package var part: Part
+    package var testFold: Int
+    package var imageSize: Int
+    package var noise: String
+    package var seed: UInt64
     /// The Noise2Void denoiser the images went through before the model (an n2v run's), if any.
-    public var denoiser: String?
+    package var denoiser: String?
     /// Which BatchNorm statistics normalised: the stored (`running`) or recomputed (`precise`, `clean-validation`).
-    public var batchNormStatistics: BatchNormStatisticsKind?
-    public var results: [Entry]
+    package var batchNormStatistics: BatchNormStatisticsKind?
+    package var results: [Entry]
     /// With `clean-validation`: the same fractions with the clean share classified under statistics of the clean
     /// validation images (test-time adaptation), beside `results`.
-    public var adaptedResults: [Entry]?
+    package var adaptedResults: [Entry]?
 
     /// Evaluates `model` on `part` of `data` with `noise` on a share rho of the images, for each of `fractions`.
     /// With a `denoiser` (an N2V run's, read from `denoiserPath`) every image is denoised first, as the run did.
-    public static func evaluate(model: CNN, checkpoint: String, data: ExperimentData, sourceName: String, part: Part,
+    package static func evaluate(model: CNN, checkpoint: String, data: ExperimentData, sourceName: String, part: Part,
                                 noise: NoiseModel, fractions: [Double], seed: UInt64, threads: Int,
                                 denoiser: Noise2VoidDenoiser? = nil, denoiserPath: String? = nil,
                                 statistics: BatchNormStatisticsKind = .running, preciseImages: Int = 512) throws -> EvaluationReport {
@@ -83,7 +83,7 @@ public struct EvaluationReport: Codable, Sendable {
     }
 
     /// Tables for a person: per fraction, accuracy and macro-F1, per-class recall/precision, confusion matrix.
-    public var text: String {
+    package var text: String {
         let names = TumourClass.allCases.map(\.name)
         let width = max(12, (names.map(\.count).max() ?? 0) + 2)
         func padded(_ text: String, _ width: Int) -> String {
@@ -124,7 +124,7 @@ public struct EvaluationReport: Codable, Sendable {
     }
 
     /// One JSON object (sorted keys; per fraction: accuracy, macro_f1, recall, precision, confusion).
-    public func json() throws -> String {
+    package func json() throws -> String {
         struct Row: Encodable {
             var rho: Double, images: Int, accuracy: Double, macro_f1: Double, mean_loss: Double
             var recall: [Double], precision: [Double], confusion: [[Int]]
