@@ -77,6 +77,20 @@ public struct Noise2VoidMethod: TrainingMethod {
             throw TrainingError.checkpoint("the checkpoint's Noise2Void denoiser does not match the settings: \(error)")
         }
     }
+
+    /// The denoiser, as `denoiser.safetensors` beside the model: the model classifies denoised images, so
+    /// `evaluate` and `predict` apply it (`denoiserPath(besideModel:)`).
+    public func modelArtifacts() -> [ModelArtifact] {
+        guard let denoiser else { return [] }
+        return [ModelArtifact(fileName: Noise2VoidDenoiser.fileName, write: denoiser.save(to:))]
+    }
+
+    /// The denoiser an n2v run saved beside its model file `modelPath` (`modelArtifacts`), or nil when
+    /// `modelPath`'s folder holds none.
+    public static func denoiserPath(besideModel modelPath: String) -> String? {
+        let path = URL(fileURLWithPath: modelPath).deletingLastPathComponent().appendingPathComponent(Noise2VoidDenoiser.fileName).path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
 }
 
 /// Input -> denoised pairs, compared by value (the same tensor compares in O(1): its storage is shared).

@@ -64,6 +64,10 @@ public protocol TrainingMethod {
     /// Method-specific tensors to save in checkpoints (for example the denoiser), and their restoration.
     func checkpointTensors() -> [(name: String, tensor: Tensor)]
     mutating func restore(from tensors: [String: Tensor]) throws
+
+    /// Files that go beside the finished run's `model.safetensors` because the model is used through them
+    /// (N2V: its denoiser, since the model classifies denoised images).
+    func modelArtifacts() -> [ModelArtifact]
 }
 
 extension TrainingMethod {
@@ -74,6 +78,20 @@ extension TrainingMethod {
     public func robustAccuracy(of model: CNN, on validation: LabelledImages, epoch: Int, seed: UInt64) -> RobustAccuracy? { nil }
     public func checkpointTensors() -> [(name: String, tensor: Tensor)] { [] }
     public mutating func restore(from tensors: [String: Tensor]) throws {}
+    public func modelArtifacts() -> [ModelArtifact] { [] }
+}
+
+/// A file a method saves beside a run's model (`TrainingMethod.modelArtifacts`).
+public struct ModelArtifact {
+    /// The file's name in the run's folder.
+    public var fileName: String
+    /// Writes the file atomically to the path given.
+    public var write: (_ path: String) throws -> Void
+
+    public init(fileName: String, write: @escaping (_ path: String) throws -> Void) {
+        self.fileName = fileName
+        self.write = write
+    }
 }
 
 /// Naive training: the CNN on the noisy images as they are.

@@ -37,6 +37,10 @@ public struct AnyTrainingMethod: TrainingMethod {
     public mutating func restore(from tensors: [String: Tensor]) throws {
         try base.restore(from: tensors)
     }
+
+    public func modelArtifacts() -> [ModelArtifact] {
+        base.modelArtifacts()
+    }
 }
 
 /// The method a configuration names.

@@ -27,8 +27,7 @@ struct DenoiserOptions: ParsableArguments {
             }
             path = denoiser
         } else {
-            let beside = URL(fileURLWithPath: checkpoint).deletingLastPathComponent().appendingPathComponent(Noise2VoidDenoiser.fileName).path
-            guard FileManager.default.fileExists(atPath: beside) else { return nil }
+            guard let beside = Noise2VoidMethod.denoiserPath(besideModel: checkpoint) else { return nil }
             path = beside
         }
         let loaded = try Noise2VoidDenoiser.load(from: path, threads: threads)

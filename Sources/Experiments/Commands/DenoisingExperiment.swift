@@ -58,7 +58,7 @@ package struct DenoisingExperiment {
         var denoiser: Noise2VoidDenoiser
         var trainSeconds = 0.0, losses: [Double] = []
         try AtomicFile.createDirectories(directory)
-        let denoiserFile = "\(directory)/denoiser.safetensors"
+        let denoiserFile = "\(directory)/\(Noise2VoidDenoiser.fileName)"
         if let denoiserPath {
             denoiser = try Noise2VoidDenoiser.load(from: denoiserPath, fallback: unet, threads: configuration.threads)
         } else {

@@ -78,9 +78,9 @@ public struct SingleRun {
             if let adapted = models.cleanAdapted {
                 try ModelCheckpoint.save(adapted, to: "\(directory)/\(Self.cleanAdaptedModelFileName)")
             }
-            // An N2V model classifies denoised images: its denoiser goes beside it for evaluate and predict.
-            if let denoiser = (method.base as? Noise2VoidMethod)?.denoiser {
-                try denoiser.save(to: "\(directory)/\(Noise2VoidDenoiser.fileName)")
+            // What the model is used through (an N2V model classifies denoised images) goes beside it.
+            for artifact in method.modelArtifacts() {
+                try artifact.write("\(directory)/\(artifact.fileName)")
             }
             try Self.writeJSON(record, to: "\(directory)/result.json")
         }
