@@ -10,14 +10,20 @@ public enum ModelCheckpoint {
     public static let torchConfigurationKey = "model_config"
 
     struct TorchConfiguration: Codable {
-        var input_size: Int
-        var input_channels: Int
+        var inputSize: Int
+        var inputChannels: Int
         var channels: [Int]
-        var kernel_size: Int
+        var kernelSize: Int
         var padding: String
-        var num_classes: Int
-        var batch_norm_eps: Double
-        var batch_norm_momentum: Double
+        var numClasses: Int
+        var batchNormEpsilon: Double
+        var batchNormMomentum: Double
+        /// The keys `tools/paper_cnn.py` reads.
+        enum CodingKeys: String, CodingKey {
+            case inputSize = "input_size", inputChannels = "input_channels", channels, kernelSize = "kernel_size",
+                 padding, numClasses = "num_classes", batchNormEpsilon = "batch_norm_eps",
+                 batchNormMomentum = "batch_norm_momentum"
+        }
     }
 
     /// The model's tensors and configuration as a file value (to which a trainer may add its own entries).
@@ -28,10 +34,10 @@ public enum ModelCheckpoint {
         try? file.setMetadataJSON(configurationKey, model.configuration)
         let c = model.configuration
         try? file.setMetadataJSON(torchConfigurationKey, TorchConfiguration(
-            input_size: c.imageSize, input_channels: c.inputChannels, channels: c.channels, kernel_size: c.kernelSize,
-            padding: c.padding.rawValue, num_classes: c.classes,
-            batch_norm_eps: shortestDouble(model.blocks.first?.batchNorm.epsilon ?? 1e-5),
-            batch_norm_momentum: shortestDouble(model.blocks.first?.batchNorm.momentum ?? 0.1)))
+            inputSize: c.imageSize, inputChannels: c.inputChannels, channels: c.channels, kernelSize: c.kernelSize,
+            padding: c.padding.rawValue, numClasses: c.classes,
+            batchNormEpsilon: shortestDouble(model.blocks.first?.batchNorm.epsilon ?? 1e-5),
+            batchNormMomentum: shortestDouble(model.blocks.first?.batchNorm.momentum ?? 0.1)))
         return file
     }
 
@@ -50,8 +56,8 @@ public enum ModelCheckpoint {
                 throw CheckpointError.badMetadata(file: file.source, key: torchConfigurationKey,
                                                   detail: "padding '\(torch.padding)' is neither 'same' nor 'valid'")
             }
-            configuration = CNNConfiguration(imageSize: torch.input_size, channels: torch.channels, kernelSize: torch.kernel_size,
-                                             padding: padding, classes: torch.num_classes, inputChannels: torch.input_channels)
+            configuration = CNNConfiguration(imageSize: torch.inputSize, channels: torch.channels, kernelSize: torch.kernelSize,
+                                             padding: padding, classes: torch.numClasses, inputChannels: torch.inputChannels)
         } else {
             configuration = try file.metadataJSON(configurationKey, as: CNNConfiguration.self)
         }

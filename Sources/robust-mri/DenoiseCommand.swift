@@ -54,12 +54,12 @@ struct DenoiseCommand: ParsableCommand {
             func row(_ name: String, _ psnr: Double, _ ssim: Double) -> String {
                 name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "PSNR %6.2f dB   SSIM %.4f", psnr, ssim)
             }
-            print("mean over \(report.images_evaluated) noisy training images (\(report.noise)):")
-            print(row("  noisy", report.psnr_noisy, report.ssim_noisy))
-            print(row("  Noise2Void", report.psnr_denoised, report.ssim_denoised))
-            print(row(String(format: "  Gaussian (sigma %g)", report.gaussian_sigma), report.psnr_gaussian, report.ssim_gaussian))
-            print(row("  median 3x3", report.psnr_median, report.ssim_median))
-            print(String(format: "training %.1f s, denoising %.1f s; files in %@", report.train_seconds, report.denoise_seconds, out))
+            print("mean over \(report.imagesEvaluated) noisy training images (\(report.noise)):")
+            print(row("  noisy", report.psnrNoisy, report.ssimNoisy))
+            print(row("  Noise2Void", report.psnrDenoised, report.ssimDenoised))
+            print(row(String(format: "  Gaussian (sigma %g)", report.gaussianSigma), report.psnrGaussian, report.ssimGaussian))
+            print(row("  median 3x3", report.psnrMedian, report.ssimMedian))
+            print(String(format: "training %.1f s, denoising %.1f s; files in %@", report.trainSeconds, report.denoiseSeconds, out))
         }
     }
 }

@@ -81,7 +81,7 @@ struct InfluenceCommand: ParsableCommand {
                 run: settings, data: data, observer: progress)
             if json {
                 var brief = summary
-                brief.per_image = []
+                brief.perImage = []
                 print(String(decoding: try JSONCoding.compactEncoder.encode(brief), as: UTF8.self))
             } else {
                 print(InfluenceRanking.text(summary, out: out))

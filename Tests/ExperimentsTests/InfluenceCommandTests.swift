@@ -39,17 +39,17 @@ func tinyPhantomRun(directory: String) throws -> (settings: RunSettings, data: E
         #expect(scores == scores.sorted(by: >))
         #expect(Set(lines.dropFirst().map { Int($0.split(separator: ",")[1])! }) == Set(0..<n))
         let kinds = lines.dropFirst().map { $0.split(separator: ",")[6] }
-        #expect(kinds.filter { $0 == "harmful" }.count == summary.harmful_count)
+        #expect(kinds.filter { $0 == "harmful" }.count == summary.harmfulCount)
 
         for file in ["most-harmful.png", "most-helpful.png", "summary.json"] + summary.figure1 {
             #expect(FileManager.default.fileExists(atPath: "\(out)/\(file)"), "\(file)")
         }
         #expect(summary.figure1.count == 2)
         // Phantoms have masks: an energy share for every image with a non-empty mask, each in [0, 1].
-        #expect(!summary.per_image.isEmpty)
-        #expect(summary.per_image.allSatisfy { (0...1).contains($0.energy_in_mask) && $0.mask_share > 0 && $0.mask_share < 1 })
-        let mean = try #require(summary.mean_energy_in_mask)
-        #expect(abs(mean - summary.per_image.map(\.energy_in_mask).reduce(0, +) / Double(summary.per_image.count)) < 1e-12)
+        #expect(!summary.perImage.isEmpty)
+        #expect(summary.perImage.allSatisfy { (0...1).contains($0.energyInMask) && $0.maskShare > 0 && $0.maskShare < 1 })
+        let mean = try #require(summary.meanEnergyInMask)
+        #expect(abs(mean - summary.perImage.map(\.energyInMask).reduce(0, +) / Double(summary.perImage.count)) < 1e-12)
     }
 
     @Test func aModelForAnotherImageSizeIsRefused() throws {
@@ -73,12 +73,12 @@ func tinyPhantomRun(directory: String) throws -> (settings: RunSettings, data: E
         settings.points = 10
         settings.threads = 1
         let report = try InfluenceCheck.run(settings)
-        #expect(report.synthetic.loo_pearson > 0.9)
-        #expect(report.synthetic.cg_rel_error < 1e-6)
+        #expect(report.synthetic.looPearson > 0.9)
+        #expect(report.synthetic.cgRelativeError < 1e-6)
         #expect(report.n == report.cnn.n && (40...80).contains(report.n) && report.d == 64, "n \(report.n)")
-        #expect(report.cg_rel_error < 1e-6)
-        #expect(report.loo_pearson.isFinite && report.lissa_cosine.isFinite)
-        #expect(report.solvers.cg_rel_error < 1e-4)
+        #expect(report.cgRelativeError < 1e-6)
+        #expect(report.looPearson.isFinite && report.lissaCosine.isFinite)
+        #expect(report.solvers.cgRelativeError < 1e-4)
         let json = String(decoding: try JSONCoding.compactEncoder.encode(report), as: UTF8.self)
         for key in ["loo_pearson", "loo_spearman", "cg_rel_error", "lissa_cosine", "lissa_rel_error", "\"n\"", "\"d\"", "damping"] {
             #expect(json.contains(key), "\(key)")

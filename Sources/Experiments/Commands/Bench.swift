@@ -40,32 +40,42 @@ package enum Bench {
         }
     }
 
-    /// Field names are the JSON keys (snake case).
+    /// One measured setting's figures; `bench --json` prints them under the snake-case keys of `CodingKeys`.
     package struct Result: Codable, Sendable {
         package var variant: String
-        package var image_size: Int
+        package var imageSize: Int
         package var threads: Int
-        package var batch_size: Int
-        package var train_images_per_s: Double
-        package var infer_images_per_s: Double
+        package var batchSize: Int
+        package var trainImagesPerSecond: Double
+        package var inferImagesPerSecond: Double
         /// Convolution + linear FLOPs of training (forward + backward) per second, in GFLOP/s.
         package var gflops: Double
-        package var sgemm_peak_gflops: Double
-        package var peak_rss_mib: Double
-        package var train_ms_per_batch: Double
-        package var infer_ms_per_batch: Double
+        package var sgemmPeakGFLOPs: Double
+        package var peakResidentMiB: Double
+        package var trainMillisecondsPerBatch: Double
+        package var inferMillisecondsPerBatch: Double
         package var iterations: Int
-        /// The stable recipe's extra work: precise BatchNorm statistics over `precise_images` images (once per epoch),
+        /// The stable recipe's extra work: precise BatchNorm statistics over `preciseImages` images (once per epoch),
         /// and one EMA step of the weights (after every optimiser step), in seconds and as a share of an epoch of
-        /// `epoch_images` training images at this training speed.
-        package var precise_images: Int?
-        package var precise_statistics_s: Double?
-        package var ema_ms_per_step: Double?
-        package var epoch_images: Int?
-        package var precise_share_of_epoch: Double?
-        package var ema_share_of_epoch: Double?
+        /// `epochImages` training images at this training speed.
+        package var preciseImages: Int?
+        package var preciseStatisticsSeconds: Double?
+        package var emaMillisecondsPerStep: Double?
+        package var epochImages: Int?
+        package var preciseShareOfEpoch: Double?
+        package var emaShareOfEpoch: Double?
         /// The kernel family OpenBLAS ran (`BLAS.coreName`: "SkylakeX", "Haswell", "Prescott", ...).
-        package var blas_kernels: String?
+        package var blasKernels: String?
+        enum CodingKeys: String, CodingKey {
+            case variant, imageSize = "image_size", threads, batchSize = "batch_size",
+                 trainImagesPerSecond = "train_images_per_s", inferImagesPerSecond = "infer_images_per_s", gflops,
+                 sgemmPeakGFLOPs = "sgemm_peak_gflops", peakResidentMiB = "peak_rss_mib",
+                 trainMillisecondsPerBatch = "train_ms_per_batch", inferMillisecondsPerBatch = "infer_ms_per_batch",
+                 iterations, preciseImages = "precise_images", preciseStatisticsSeconds = "precise_statistics_s",
+                 emaMillisecondsPerStep = "ema_ms_per_step", epochImages = "epoch_images",
+                 preciseShareOfEpoch = "precise_share_of_epoch", emaShareOfEpoch = "ema_share_of_epoch",
+                 blasKernels = "blas_kernels"
+        }
     }
 
     /// Training images of an epoch for the recipe-cost shares: test fold 5 of the figshare JPEG copy (1,698).
@@ -109,22 +119,22 @@ package enum Bench {
         let epochSeconds = Double(recipeEpochImages) / (batchesPerSecond * Double(setting.batchSize))
         let stepsPerEpoch = Double((recipeEpochImages + setting.batchSize - 1) / setting.batchSize)
         var result = Result(
-            variant: setting.variant.rawValue, image_size: setting.imageSize, threads: setting.threads,
-            batch_size: setting.batchSize,
-            train_images_per_s: batchesPerSecond * Double(setting.batchSize),
-            infer_images_per_s: Double(setting.iterations * setting.batchSize) / inferSeconds,
+            variant: setting.variant.rawValue, imageSize: setting.imageSize, threads: setting.threads,
+            batchSize: setting.batchSize,
+            trainImagesPerSecond: batchesPerSecond * Double(setting.batchSize),
+            inferImagesPerSecond: Double(setting.iterations * setting.batchSize) / inferSeconds,
             gflops: batchesPerSecond * Double(setting.batchSize) * trainingFLOPsPerImage(configuration) / 1e9,
-            sgemm_peak_gflops: peak, peak_rss_mib: peakResident,
-            train_ms_per_batch: 1000 * trainSeconds / Double(setting.iterations),
-            infer_ms_per_batch: 1000 * inferSeconds / Double(setting.iterations),
+            sgemmPeakGFLOPs: peak, peakResidentMiB: peakResident,
+            trainMillisecondsPerBatch: 1000 * trainSeconds / Double(setting.iterations),
+            inferMillisecondsPerBatch: 1000 * inferSeconds / Double(setting.iterations),
             iterations: setting.iterations)
-        result.precise_images = preciseImages
-        result.precise_statistics_s = preciseSeconds
-        result.ema_ms_per_step = 1000 * emaSeconds
-        result.epoch_images = recipeEpochImages
-        result.precise_share_of_epoch = preciseSeconds / epochSeconds
-        result.ema_share_of_epoch = emaSeconds * stepsPerEpoch / epochSeconds
-        result.blas_kernels = BLAS.coreName
+        result.preciseImages = preciseImages
+        result.preciseStatisticsSeconds = preciseSeconds
+        result.emaMillisecondsPerStep = 1000 * emaSeconds
+        result.epochImages = recipeEpochImages
+        result.preciseShareOfEpoch = preciseSeconds / epochSeconds
+        result.emaShareOfEpoch = emaSeconds * stepsPerEpoch / epochSeconds
+        result.blasKernels = BLAS.coreName
         return result
     }
 
@@ -188,13 +198,13 @@ package enum Bench {
     /// One line of the human-readable table.
     package static func formatted(_ r: Result) -> String {
         func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
-        return [r.variant.padding(toLength: 8, withPad: " ", startingAt: 0), "\(r.image_size)".leftPadded(5), "\(r.threads)".leftPadded(4),
-                f(r.train_images_per_s).leftPadded(10), f(r.infer_images_per_s).leftPadded(10), f(r.gflops).leftPadded(8),
-                f(r.sgemm_peak_gflops).leftPadded(8), f(r.peak_rss_mib, 0).leftPadded(9),
-                (r.precise_statistics_s.map { f($0, 2) } ?? "–").leftPadded(9),
-                (r.precise_share_of_epoch.map { f(100 * $0) + "%" } ?? "–").leftPadded(8),
-                (r.ema_ms_per_step.map { f($0, 3) } ?? "–").leftPadded(8),
-                (r.ema_share_of_epoch.map { f(100 * $0, 2) + "%" } ?? "–").leftPadded(7)].joined(separator: " ")
+        return [r.variant.padding(toLength: 8, withPad: " ", startingAt: 0), "\(r.imageSize)".leftPadded(5), "\(r.threads)".leftPadded(4),
+                f(r.trainImagesPerSecond).leftPadded(10), f(r.inferImagesPerSecond).leftPadded(10), f(r.gflops).leftPadded(8),
+                f(r.sgemmPeakGFLOPs).leftPadded(8), f(r.peakResidentMiB, 0).leftPadded(9),
+                (r.preciseStatisticsSeconds.map { f($0, 2) } ?? "–").leftPadded(9),
+                (r.preciseShareOfEpoch.map { f(100 * $0) + "%" } ?? "–").leftPadded(8),
+                (r.emaMillisecondsPerStep.map { f($0, 3) } ?? "–").leftPadded(8),
+                (r.emaShareOfEpoch.map { f(100 * $0, 2) + "%" } ?? "–").leftPadded(7)].joined(separator: " ")
     }
 
     package static let header = "variant   size thr  train img/s infer img/s  GFLOP/s  sgemm pk  peak MiB  precise s  % epoch   EMA ms  % epoch"

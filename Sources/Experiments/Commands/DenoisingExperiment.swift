@@ -29,19 +29,28 @@ package struct DenoisingExperiment {
 
     /// Mean PSNR (dB) and SSIM against the clean images of each version, and the timings.
     package struct Report: Codable, Sendable {
-        package var psnr_noisy, psnr_denoised, psnr_gaussian, psnr_median: Double
-        package var ssim_noisy, ssim_denoised, ssim_gaussian, ssim_median: Double
-        package var gaussian_sigma: Double
-        package var train_seconds: Double
-        package var denoise_seconds: Double
-        package var images_evaluated: Int
-        package var training_images: Int
-        package var image_size: Int
+        package var psnrNoisy, psnrDenoised, psnrGaussian, psnrMedian: Double
+        package var ssimNoisy, ssimDenoised, ssimGaussian, ssimMedian: Double
+        package var gaussianSigma: Double
+        package var trainSeconds: Double
+        package var denoiseSeconds: Double
+        package var imagesEvaluated: Int
+        package var trainingImages: Int
+        package var imageSize: Int
         package var noise: String
         package var n2v: Noise2VoidSettings
-        package var epoch_losses: [Double]
+        package var epochLosses: [Double]
         package var seed: UInt64
         package var denoiser: String
+        /// The JSON keys: snake case.
+        enum CodingKeys: String, CodingKey {
+            case psnrNoisy = "psnr_noisy", psnrDenoised = "psnr_denoised", psnrGaussian = "psnr_gaussian",
+                 psnrMedian = "psnr_median", ssimNoisy = "ssim_noisy", ssimDenoised = "ssim_denoised",
+                 ssimGaussian = "ssim_gaussian", ssimMedian = "ssim_median", gaussianSigma = "gaussian_sigma",
+                 trainSeconds = "train_seconds", denoiseSeconds = "denoise_seconds",
+                 imagesEvaluated = "images_evaluated", trainingImages = "training_images", imageSize = "image_size",
+                 noise, n2v, epochLosses = "epoch_losses", seed, denoiser
+        }
     }
 
     package enum ExperimentError: Error, CustomStringConvertible {
@@ -88,11 +97,11 @@ package struct DenoisingExperiment {
         try writeExamples([("clean", cleanPart), ("noisy", noisyPart), ("denoised", denoised), ("gaussian", gaussian), ("median", median)],
                           directory: directory)
         let report = Report(
-            psnr_noisy: metrics[0].psnr, psnr_denoised: metrics[1].psnr, psnr_gaussian: metrics[2].psnr, psnr_median: metrics[3].psnr,
-            ssim_noisy: metrics[0].ssim, ssim_denoised: metrics[1].ssim, ssim_gaussian: metrics[2].ssim, ssim_median: metrics[3].ssim,
-            gaussian_sigma: gaussianSigma, train_seconds: trainSeconds, denoise_seconds: denoiseSeconds, images_evaluated: count,
-            training_images: noisy.shape[0], image_size: noisy.shape[2], noise: "\(settings.data.noise)",
-            n2v: configuration.noise2void, epoch_losses: losses, seed: configuration.seed,
+            psnrNoisy: metrics[0].psnr, psnrDenoised: metrics[1].psnr, psnrGaussian: metrics[2].psnr, psnrMedian: metrics[3].psnr,
+            ssimNoisy: metrics[0].ssim, ssimDenoised: metrics[1].ssim, ssimGaussian: metrics[2].ssim, ssimMedian: metrics[3].ssim,
+            gaussianSigma: gaussianSigma, trainSeconds: trainSeconds, denoiseSeconds: denoiseSeconds, imagesEvaluated: count,
+            trainingImages: noisy.shape[0], imageSize: noisy.shape[2], noise: "\(settings.data.noise)",
+            n2v: configuration.noise2void, epochLosses: losses, seed: configuration.seed,
             denoiser: denoiserPath ?? denoiserFile)
         try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(report)), to: "\(directory)/denoise.json")
         return report

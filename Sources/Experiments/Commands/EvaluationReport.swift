@@ -126,19 +126,28 @@ package struct EvaluationReport: Codable, Sendable {
     /// One JSON object (sorted keys; per fraction: accuracy, macro_f1, recall, precision, confusion).
     package func json() throws -> String {
         struct Row: Encodable {
-            var rho: Double, images: Int, accuracy: Double, macro_f1: Double, mean_loss: Double
+            var rho: Double, images: Int, accuracy: Double, macroF1: Double, meanLoss: Double
             var recall: [Double], precision: [Double], confusion: [[Int]]
+            /// The JSON keys: snake case.
+            enum CodingKeys: String, CodingKey {
+                case rho, images, accuracy, macroF1 = "macro_f1", meanLoss = "mean_loss", recall, precision, confusion
+            }
         }
         struct Document: Encodable {
-            var checkpoint: String, data: String, split: String, test_fold: Int, image_size: Int, noise: String
+            var checkpoint: String, data: String, split: String, testFold: Int, imageSize: Int, noise: String
             var seed: UInt64, denoiser: String?, classes: [String], results: [Row]
+            /// The JSON keys: snake case.
+            enum CodingKeys: String, CodingKey {
+                case checkpoint, data, split, testFold = "test_fold", imageSize = "image_size", noise, seed, denoiser,
+                     classes, results
+            }
         }
         let document = Document(
-            checkpoint: checkpoint, data: data, split: part.rawValue, test_fold: testFold, image_size: imageSize,
+            checkpoint: checkpoint, data: data, split: part.rawValue, testFold: testFold, imageSize: imageSize,
             noise: noise, seed: seed, denoiser: denoiser, classes: TumourClass.allCases.map(\.name),
             results: results.map { entry in
                 let e = entry.evaluation
-                return Row(rho: entry.rho, images: e.count, accuracy: e.accuracy, macro_f1: e.macroF1, mean_loss: e.meanLoss,
+                return Row(rho: entry.rho, images: e.count, accuracy: e.accuracy, macroF1: e.macroF1, meanLoss: e.meanLoss,
                            recall: e.recall, precision: e.precision, confusion: e.confusion)
             })
         return String(decoding: try JSONCoding.compactEncoder.encode(document), as: UTF8.self)

@@ -27,35 +27,46 @@ package enum InfluenceBench {
         /// Objective set-up + solver set-up + solve + scores (features excluded).
         package var seconds: Double
         package var iterations: Int
-        package var lissa_scale: Double?
+        package var lissaScale: Double?
         package var note: String?
+        /// The JSON keys: snake case.
+        enum CodingKeys: String, CodingKey {
+            case solver, seconds, iterations, lissaScale = "lissa_scale", note
+        }
     }
 
     package struct Result: Codable, Sendable {
         package var n: Int
-        package var validation_n: Int
-        package var image_size: Int
+        package var validationCount: Int
+        package var imageSize: Int
         package var d: Int
         package var threads: Int
-        package var data_seconds: Double
-        package var feature_seconds: Double
+        package var dataSeconds: Double
+        package var featureSeconds: Double
         package var solvers: [SolverTiming]
-        package var perturbation_seconds: Double
-        package var epoch_seconds_estimate: Double
-        package var train_ms_per_batch: Double
-        package var load_average: String
+        package var perturbationSeconds: Double
+        package var epochSecondsEstimate: Double
+        package var trainMillisecondsPerBatch: Double
+        package var loadAverage: String
+        /// The JSON keys: snake case.
+        enum CodingKeys: String, CodingKey {
+            case n, validationCount = "validation_n", imageSize = "image_size", d, threads,
+                 dataSeconds = "data_seconds", featureSeconds = "feature_seconds", solvers,
+                 perturbationSeconds = "perturbation_seconds", epochSecondsEstimate = "epoch_seconds_estimate",
+                 trainMillisecondsPerBatch = "train_ms_per_batch", loadAverage = "load_average"
+        }
 
         package var text: String {
             func f(_ x: Double) -> String { String(format: "%.2f", x) }
-            var lines = ["influence timings: n \(n) training + \(validation_n) validation images at \(image_size) px, D \(d), \(threads) threads (load \(load_average))",
-                         "  features (eval mode, all images)   \(f(feature_seconds)) s"]
+            var lines = ["influence timings: n \(n) training + \(validationCount) validation images at \(imageSize) px, D \(d), \(threads) threads (load \(loadAverage))",
+                         "  features (eval mode, all images)   \(f(featureSeconds)) s"]
             for s in solvers {
                 lines.append("  Eq. 7 scores, \(s.solver.padding(toLength: 6, withPad: " ", startingAt: 0))              \(f(s.seconds)) s"
-                             + " (\(s.iterations) it.\(s.lissa_scale.map { ", scale " + String(format: "%g", $0) } ?? "")\(s.note.map { "; " + $0 } ?? ""))")
+                             + " (\(s.iterations) it.\(s.lissaScale.map { ", scale " + String(format: "%g", $0) } ?? "")\(s.note.map { "; " + $0 } ?? ""))")
             }
-            lines.append("  Eq. 8 perturbations, all points     \(f(perturbation_seconds)) s")
-            lines.append("  one training epoch (estimated)      \(f(epoch_seconds_estimate)) s (\(f(train_ms_per_batch)) ms per batch of 32)")
-            lines.append("  (phantom generation \(f(data_seconds)) s, not part of the method)")
+            lines.append("  Eq. 8 perturbations, all points     \(f(perturbationSeconds)) s")
+            lines.append("  one training epoch (estimated)      \(f(epochSecondsEstimate)) s (\(f(trainMillisecondsPerBatch)) ms per batch of 32)")
+            lines.append("  (phantom generation \(f(dataSeconds)) s, not part of the method)")
             return lines.joined(separator: "\n")
         }
     }
@@ -103,7 +114,7 @@ package enum InfluenceBench {
             let seconds = lap()
             guard let outcome else { continue }
             timings.append(SolverTiming(solver: kind.rawValue, seconds: seconds, iterations: outcome.report.iterations,
-                                        lissa_scale: outcome.report.lissaScale, note: note))
+                                        lissaScale: outcome.report.lissaScale, note: note))
             last = outcome
         }
         var perturbationSeconds = Double.nan
@@ -123,10 +134,10 @@ package enum InfluenceBench {
                                                     batchSize: settings.batchSize, warmup: 1, iterations: 3, seed: settings.seed))
         let batches = (settings.imageCount + settings.batchSize - 1) / settings.batchSize
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
-        return Result(n: settings.imageCount, validation_n: settings.validationCount, image_size: settings.imageSize,
-                      d: model.configuration.featureCount, threads: settings.threads, data_seconds: dataSeconds,
-                      feature_seconds: featureSeconds, solvers: timings, perturbation_seconds: perturbationSeconds,
-                      epoch_seconds_estimate: bench.train_ms_per_batch * Double(batches) / 1000,
-                      train_ms_per_batch: bench.train_ms_per_batch, load_average: load)
+        return Result(n: settings.imageCount, validationCount: settings.validationCount, imageSize: settings.imageSize,
+                      d: model.configuration.featureCount, threads: settings.threads, dataSeconds: dataSeconds,
+                      featureSeconds: featureSeconds, solvers: timings, perturbationSeconds: perturbationSeconds,
+                      epochSecondsEstimate: bench.trainMillisecondsPerBatch * Double(batches) / 1000,
+                      trainMillisecondsPerBatch: bench.trainMillisecondsPerBatch, loadAverage: load)
     }
 }

@@ -36,34 +36,42 @@ package enum InfluenceCheck {
         package var n: Int
         package var d: Int
         package var damping: Double
-        package var loo_pearson: Double
-        package var loo_spearman: Double
-        package var loo_sign_agreement: Double
-        package var cg_rel_error: Double
-        package var lissa_cosine: Double
-        package var lissa_rel_error: Double
-        package var lissa_scale: Double
-        package var exact_seconds: Double
-        package var cg_seconds: Double
-        package var lissa_seconds: Double
-        package var retrain_seconds: Double
+        package var looPearson: Double
+        package var looSpearman: Double
+        package var looSignAgreement: Double
+        package var cgRelativeError: Double
+        package var lissaCosine: Double
+        package var lissaRelativeError: Double
+        package var lissaScale: Double
+        package var exactSeconds: Double
+        package var cgSeconds: Double
+        package var lissaSeconds: Double
+        package var retrainSeconds: Double
+        /// The JSON keys: snake case.
+        enum CodingKeys: String, CodingKey {
+            case problem, n, d, damping, looPearson = "loo_pearson", looSpearman = "loo_spearman",
+                 looSignAgreement = "loo_sign_agreement", cgRelativeError = "cg_rel_error",
+                 lissaCosine = "lissa_cosine", lissaRelativeError = "lissa_rel_error", lissaScale = "lissa_scale",
+                 exactSeconds = "exact_seconds", cgSeconds = "cg_seconds", lissaSeconds = "lissa_seconds",
+                 retrainSeconds = "retrain_seconds"
+        }
 
         init(problem: String, d: Int, _ r: LeaveOneOutReport) {
             self.problem = problem
             n = r.trainingCount
             self.d = d
             damping = r.damping
-            loo_pearson = r.pearson
-            loo_spearman = r.spearman
-            loo_sign_agreement = r.signAgreement
-            cg_rel_error = r.cgRelativeError
-            lissa_cosine = r.lissaCosine
-            lissa_rel_error = r.lissaRelativeError
-            lissa_scale = r.lissaScale
-            exact_seconds = r.exactSeconds
-            cg_seconds = r.cgSeconds
-            lissa_seconds = r.lissaSeconds
-            retrain_seconds = r.retrainSeconds
+            looPearson = r.pearson
+            looSpearman = r.spearman
+            looSignAgreement = r.signAgreement
+            cgRelativeError = r.cgRelativeError
+            lissaCosine = r.lissaCosine
+            lissaRelativeError = r.lissaRelativeError
+            lissaScale = r.lissaScale
+            exactSeconds = r.exactSeconds
+            cgSeconds = r.cgSeconds
+            lissaSeconds = r.lissaSeconds
+            retrainSeconds = r.retrainSeconds
         }
     }
 
@@ -72,35 +80,50 @@ package enum InfluenceCheck {
         package var n: Int
         package var d: Int
         package var damping: Double
-        package var top_eigenvalue: Double
-        package var lissa_scale: Double
-        package var cg_rel_error: Double
-        package var lissa_cosine: Double
-        package var lissa_rel_error: Double
+        package var topEigenvalue: Double
+        package var lissaScale: Double
+        package var cgRelativeError: Double
+        package var lissaCosine: Double
+        package var lissaRelativeError: Double
         /// Pearson and Spearman correlation of LiSSA's Eq. 7 scores with the exact ones.
-        package var lissa_score_pearson: Double
-        package var lissa_score_spearman: Double
-        package var exact_seconds: Double
-        package var cg_seconds: Double
-        package var lissa_seconds: Double
+        package var lissaScorePearson: Double
+        package var lissaScoreSpearman: Double
+        package var exactSeconds: Double
+        package var cgSeconds: Double
+        package var lissaSeconds: Double
+        /// The JSON keys: snake case.
+        enum CodingKeys: String, CodingKey {
+            case n, d, damping, topEigenvalue = "top_eigenvalue", lissaScale = "lissa_scale",
+                 cgRelativeError = "cg_rel_error", lissaCosine = "lissa_cosine",
+                 lissaRelativeError = "lissa_rel_error", lissaScorePearson = "lissa_score_pearson",
+                 lissaScoreSpearman = "lissa_score_spearman", exactSeconds = "exact_seconds", cgSeconds = "cg_seconds",
+                 lissaSeconds = "lissa_seconds"
+        }
     }
 
     /// The check's output; the top-level keys repeat the CNN leave-one-out row.
     package struct Report: Codable, Sendable {
-        package var loo_pearson: Double
-        package var loo_spearman: Double
-        package var cg_rel_error: Double
-        package var lissa_cosine: Double
-        package var lissa_rel_error: Double
+        package var looPearson: Double
+        package var looSpearman: Double
+        package var cgRelativeError: Double
+        package var lissaCosine: Double
+        package var lissaRelativeError: Double
         package var n: Int
         package var d: Int
         package var damping: Double
         package var cnn: LeaveOneOutRow
         package var synthetic: LeaveOneOutRow
         package var solvers: SolverRow
-        package var cnn_validation_accuracy: Double
-        package var train_seconds: Double
-        package var total_seconds: Double
+        package var cnnValidationAccuracy: Double
+        package var trainSeconds: Double
+        package var totalSeconds: Double
+        /// The JSON keys: snake case.
+        enum CodingKeys: String, CodingKey {
+            case looPearson = "loo_pearson", looSpearman = "loo_spearman", cgRelativeError = "cg_rel_error",
+                 lissaCosine = "lissa_cosine", lissaRelativeError = "lissa_rel_error", n, d, damping, cnn, synthetic,
+                 solvers, cnnValidationAccuracy = "cnn_validation_accuracy", trainSeconds = "train_seconds",
+                 totalSeconds = "total_seconds"
+        }
 
         /// A table for people.
         package var text: String {
@@ -110,14 +133,14 @@ package enum InfluenceCheck {
             for row in [synthetic, cnn] {
                 lines.append("  " + row.problem.padding(toLength: 10, withPad: " ", startingAt: 0)
                              + String(format: " %5d %5d  %7g  %7.3f  %8.3f  %5.2f  %10.1e  %9.3f  %13.3f  %5g", row.n, row.d, row.damping,
-                                      row.loo_pearson, row.loo_spearman, row.loo_sign_agreement, row.cg_rel_error,
-                                      row.lissa_cosine, row.lissa_rel_error, row.lissa_scale))
+                                      row.looPearson, row.looSpearman, row.looSignAgreement, row.cgRelativeError,
+                                      row.lissaCosine, row.lissaRelativeError, row.lissaScale))
             }
-            lines.append("solvers on the trained CNN's last layer (n \(solvers.n), D \(solvers.d), damping \(f(solvers.damping)), top eigenvalue \(f(solvers.top_eigenvalue))):")
-            lines.append("  cg rel. error \(String(format: "%.1e", solvers.cg_rel_error)); lissa (scale \(f(solvers.lissa_scale))) cosine \(f(solvers.lissa_cosine)), rel. error \(f(solvers.lissa_rel_error)), score pearson \(f(solvers.lissa_score_pearson)), spearman \(f(solvers.lissa_score_spearman))")
-            lines.append("  times: exact \(f(solvers.exact_seconds)) s, cg \(f(solvers.cg_seconds)) s, lissa \(f(solvers.lissa_seconds)) s")
-            lines.append("CNN: \(cnn.n) of its training points, validation accuracy " + String(format: "%.1f%%", 100 * cnn_validation_accuracy)
-                         + ", trained in \(f(train_seconds)) s; check total \(f(total_seconds)) s")
+            lines.append("solvers on the trained CNN's last layer (n \(solvers.n), D \(solvers.d), damping \(f(solvers.damping)), top eigenvalue \(f(solvers.topEigenvalue))):")
+            lines.append("  cg rel. error \(String(format: "%.1e", solvers.cgRelativeError)); lissa (scale \(f(solvers.lissaScale))) cosine \(f(solvers.lissaCosine)), rel. error \(f(solvers.lissaRelativeError)), score pearson \(f(solvers.lissaScorePearson)), spearman \(f(solvers.lissaScoreSpearman))")
+            lines.append("  times: exact \(f(solvers.exactSeconds)) s, cg \(f(solvers.cgSeconds)) s, lissa \(f(solvers.lissaSeconds)) s")
+            lines.append("CNN: \(cnn.n) of its training points, validation accuracy " + String(format: "%.1f%%", 100 * cnnValidationAccuracy)
+                         + ", trained in \(f(trainSeconds)) s; check total \(f(totalSeconds)) s")
             return lines.joined(separator: "\n")
         }
     }
@@ -160,12 +183,12 @@ package enum InfluenceCheck {
         let d = model.configuration.featureCount
         let cnnRow = LeaveOneOutRow(problem: "cnn", d: d, cnnReport)
         return Report(
-            loo_pearson: cnnRow.loo_pearson, loo_spearman: cnnRow.loo_spearman, cg_rel_error: cnnRow.cg_rel_error,
-            lissa_cosine: cnnRow.lissa_cosine, lissa_rel_error: cnnRow.lissa_rel_error, n: cnnRow.n, d: d,
+            looPearson: cnnRow.looPearson, looSpearman: cnnRow.looSpearman, cgRelativeError: cnnRow.cgRelativeError,
+            lissaCosine: cnnRow.lissaCosine, lissaRelativeError: cnnRow.lissaRelativeError, n: cnnRow.n, d: d,
             damping: cnnRow.damping, cnn: cnnRow,
             synthetic: LeaveOneOutRow(problem: "synthetic", d: synthetic.training.featureCount, syntheticReport),
-            solvers: solvers, cnn_validation_accuracy: outcome.record.final?.validation.accuracy ?? .nan,
-            train_seconds: outcome.record.trainSeconds, total_seconds: InfluenceComputation.seconds(clock.now - started))
+            solvers: solvers, cnnValidationAccuracy: outcome.record.final?.validation.accuracy ?? .nan,
+            trainSeconds: outcome.record.trainSeconds, totalSeconds: InfluenceComputation.seconds(clock.now - started))
     }
 
     /// Exact, CG and LiSSA (the authors' settings, `auto` scale when 50 is too small) on the model's own
@@ -187,14 +210,14 @@ package enum InfluenceCheck {
         }
         let lissa = try upweightingInfluence(objective: objective, validation: validation, solver: lissaSolver)
         return SolverRow(
-            n: training.count, d: training.featureCount, damping: damping, top_eigenvalue: lissaSolver.eigenvalue.value,
-            lissa_scale: lissa.report.lissaScale ?? lissaSolver.scale,
-            cg_rel_error: Linalg.relativeDistance(cg.inverseHVP, from: exact.inverseHVP),
-            lissa_cosine: Linalg.cosine(lissa.inverseHVP, exact.inverseHVP),
-            lissa_rel_error: Linalg.relativeDistance(lissa.inverseHVP, from: exact.inverseHVP),
-            lissa_score_pearson: Correlation.pearson(lissa.scores, exact.scores),
-            lissa_score_spearman: Correlation.spearman(lissa.scores, exact.scores),
-            exact_seconds: exactSeconds, cg_seconds: cg.report.solveSeconds,
-            lissa_seconds: lissa.report.setupSeconds + lissa.report.solveSeconds)
+            n: training.count, d: training.featureCount, damping: damping, topEigenvalue: lissaSolver.eigenvalue.value,
+            lissaScale: lissa.report.lissaScale ?? lissaSolver.scale,
+            cgRelativeError: Linalg.relativeDistance(cg.inverseHVP, from: exact.inverseHVP),
+            lissaCosine: Linalg.cosine(lissa.inverseHVP, exact.inverseHVP),
+            lissaRelativeError: Linalg.relativeDistance(lissa.inverseHVP, from: exact.inverseHVP),
+            lissaScorePearson: Correlation.pearson(lissa.scores, exact.scores),
+            lissaScoreSpearman: Correlation.spearman(lissa.scores, exact.scores),
+            exactSeconds: exactSeconds, cgSeconds: cg.report.solveSeconds,
+            lissaSeconds: lissa.report.setupSeconds + lissa.report.solveSeconds)
     }
 }

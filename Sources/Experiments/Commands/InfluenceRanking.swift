@@ -44,42 +44,59 @@ package enum InfluenceRanking {
     /// Energy of one image's perturbation inside its tumour mask.
     package struct MaskEnergy: Codable, Sendable {
         package var index: Int
-        package var source_id: Int
+        package var sourceID: Int
         package var score: Double
         /// sum over the mask of delta^2 / sum of delta^2.
-        package var energy_in_mask: Double
+        package var energyInMask: Double
         /// Mask pixels / image pixels.
-        package var mask_share: Double
+        package var maskShare: Double
+        /// The JSON keys: snake case.
+        enum CodingKeys: String, CodingKey {
+            case index, sourceID = "source_id", score, energyInMask = "energy_in_mask", maskShare = "mask_share"
+        }
     }
 
     package struct Summary: Codable, Sendable {
         package var n: Int
         package var d: Int
         package var solver: InverseHVPReportSummary
-        package var validation_loss: Double
-        package var harmful_count: Int
-        package var score_min: Double
-        package var score_max: Double
+        package var validationLoss: Double
+        package var harmfulCount: Int
+        package var scoreMin: Double
+        package var scoreMax: Double
         package var epsilon: Double
         package var step: String
         /// Averages over the images with a non-empty mask (nil without masks).
-        package var mean_energy_in_mask: Double?
-        package var mean_mask_share: Double?
+        package var meanEnergyInMask: Double?
+        package var meanMaskShare: Double?
         package var figure1: [String]
-        package var feature_seconds: Double
-        package var score_seconds: Double
-        package var perturbation_seconds: Double
-        package var per_image: [MaskEnergy]
+        package var featureSeconds: Double
+        package var scoreSeconds: Double
+        package var perturbationSeconds: Double
+        package var perImage: [MaskEnergy]
+        /// The JSON keys: snake case.
+        enum CodingKeys: String, CodingKey {
+            case n, d, solver, validationLoss = "validation_loss", harmfulCount = "harmful_count",
+                 scoreMin = "score_min", scoreMax = "score_max", epsilon, step,
+                 meanEnergyInMask = "mean_energy_in_mask", meanMaskShare = "mean_mask_share", figure1,
+                 featureSeconds = "feature_seconds", scoreSeconds = "score_seconds",
+                 perturbationSeconds = "perturbation_seconds", perImage = "per_image"
+        }
     }
 
     /// The solver report's fields with snake-case keys.
     package struct InverseHVPReportSummary: Codable, Sendable {
         package var name: String
         package var iterations: Int
-        package var relative_residual: Double
-        package var effective_damping: Double
-        package var lissa_scale: Double?
-        package var top_eigenvalue: Double?
+        package var relativeResidual: Double
+        package var effectiveDamping: Double
+        package var lissaScale: Double?
+        package var topEigenvalue: Double?
+        /// The JSON keys: snake case.
+        enum CodingKeys: String, CodingKey {
+            case name, iterations, relativeResidual = "relative_residual", effectiveDamping = "effective_damping",
+                 lissaScale = "lissa_scale", topEigenvalue = "top_eigenvalue"
+        }
     }
 
     package static func run(_ settings: Settings, run: RunSettings, data: ExperimentData,
@@ -145,8 +162,8 @@ package enum InfluenceRanking {
                     total += e
                     if masks.scalars[i * pixels + j] >= 0.5 { inside += e }
                 }
-                energies.append(MaskEnergy(index: i, source_id: sets.train.ids[i], score: scores[i],
-                                           energy_in_mask: total > 0 ? inside / total : 0, mask_share: maskSum(i) / Double(pixels)))
+                energies.append(MaskEnergy(index: i, sourceID: sets.train.ids[i], score: scores[i],
+                                           energyInMask: total > 0 ? inside / total : 0, maskShare: maskSum(i) / Double(pixels)))
                 if figureIndices.contains(i) {
                     let rank = order.firstIndex(of: i).map { $0 + 1 } ?? 0
                     let file = "figure1-\(rank)-\(sets.train.ids[i]).png"
@@ -154,7 +171,7 @@ package enum InfluenceRanking {
                         ImagePanel(image: image(sets.train.images, i), caption: "noisy image\n" + caption(i).replacingOccurrences(of: "\n", with: ", ")),
                         ImagePanel(image: image(sets.train.images, i), caption: "tumour mask\nshare " + String(format: "%.1f%%", 100 * maskSum(i) / Double(pixels)),
                                    style: .maskOverlay(mask: image(masks, i))),
-                        ImagePanel(image: image(delta, row), caption: "ISP perturbation\n" + String(format: "%.0f%% of its energy in the mask", 100 * (energies.last?.energy_in_mask ?? 0)),
+                        ImagePanel(image: image(delta, row), caption: "ISP perturbation\n" + String(format: "%.0f%% of its energy in the mask", 100 * (energies.last?.energyInMask ?? 0)),
                                    style: .diverging(limit: nil)),
                     ]
                     try ImagePanelFigure(title: "Figure 1: rank \(rank) (most harmful first)", panels: panels, columns: 3)
@@ -168,14 +185,14 @@ package enum InfluenceRanking {
         let report = result.report
         let summary = Summary(
             n: scores.count, d: model.configuration.featureCount,
-            solver: InverseHVPReportSummary(name: report.solver, iterations: report.iterations, relative_residual: report.relativeResidual,
-                                            effective_damping: report.effectiveDamping, lissa_scale: report.lissaScale,
-                                            top_eigenvalue: report.largestEigenvalue),
-            validation_loss: result.validationLoss, harmful_count: scores.filter { $0 > 0 }.count,
-            score_min: scores.min() ?? 0, score_max: scores.max() ?? 0, epsilon: isp.epsilon, step: isp.step.rawValue,
-            mean_energy_in_mask: mean(energies.map(\.energy_in_mask)), mean_mask_share: mean(energies.map(\.mask_share)),
-            figure1: figures.sorted(), feature_seconds: result.featureSeconds, score_seconds: result.scoreSeconds,
-            perturbation_seconds: perturbationSeconds, per_image: energies.sorted { $0.score > $1.score })
+            solver: InverseHVPReportSummary(name: report.solver, iterations: report.iterations, relativeResidual: report.relativeResidual,
+                                            effectiveDamping: report.effectiveDamping, lissaScale: report.lissaScale,
+                                            topEigenvalue: report.largestEigenvalue),
+            validationLoss: result.validationLoss, harmfulCount: scores.filter { $0 > 0 }.count,
+            scoreMin: scores.min() ?? 0, scoreMax: scores.max() ?? 0, epsilon: isp.epsilon, step: isp.step.rawValue,
+            meanEnergyInMask: mean(energies.map(\.energyInMask)), meanMaskShare: mean(energies.map(\.maskShare)),
+            figure1: figures.sorted(), featureSeconds: result.featureSeconds, scoreSeconds: result.scoreSeconds,
+            perturbationSeconds: perturbationSeconds, perImage: energies.sorted { $0.score > $1.score })
         try SingleRun.writeJSON(summary, to: "\(settings.out)/summary.json")
         return summary
     }
@@ -197,21 +214,21 @@ package enum InfluenceRanking {
     /// Lines for the terminal.
     package static func text(_ summary: Summary, out: String) -> String {
         var lines = ["\(summary.n) training points, D = \(summary.d): solver \(summary.solver.name), \(summary.solver.iterations) it., residual "
-                     + String(format: "%.1e", summary.solver.relative_residual) + ", damping " + String(format: "%g", summary.solver.effective_damping),
-                     "scores in [" + String(format: "%.3e", summary.score_min) + ", " + String(format: "%.3e", summary.score_max)
-                     + "], \(summary.harmful_count) harmful (I_up > 0)"]
-        if let energy = summary.mean_energy_in_mask, let share = summary.mean_mask_share {
+                     + String(format: "%.1e", summary.solver.relativeResidual) + ", damping " + String(format: "%g", summary.solver.effectiveDamping),
+                     "scores in [" + String(format: "%.3e", summary.scoreMin) + ", " + String(format: "%.3e", summary.scoreMax)
+                     + "], \(summary.harmfulCount) harmful (I_up > 0)"]
+        if let energy = summary.meanEnergyInMask, let share = summary.meanMaskShare {
             lines.append("ISP perturbation (epsilon \(summary.epsilon), \(summary.step)): on average " + String(format: "%.1f%%", 100 * energy)
                          + " of its energy inside the tumour mask, which covers " + String(format: "%.1f%%", 100 * share)
-                         + " of the image (\(summary.per_image.count) images with masks)")
-            for e in summary.per_image.prefix(summary.figure1.count) {
-                lines.append("  #\(e.source_id): " + String(format: "%.1f%% of the energy in a mask covering %.1f%%", 100 * e.energy_in_mask, 100 * e.mask_share))
+                         + " of the image (\(summary.perImage.count) images with masks)")
+            for e in summary.perImage.prefix(summary.figure1.count) {
+                lines.append("  #\(e.sourceID): " + String(format: "%.1f%% of the energy in a mask covering %.1f%%", 100 * e.energyInMask, 100 * e.maskShare))
             }
         } else {
             lines.append("no tumour masks in this data: no energy shares or Figure 1")
         }
-        lines.append(String(format: "times: features %.1f s, scores %.1f s, perturbations %.1f s; files in ", summary.feature_seconds,
-                            summary.score_seconds, summary.perturbation_seconds) + out)
+        lines.append(String(format: "times: features %.1f s, scores %.1f s, perturbations %.1f s; files in ", summary.featureSeconds,
+                            summary.scoreSeconds, summary.perturbationSeconds) + out)
         return lines.joined(separator: "\n")
     }
 }

@@ -102,13 +102,17 @@ package struct Prediction: Codable, Sendable, Equatable {
     /// One JSON object: {"file", "predicted", "probabilities": {"meningioma": p, ...}} (sorted keys).
     package func json() throws -> String {
         struct Object: Encodable {
-            var file: String, predicted: String, predicted_index: Int, probabilities: [String: Double]
+            var file: String, predicted: String, predictedIndex: Int, probabilities: [String: Double]
+            /// The JSON keys: snake case.
+            enum CodingKeys: String, CodingKey {
+                case file, predicted, predictedIndex = "predicted_index", probabilities
+            }
         }
         let names = TumourClass.allCases.map(\.name)
         let probabilities = Dictionary(uniqueKeysWithValues: self.probabilities.enumerated().map {
             ($0.offset < names.count ? names[$0.offset] : "class \($0.offset)", $0.element)
         })
-        let object = Object(file: file, predicted: className, predicted_index: predictedClass, probabilities: probabilities)
+        let object = Object(file: file, predicted: className, predictedIndex: predictedClass, probabilities: probabilities)
         return String(decoding: try JSONCoding.compactEncoder.encode(object), as: UTF8.self)
     }
 }
