@@ -20,7 +20,7 @@ public struct UpweightingInfluence: Sendable {
 /// batched as one GEMM through `perSampleGradientDots` (s_val . g_i = (p_i - y_i)^T S x_i).
 /// `solver` must have been built for the same objective.
 public func upweightingInfluence(
-    objective: any LastLayerObjective, validation: LabeledFeatures, solver: any InverseHVPSolver
+    objective: any LastLayerObjective, validation: LabelledFeatures, solver: any InverseHVPSolver
 ) throws -> UpweightingInfluence {
     let gradient = objective.meanGradient(on: validation)
     let solved = try solver.solve(gradient)

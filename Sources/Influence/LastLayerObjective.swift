@@ -3,13 +3,13 @@ import Tensor
 /// Features of a set of samples with their class labels: the input of the last layer.
 ///
 /// features: [n, D] (h(x) from the CNN, BatchNorm in eval mode); labels: [n], each in 0..<C.
-public struct LabeledFeatures: Sendable {
+public struct LabelledFeatures: Sendable {
     public let features: Tensor
     public let labels: [Int]
 
     public init(features: Tensor, labels: [Int]) {
         precondition(features.rank == 2 && features.shape[0] == labels.count,
-                     "LabeledFeatures: features \(features.shape) and \(labels.count) labels do not match")
+                     "LabelledFeatures: features \(features.shape) and \(labels.count) labels do not match")
         self.features = features
         self.labels = labels
     }
@@ -37,9 +37,9 @@ public protocol LastLayerObjective: Sendable {
     /// grad_theta R: [P].
     func meanTrainingGradient() -> [Double]
     /// Mean loss of another set (e.g. validation) at the current theta.
-    func meanLoss(on set: LabeledFeatures) -> Double
+    func meanLoss(on set: LabelledFeatures) -> Double
     /// grad_theta of the mean loss of another set: [P].
-    func meanGradient(on set: LabeledFeatures) -> [Double]
+    func meanGradient(on set: LabelledFeatures) -> [Double]
 
     /// Per-sample loss gradients g_i = grad_theta L(z_i) of training samples `samples` as rows: [count, P].
     /// (Dense; for tests and small problems.)

@@ -70,7 +70,7 @@ public struct LeaveOneOutReport: Codable, Sendable {
 /// 4. compare the CG and LiSSA solutions of the same system with the exact one.
 public enum LeaveOneOutCheck {
     public static func run(
-        training: LabeledFeatures, validation: LabeledFeatures, classCount: Int,
+        training: LabelledFeatures, validation: LabelledFeatures, classCount: Int,
         configuration: LeaveOneOutConfiguration = LeaveOneOutConfiguration()
     ) throws -> LeaveOneOutReport {
         let lambda = configuration.damping

@@ -29,7 +29,7 @@ public struct SoftmaxLinearObjective: LastLayerObjective {
     public var parameterCount: Int { classCount * (featureCount + 1) }
 
     /// training: features [n, D] and labels; weight: [C, D]; bias: [C] (the CNN's final Linear layer).
-    public init(training: LabeledFeatures, weight: Tensor, bias: Tensor, sampleWeights: [Double]? = nil) {
+    public init(training: LabelledFeatures, weight: Tensor, bias: Tensor, sampleWeights: [Double]? = nil) {
         precondition(weight.rank == 2 && weight.shape[1] == training.featureCount && bias.shape == [weight.shape[0]],
                      "SoftmaxLinearObjective: weight \(weight.shape), bias \(bias.shape), features \(training.features.shape)")
         let c = weight.shape[0], d = weight.shape[1]
@@ -42,7 +42,7 @@ public struct SoftmaxLinearObjective: LastLayerObjective {
     }
 
     /// theta given directly: [C * (D + 1)], row-major [C, D + 1].
-    public init(training: LabeledFeatures, classCount: Int, parameters: [Double], sampleWeights: [Double]? = nil) {
+    public init(training: LabelledFeatures, classCount: Int, parameters: [Double], sampleWeights: [Double]? = nil) {
         self.init(design: Self.designMatrix(training.features), labels: training.labels, featureCount: training.featureCount,
                   classCount: classCount, parameters: parameters, sampleWeights: sampleWeights)
     }
@@ -176,14 +176,14 @@ public struct SoftmaxLinearObjective: LastLayerObjective {
                                         scale: 1 / Double(trainingCount))
     }
 
-    public func meanLoss(on set: LabeledFeatures) -> Double {
+    public func meanLoss(on set: LabelledFeatures) -> Double {
         precondition(set.featureCount == featureCount, "meanLoss: set has D = \(set.featureCount), objective \(featureCount)")
         let losses = Self.softmax(design: Self.designMatrix(set.features), rows: set.count, width: featureCount + 1,
                                   theta: parameters, classCount: classCount, labels: set.labels).losses
         return losses.reduce(0, +) / Double(Swift.max(1, set.count))
     }
 
-    public func meanGradient(on set: LabeledFeatures) -> [Double] {
+    public func meanGradient(on set: LabelledFeatures) -> [Double] {
         precondition(set.featureCount == featureCount, "meanGradient: set has D = \(set.featureCount), objective \(featureCount)")
         let k = featureCount + 1
         let x = Self.designMatrix(set.features)

@@ -4,8 +4,8 @@ import Tensor
 /// C Gaussian clusters in D dimensions (class means of norm `separation`, unit isotropic noise),
 /// training labels flipped to another class with probability `labelNoise`; validation labels clean.
 public struct SyntheticFeatureProblem: Sendable {
-    public var training: LabeledFeatures
-    public var validation: LabeledFeatures
+    public var training: LabelledFeatures
+    public var validation: LabelledFeatures
     public var classCount: Int
     /// Training points whose label was flipped.
     public var flippedLabels: [Int]
@@ -24,7 +24,7 @@ public struct SyntheticFeatureProblem: Sendable {
             mean = mean.map { $0 * separation / Swift.max(length, 1e-6) }
             means.append(mean)
         }
-        func sample(_ count: Int, noise: Double, generator: inout SeededGenerator) -> (LabeledFeatures, [Int]) {
+        func sample(_ count: Int, noise: Double, generator: inout SeededGenerator) -> (LabelledFeatures, [Int]) {
             var features = [Float](repeating: 0, count: count * featureCount)
             var labels = [Int](repeating: 0, count: count)
             var flipped: [Int] = []
@@ -37,7 +37,7 @@ public struct SyntheticFeatureProblem: Sendable {
                     flipped.append(i)
                 }
             }
-            return (LabeledFeatures(features: Tensor(shape: [count, featureCount], scalars: features), labels: labels), flipped)
+            return (LabelledFeatures(features: Tensor(shape: [count, featureCount], scalars: features), labels: labels), flipped)
         }
         let (training, flipped) = sample(trainingCount, noise: labelNoise, generator: &generator)
         let (validation, _) = sample(validationCount, noise: 0, generator: &generator)

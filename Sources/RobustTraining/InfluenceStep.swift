@@ -97,8 +97,8 @@ public struct InfluenceComputation {
         }
         let featureSeconds = Self.seconds(clock.now - started)
         observer.phase("influence: \(settings.solver.rawValue) solve", done: 0, of: 1)
-        var result = try scores(training: LabeledFeatures(features: trainFeatures, labels: trainLabels),
-                                validation: LabeledFeatures(features: validationFeatures, labels: validation.labels), model: model)
+        var result = try scores(training: LabelledFeatures(features: trainFeatures, labels: trainLabels),
+                                validation: LabelledFeatures(features: validationFeatures, labels: validation.labels), model: model)
         observer.phase("influence: \(settings.solver.rawValue) solve", done: 1, of: 1)
         result.featureSeconds = featureSeconds
         result.scoreSeconds = Self.seconds(clock.now - started) - featureSeconds
@@ -107,7 +107,7 @@ public struct InfluenceComputation {
 
     /// Eq. 7 from features already extracted (training [n, D], validation [m, D]) and the model's last
     /// layer; the result's times are left at 0.
-    public func scores(training: LabeledFeatures, validation: LabeledFeatures, model: CNN) throws -> Result {
+    public func scores(training: LabelledFeatures, validation: LabelledFeatures, model: CNN) throws -> Result {
         let objective = SoftmaxLinearObjective(training: training, weight: model.classifier.weight, bias: model.classifier.bias)
         let influence: UpweightingInfluence
         do {

@@ -67,10 +67,10 @@ import Glibc
 
         // ReLU-like features (non-negative, so they share a large mean direction): H's top eigenvalue grows
         // with ||mean h||^2, and the authors' fixed scale 50 can be too small.
-        let relu = LabeledFeatures(features: problem.training.features.mapped { Swift.max(0, $0) }, labels: problem.training.labels)
+        let relu = LabelledFeatures(features: problem.training.features.mapped { Swift.max(0, $0) }, labels: problem.training.labels)
         let reluObjective = SoftmaxLinearObjective(training: relu, weight: weight, bias: bias)
-        let reluValidation = LabeledFeatures(features: problem.validation.features.mapped { Swift.max(0, $0) },
-                                             labels: problem.validation.labels)
+        let reluValidation = LabelledFeatures(features: problem.validation.features.mapped { Swift.max(0, $0) },
+                                              labels: problem.validation.labels)
         let reluExact = try upweightingInfluence(objective: reluObjective, validation: reluValidation,
                                                  solver: ExactSolver(objective: reluObjective, damping: 2.5))
         for scale in [LiSSAConfiguration.Scale.fixed(50), .auto] {

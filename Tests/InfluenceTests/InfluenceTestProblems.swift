@@ -5,16 +5,16 @@ import Tensor
 enum TestProblems {
     /// A random softmax-linear problem with random (not fitted) W, b: n = 40, D = 5, C = 3.
     static func random(n: Int = 40, d: Int = 5, c: Int = 3, seed: UInt64 = 1, weights: [Double]? = nil)
-        -> (objective: SoftmaxLinearObjective, validation: LabeledFeatures)
+        -> (objective: SoftmaxLinearObjective, validation: LabelledFeatures)
     {
         var g = SeededGenerator(seed: seed)
         let features = Tensor(randomNormal: [n, d], generator: &g)
         let labels = (0..<n).map { _ in g.nextInt(below: c) }
         let weight = Tensor(randomNormal: [c, d], standardDeviation: 0.7, generator: &g)
         let bias = Tensor(randomNormal: [c], standardDeviation: 0.3, generator: &g)
-        let validation = LabeledFeatures(features: Tensor(randomNormal: [n / 2, d], generator: &g),
-                                         labels: (0..<(n / 2)).map { _ in g.nextInt(below: c) })
-        let objective = SoftmaxLinearObjective(training: LabeledFeatures(features: features, labels: labels),
+        let validation = LabelledFeatures(features: Tensor(randomNormal: [n / 2, d], generator: &g),
+                                          labels: (0..<(n / 2)).map { _ in g.nextInt(below: c) })
+        let objective = SoftmaxLinearObjective(training: LabelledFeatures(features: features, labels: labels),
                                                weight: weight, bias: bias, sampleWeights: weights)
         return (objective, validation)
     }

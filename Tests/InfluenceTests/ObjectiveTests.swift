@@ -7,8 +7,8 @@ import TestSupport
     @Test func perSampleGradientMatchesFiniteDifferencesOfTheLoss() {
         let (objective, _) = TestProblems.random()
         for i in [0, 7, 39] {
-            let single = LabeledFeatures(features: Tensor(shape: [1, 5], scalars: Array(objective.design[(i * 6)..<(i * 6 + 5)].map { Float($0) })),
-                                         labels: [objective.labels[i]])
+            let single = LabelledFeatures(features: Tensor(shape: [1, 5], scalars: Array(objective.design[(i * 6)..<(i * 6 + 5)].map { Float($0) })),
+                                          labels: [objective.labels[i]])
             let loss = { (theta: [Double]) in objective.withParameters(theta).meanLoss(on: single) }
             let numeric = TestProblems.numericGradient(loss, at: objective.parameters)
             let analytic = objective.perSampleGradients(samples: [i])[0]
@@ -93,14 +93,14 @@ import TestSupport
         let labels = [0, 1, 2, 2, 1, 0]
         let weight = Tensor(randomNormal: [c, d], generator: &g)
         let bias = Tensor(randomNormal: [c], generator: &g)
-        let training = LabeledFeatures(features: features, labels: labels)
+        let training = LabelledFeatures(features: features, labels: labels)
         let objective = SoftmaxLinearObjective(training: training, weight: weight, bias: bias)
         let s = TestProblems.vector(objective.parameterCount, seed: 10)
         let analytic = objective.perturbationFeatureGradient(inverseHVP: s)
         #expect(analytic.shape == [n, d])
         // Sum over i of f_i(h_i): its gradient in features row i is d f_i / d h_i.
         let total = { (x: Tensor) -> Double in
-            SoftmaxLinearObjective(training: LabeledFeatures(features: x, labels: labels), weight: weight, bias: bias)
+            SoftmaxLinearObjective(training: LabelledFeatures(features: x, labels: labels), weight: weight, bias: bias)
                 .perSampleGradientDots(s).reduce(0, +)
         }
         let check = gradientCheck(of: total, at: features, analytic: analytic, step: 1e-2)

@@ -49,7 +49,7 @@ func trainedToyInfluence() throws -> (model: CNN, data: TrainingData, computatio
         let x = data.train.images.items(index..<(index + 1))
         func f(_ image: Tensor) -> Double {
             let h = model.evaluatedFeatures(image).features
-            let objective = SoftmaxLinearObjective(training: LabeledFeatures(features: h, labels: [label]),
+            let objective = SoftmaxLinearObjective(training: LabelledFeatures(features: h, labels: [label]),
                                                    weight: model.classifier.weight, bias: model.classifier.bias)
             return objective.perSampleGradientDots(s)[0]
         }

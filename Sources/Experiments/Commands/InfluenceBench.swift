@@ -93,7 +93,7 @@ package enum InfluenceBench {
         observer.message("features of \(total) images")
         let base = InfluenceComputation(settings: InfluenceSettings(), batchSize: settings.batchSize, seed: settings.seed)
         let trainFeatures = base.features(of: train.images, model: model) { observer.phase("features", done: $0, of: $1) }
-        let validationFeatures = LabeledFeatures(features: base.features(of: validation.images, model: model), labels: validation.labels)
+        let validationFeatures = LabelledFeatures(features: base.features(of: validation.images, model: model), labels: validation.labels)
         let featureSeconds = lap()
 
         var timings: [SolverTiming] = []
@@ -103,7 +103,7 @@ package enum InfluenceBench {
             influence.solver = kind
             var note: String?
             _ = lap()
-            let training = LabeledFeatures(features: trainFeatures, labels: train.labels)
+            let training = LabelledFeatures(features: trainFeatures, labels: train.labels)
             var computation = InfluenceComputation(settings: influence, seed: settings.seed)
             var outcome = try? computation.scores(training: training, validation: validationFeatures, model: model)
             if outcome == nil && kind == .lissa {

@@ -169,15 +169,15 @@ package enum InfluenceCheck {
         let model = outcome.state.model
         let computation = InfluenceComputation(settings: InfluenceSettings(), seed: settings.seed)
         let trainFeatures = computation.features(of: outcome.data.train.images, model: model)
-        let validation = LabeledFeatures(features: computation.features(of: outcome.data.validation.images, model: model),
-                                         labels: outcome.data.validation.labels)
+        let validation = LabelledFeatures(features: computation.features(of: outcome.data.validation.images, model: model),
+                                          labels: outcome.data.validation.labels)
         let subset = Array(0..<Swift.min(settings.subsetCount, outcome.data.train.count))
-        let subsetFeatures = LabeledFeatures(features: trainFeatures.gathered(items: subset),
-                                             labels: subset.map { outcome.data.train.labels[$0] })
+        let subsetFeatures = LabelledFeatures(features: trainFeatures.gathered(items: subset),
+                                              labels: subset.map { outcome.data.train.labels[$0] })
         observer.message("influence check: leave-one-out on the CNN's last-layer features")
         let cnnReport = try LeaveOneOutCheck.run(training: subsetFeatures, validation: validation,
                                                  classCount: model.configuration.classes, configuration: looConfiguration)
-        let all = LabeledFeatures(features: trainFeatures, labels: outcome.data.train.labels)
+        let all = LabelledFeatures(features: trainFeatures, labels: outcome.data.train.labels)
         let solvers = try compareSolvers(training: all, validation: validation, model: model,
                                          damping: settings.methodDamping, seed: settings.seed)
         let d = model.configuration.featureCount
@@ -193,7 +193,7 @@ package enum InfluenceCheck {
 
     /// Exact, CG and LiSSA (the authors' settings, `auto` scale when 50 is too small) on the model's own
     /// last layer at `damping`.
-    static func compareSolvers(training: LabeledFeatures, validation: LabeledFeatures, model: CNN, damping: Double,
+    static func compareSolvers(training: LabelledFeatures, validation: LabelledFeatures, model: CNN, damping: Double,
                                seed: UInt64) throws -> SolverRow {
         let objective = SoftmaxLinearObjective(training: training, weight: model.classifier.weight, bias: model.classifier.bias)
         let exactStart = ContinuousClock.now
