@@ -20,13 +20,22 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        // C libraries with a small C API of our own (the library's headers stay inside the shim):
+        // DICOM through DCMTK (C++; its dcmtk.pc names a missing sndfile.pc, so the libraries are linked by name),
+        // NIfTI-1/2 through niftilib (no .pc file; compat/ forwards the <znzlib.h> its header includes).
+        .target(name: "CDICOM", linkerSettings: [
+            .linkedLibrary("dcmjpls"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmdata"),
+            .linkedLibrary("oflog"), .linkedLibrary("ofstd"),
+        ]),
+        .target(name: "CNIfTI", cSettings: [.headerSearchPath("compat")],
+                linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz")]),
 
         // Implementation, dependencies pointing one way (docs/architecture.md):
         // Tensor <- NN, MRIData, Influence, Reporting; {NN, MRIData, Influence} <- RobustTraining;
         // {RobustTraining, Reporting} <- Experiments <- robust-mri.
         .target(name: "Tensor", dependencies: ["CBLAS", "CLAPACKE"]),
         .target(name: "NN", dependencies: ["Tensor"]),
-        .target(name: "MRIData", dependencies: ["Tensor", "CHDF5", "CTurboJPEG", "CPNG"]),
+        .target(name: "MRIData", dependencies: ["Tensor", "CHDF5", "CTurboJPEG", "CPNG", "CDICOM", "CNIfTI"]),
         .target(name: "Influence", dependencies: ["Tensor"]),
         .target(name: "RobustTraining", dependencies: ["Tensor", "NN", "MRIData", "Influence"]),
         .target(name: "Reporting", dependencies: ["Tensor", "CCairo"]),
@@ -43,7 +52,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MRIDataTests", dependencies: ["MRIData", "Tensor", "CHDF5", "CTurboJPEG", "CPNG"]),
+        .testTarget(name: "MRIDataTests", dependencies: ["MRIData", "Tensor", "CHDF5", "CTurboJPEG", "CPNG", "CDICOM", "CNIfTI"]),
         .testTarget(name: "InfluenceTests", dependencies: ["Influence", "Tensor", "TestSupport"]),
         .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining", "Influence", "MRIData", "NN", "Tensor"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),

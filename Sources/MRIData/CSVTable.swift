@@ -118,6 +118,12 @@ public struct CSVTable: Sendable {
         return index
     }
 
+    /// Field `column` of row `row` as an integer, nil when the column is absent or the cell empty.
+    public func optionalInteger(row: Int, column: Int?) throws -> Int? {
+        guard let column, !rows[row][column].trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        return try integer(row: row, column: column)
+    }
+
     /// Field `column` of row `row` as an integer (accepts "3" and "3.0"), or a typed error.
     public func integer(row: Int, column: Int) throws -> Int {
         let text = rows[row][column].trimmingCharacters(in: .whitespaces)

@@ -4,8 +4,9 @@ import Tensor
 /// A cache of decoded, preprocessed datasets, so the second load of a folder of JPEGs takes seconds.
 ///
 /// Key: a 128-bit hash (two FNV-1a-64 lanes) of the source kind, its absolute path, every input file
-/// with its size and modification time, the image size and `DatasetLoader.version`. Any change to a
-/// file, the size or the loader gives a new key. File `<key>.rmri` in the cache directory:
+/// with its size and modification time, the image size, `DatasetLoader.version` and the `ImageReading`
+/// (intensity mapping, NIfTI slices) when it is not the default. Any change to a file, the size, the
+/// reading or the loader gives a new key. File `<key>.rmri` in the cache directory:
 ///
 ///     "RMRICACH" | UInt32 format version | UInt64 header length | header (JSON) | images | masks | UInt64 checksum
 ///
@@ -32,8 +33,10 @@ public struct DatasetCache: Sendable {
     }
 
     /// The cache key of a load (32 hex digits).
-    public static func key(kind: String, root: String, files: [String], imageSize: Int, loaderVersion: Int) -> String {
+    public static func key(kind: String, root: String, files: [String], imageSize: Int, loaderVersion: Int,
+                           reading: ImageReading = ImageReading()) -> String {
         var text = "\(kind)\n\(URL(fileURLWithPath: root).standardizedFileURL.path)\n\(imageSize)\n\(loaderVersion)\n"
+        text += reading.cacheKeyText
         for file in files {
             let attributes = try? FileManager.default.attributesOfItem(atPath: file)
             let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1

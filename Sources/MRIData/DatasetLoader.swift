@@ -4,10 +4,10 @@ import Tensor
 /// Where a dataset comes from. `detect(path:)` tells the on-disk layouts apart:
 ///
 /// - `.figshareMat`: a folder of figshare `<id>.mat` files (MATLAB v7.3), usually with `cvind.mat`;
-/// - `.manifest`: a folder with `manifest.csv` (`id,label,class,fold,file,...`) and JPEG/PNG images,
-///   optionally `borders.csv` with tumour outlines (as /work/shared/data/figshare-jpg);
-/// - `.classFolders`: `glioma/ meningioma/ pituitary/` folders of images, optionally under
-///   `Training/` and `Testing/`;
+/// - `.manifest`: a folder with `manifest.csv` (`id,label,class,fold,file,slice,volume,...`) and
+///   JPEG/PNG/DICOM/NIfTI files, optionally `borders.csv` with tumour outlines (as /work/shared/data/figshare-jpg);
+/// - `.classFolders`: `glioma/ meningioma/ pituitary/` folders of images (JPEG, PNG, DICOM, NIfTI),
+///   optionally under `Training/` and `Testing/`;
 /// - `.phantom`: synthetic slices from `PhantomGenerator` (no files).
 public enum DataSource: Equatable, Sendable {
     case figshareMat(String)
@@ -44,7 +44,7 @@ public enum DataSource: Equatable, Sendable {
 
 /// Options of `DatasetLoader.load` beyond the source and the size.
 public struct LoadOptions: Codable, Equatable, Sendable {
-    /// Threads used to decode images (JPEG/PNG); `.mat` files are read on one thread (libhdf5 is serial).
+    /// Threads used to decode images (JPEG/PNG/DICOM/NIfTI); `.mat` files are read on one thread (libhdf5 is serial).
     public var threads: Int
     /// Class-folder layout: skip `notumor` / `no_tumor` folders with a warning (true) or refuse them (false).
     public var skipNoTumourFolders: Bool
@@ -53,12 +53,16 @@ public struct LoadOptions: Codable, Equatable, Sendable {
     /// Leave out the files that cannot be decoded, with one warning naming them (false: the first one
     /// stops the load with its error).
     public var skipUnreadable: Bool
+    /// Intensity mapping and NIfTI slice choice (part of the cache key).
+    public var reading: ImageReading
 
-    public init(threads: Int = 2, skipNoTumourFolders: Bool = true, verbose: Bool = true, skipUnreadable: Bool = false) {
+    public init(threads: Int = 2, skipNoTumourFolders: Bool = true, verbose: Bool = true, skipUnreadable: Bool = false,
+                reading: ImageReading = ImageReading()) {
         self.threads = threads
         self.skipNoTumourFolders = skipNoTumourFolders
         self.verbose = verbose
         self.skipUnreadable = skipUnreadable
+        self.reading = reading
     }
 }
 
@@ -122,6 +126,7 @@ public enum DatasetLoader {
         guard imageSize >= 8 && imageSize <= 4096 else {
             throw MRIDataError.invalidSetting(name: "imageSize", reason: "\(imageSize) is outside 8...4096 pixels")
         }
+        if let problem = options.reading.intensity.problem { throw MRIDataError.invalidSetting(name: "intensity", reason: problem) }
         let reader: DatasetReader
         let root: String
         switch source {
@@ -133,14 +138,15 @@ public enum DatasetLoader {
             reader = try FigshareMatReader(folder: path)
         case .manifest(let path):
             root = path
-            reader = try ManifestReader(folder: path)
+            reader = try ManifestReader(folder: path, reading: options.reading)
         case .classFolders(let path):
             root = path
-            reader = try ClassFolderReader(folder: path, skipNoTumour: options.skipNoTumourFolders)
+            reader = try ClassFolderReader(folder: path, skipNoTumour: options.skipNoTumourFolders,
+                                           niftiSlices: options.reading.niftiSlices)
         }
         let cache = cacheDirectory.map { DatasetCache(directory: $0, verbose: options.verbose) }
         let key = DatasetCache.key(kind: source.kind, root: root, files: reader.inputFiles(),
-                                   imageSize: imageSize, loaderVersion: version)
+                                   imageSize: imageSize, loaderVersion: version, reading: options.reading)
         if let cached = cache?.read(key: key) { return (cached, reader.warnings) }
         let (dataset, problems) = try decoded(reader, imageSize: imageSize, options: options)
         if let cache, problems.isEmpty {

@@ -100,7 +100,8 @@ struct FigshareMatReader: DatasetReader {
             patients[i] = try mat.readString("cjdata/PID")
             let image = try mat.readMatrix("cjdata/image")
             let imageValues = Self.finiteFloats(image.values, field: "cjdata/image", file: file)
-            let pixels = Preprocessing.preprocessed(pixels: imageValues.values, width: image.columns, height: image.rows, size: imageSize)
+            let pixels = Preprocessing.preprocessed(pixels: imageValues.values, width: image.columns, height: image.rows, size: imageSize,
+                                                    intensity: options.reading.intensity.resolved(for: .figshareMat))
             var mask: [Float]?
             var warnings = [imageValues.warning].compactMap { $0 }
             if let stored = try? mat.readMatrix("cjdata/tumorMask"), stored.rows == image.rows, stored.columns == image.columns {

@@ -12,27 +12,35 @@ enum PNGFormat {
 }
 
 /// A decoded greyscale image: `height` rows of `width` pixels, row-major, on the file's own scale
-/// (0...255 for 8-bit files, 0...65535 for 16-bit PNGs).
+/// (0...255 for 8-bit files, 0...65535 for 16-bit PNGs, the modality's units for DICOM, scaled voxel
+/// values for NIfTI).
 public struct GrayImage: Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var pixels: [Float]
+    /// The file format, which decides what `IntensityMapping.standard` means for the image.
+    public var format: ImageFileFormat
 
-    public init(width: Int, height: Int, pixels: [Float]) {
+    public init(width: Int, height: Int, pixels: [Float], format: ImageFileFormat) {
         precondition(pixels.count == width * height, "GrayImage: \(pixels.count) pixels for \(width)x\(height)")
         self.width = width
         self.height = height
         self.pixels = pixels
+        self.format = format
     }
 }
 
-/// Decodes JPEG (TurboJPEG) and PNG (libpng's simplified API, see PNGDecoding.swift) files to greyscale.
+/// Decodes JPEG (TurboJPEG), PNG (libpng's simplified API, see PNGDecoding.swift), DICOM (DCMTK,
+/// DICOMDecoding.swift) and NIfTI slices (niftilib, NIfTIDecoding.swift) to greyscale.
 ///
-/// Not thread-safe: each thread makes its own decoder (it owns a TurboJPEG handle).
+/// Not thread-safe: each thread makes its own decoder (it owns a TurboJPEG handle and the last NIfTI
+/// volume read).
 public final class ImageDecoder {
     private let jpegHandle: tjhandle?
     /// Faults the decoder forgave since the last `takeWarnings()`, one message each naming the file.
-    public private(set) var warnings: [String] = []
+    public internal(set) var warnings: [String] = []
+    /// The last NIfTI volume read (a file's slices are read one after another: one decompression each).
+    var lastVolume: NIfTIVolume?
 
     public init() {
         jpegHandle = tjInitDecompress()
@@ -48,8 +56,24 @@ public final class ImageDecoder {
         return warnings
     }
 
-    /// Reads and decodes the file at `path`, choosing the codec from its first bytes.
+    /// Reads and decodes the slice `reference` names: a NIfTI volume's slice, or a whole image file.
+    public func decode(_ reference: SliceReference) throws -> GrayImage {
+        guard ImageFileFormat(path: reference.path) == .nifti else {
+            precondition(reference.slice == nil && reference.volume == nil,
+                         "ImageDecoder.decode: a slice or volume index for \(reference.path), which is no NIfTI file")
+            return try decodeFile(reference.path)
+        }
+        return try decodeNIfTISlice(reference)
+    }
+
+    /// Reads and decodes the file at `path`: DICOM and NIfTI (a volume of one slice) by their names or the
+    /// DICOM marker, JPEG and PNG by their first bytes.
     public func decodeFile(_ path: String) throws -> GrayImage {
+        switch ImageFileFormat(path: path) {
+        case .dicom: return try Self.decodeDICOM(path: path)
+        case .nifti: return try decodeNIfTISlice(SliceReference(path: path))
+        default: break
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FileManager.default.fileExists(atPath: path)
                 ? MRIDataError.unreadableFile(path: path, reason: "the file cannot be opened")
@@ -66,7 +90,7 @@ public final class ImageDecoder {
         if bytes.count >= 8 && bytes[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
             return try Self.decodePNG(bytes, path: path)
         }
-        throw MRIDataError.unreadableFile(path: path, reason: "neither a JPEG nor a PNG file (\(bytes.count) bytes)")
+        throw MRIDataError.unreadableFile(path: path, reason: "neither a JPEG, a PNG nor a DICOM file (\(bytes.count) bytes)")
     }
 
     /// libjpeg warnings after which every pixel is still decoded (the first warning of a decode is the
@@ -107,7 +131,7 @@ public final class ImageDecoder {
             warnings.append("\(path): \(message) (libjpeg warning; every pixel decoded, the image is used)")
         }
         let pixels = isCMYK ? Self.greyFromCMYK(decoded, inverted: Self.hasAdobeMarker(bytes)) : decoded.map(Float.init)
-        return GrayImage(width: Int(width), height: Int(height), pixels: pixels)
+        return GrayImage(width: Int(width), height: Int(height), pixels: pixels, format: .jpeg)
     }
 
     /// CMYK bytes [N * 4] -> grey [N] in 0...255 (rounded), through RGB = (1 - C)(1 - K) as a colour

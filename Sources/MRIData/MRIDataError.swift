@@ -9,6 +9,9 @@ public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedEr
     case unrecognisedSource(String)
     /// A file exists but could not be read or decoded (truncated, corrupt, wrong format).
     case unreadableFile(path: String, reason: String)
+    /// A readable file this tool does not take as it is (a DICOM report, a colour or multi-frame image, a
+    /// compression it cannot decode, a NIfTI volume without a slice choice); `reason` says what to do.
+    case unsupportedImage(path: String, reason: String)
     /// A file cannot be written (cache, PNG).
     case unwritableFile(path: String, reason: String)
     /// A file named by a manifest or index is absent.
@@ -39,6 +42,8 @@ public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedEr
                 + "a folder with `manifest.csv`, or class folders (glioma/, meningioma/, pituitary/). See docs/data.md."
         case .unreadableFile(let path, let reason):
             return "Cannot read \(path): \(reason). The file may be truncated or corrupt: re-download or re-extract it."
+        case .unsupportedImage(let path, let reason):
+            return "Cannot use \(path): \(reason)."
         case .unwritableFile(let path, let reason):
             return "Cannot write \(path): \(reason). Check that the folder exists and is writable, and that the disk has room."
         case .missingFile(let path, let namedIn):
@@ -53,7 +58,8 @@ public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedEr
             return "\(path) must be comma-separated; found \(name) (line 1 is one field). "
                 + "Save it as comma-separated CSV, or replace the separator with commas."
         case .emptyClassFolder(let path):
-            return "Class folder \(path) holds no .jpg/.jpeg/.png images. Add its images or remove the folder."
+            return "Class folder \(path) holds no images (.jpg, .jpeg, .png, .dcm, .nii, .nii.gz, or DICOM files without an extension). "
+                + "Add its images or remove the folder."
         case .unknownClassFolder(let path):
             return "Folder \(path) is not a known class (glioma, meningioma, pituitary, with optional _tumor). "
                 + "Rename or remove it."

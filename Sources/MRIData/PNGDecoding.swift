@@ -58,7 +58,7 @@ extension ImageDecoder {
             guard finished != 0 else {
                 throw MRIDataError.unreadableFile(path: path, reason: "PNG data is damaged (\(pngMessage(image)))")
             }
-            return GrayImage(width: width, height: height, pixels: pixels)
+            return GrayImage(width: width, height: height, pixels: pixels, format: .png)
         }
     }
 

@@ -1,19 +1,28 @@
 /// The authors' preprocessing, applied to one decoded greyscale image:
 ///
-///   1. x <- x / max(x) (per image, to [0, 1]; negative values clip to 0; an all-zero image stays zero);
+///   1. x <- x / max(x) (per image, to [0, 1]; negative values clip to 0; an all-zero image stays zero),
+///      or another `IntensityMapping` (min-max for DICOM and NIfTI, percentile clipping on request);
 ///   2. pad a non-square image with zeros to a centred square (keeps the aspect ratio);
 ///   3. resize to S x S: area averaging when shrinking, bilinear (half-pixel centres) when enlarging;
 ///   4. quantise to multiples of 1/255, as the authors' uint8 pipeline (`x / max(x) * 255`, uint8) did.
 ///
 /// Pixels are row-major, `height` rows of `width` values.
 public enum Preprocessing {
-    /// Steps 1-4: raw pixels (any scale) -> S*S values in [0, 1], multiples of 1/255.
-    public static func preprocessed(pixels: [Float], width: Int, height: Int, size: Int) -> [Float] {
-        var values = normalizedToUnitMaximum(pixels)
+    /// Steps 1-4: raw pixels (any scale) -> S*S values in [0, 1], multiples of 1/255. `intensity` must be
+    /// resolved (see `IntensityMapping.resolved(for:)`); the default is the authors' x / max(x).
+    public static func preprocessed(pixels: [Float], width: Int, height: Int, size: Int,
+                                    intensity: IntensityMapping = .unitMaximum) -> [Float] {
+        var values = intensity.applied(to: pixels)
         values = paddedToSquare(values, width: width, height: height)
         values = resized(values, from: Swift.max(width, height), to: size)
         for i in values.indices { values[i] = (values[i] * 255).rounded() / 255 }
         return values
+    }
+
+    /// A decoded image through steps 1-4, with `intensity` resolved for the image's format.
+    public static func preprocessed(_ image: GrayImage, size: Int, intensity: IntensityMapping) -> [Float] {
+        preprocessed(pixels: image.pixels, width: image.width, height: image.height, size: size,
+                     intensity: intensity.resolved(for: image.format))
     }
 
     /// A 0/1 mask resized to S x S the same way (padded, area-averaged or bilinear), then thresholded at 1/2.
@@ -24,9 +33,7 @@ public enum Preprocessing {
 
     /// x / max(x), negatives clipped to 0; all zeros when max(x) <= 0.
     public static func normalizedToUnitMaximum(_ pixels: [Float]) -> [Float] {
-        let peak = pixels.max() ?? 0
-        guard peak > 0 else { return [Float](repeating: 0, count: pixels.count) }
-        return pixels.map { Swift.max(0, $0) / peak }
+        IntensityMapping.unitMaximum.applied(to: pixels)
     }
 
     /// Centres a width x height image on a zero square of side max(width, height).

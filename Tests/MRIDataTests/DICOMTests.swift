@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import MRIData
+
+@Suite struct DICOMTests {
+    /// Every transfer syntax DCMTK writes losslessly gives back the stored values exactly, and the same
+    /// pixels as the data written as a 16-bit PNG.
+    @Test(arguments: [ScanWriter.DICOMTransferSyntax.explicitLittleEndian, .implicitLittleEndian, .explicitBigEndian,
+                      .jpegLossless, .jpegLSLossless, .rleLossless])
+    func losslessSyntaxesReadTheStoredValues(syntax: ScanWriter.DICOMTransferSyntax) throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        try ScanFixture.writeDICOM(folder + "/slice.dcm", syntax: syntax)
+        try ScanFixture.writePNG(ScanFixture.pattern(), to: folder + "/slice.png")
+        let decoder = ImageDecoder()
+        let dicom = try decoder.decodeFile(folder + "/slice.dcm")
+        let png = try decoder.decodeFile(folder + "/slice.png")
+        #expect(dicom.width == ScanFixture.width && dicom.height == ScanFixture.height)
+        #expect(dicom.format == .dicom)
+        #expect(dicom.pixels == ScanFixture.pattern().map(Float.init))
+        #expect(dicom.pixels == png.pixels)
+    }
+
+    /// JPEG baseline is lossy and 8-bit: the values come back within a few levels.
+    @Test func jpegBaselineIsReadWithinItsLoss() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        let stored = ScanFixture.pattern().map { $0 / 16 }
+        try ScanFixture.writeDICOM(folder + "/baseline.dcm", stored: stored, bitsAllocated: 8, bitsStored: 8, syntax: .jpegBaseline)
+        let image = try ImageDecoder().decodeFile(folder + "/baseline.dcm")
+        let worst = zip(image.pixels, stored).map { abs($0 - Float($1)) }.max() ?? 0
+        #expect(worst <= 24, "largest JPEG error \(worst)")
+    }
+
+    @Test func rescaleSlopeAndInterceptAreApplied() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        // CT-like: unsigned 12-bit stored values, slope 0.5, intercept -1024 (Hounsfield units below zero).
+        try ScanFixture.writeDICOM(folder + "/ct.dcm", rescale: (0.5, -1024), modality: "CT", syntax: .jpegLSLossless)
+        let ct = try ImageDecoder().decodeFile(folder + "/ct.dcm")
+        #expect(ct.pixels == ScanFixture.pattern().map { Float($0) * 0.5 - 1024 })
+        // Signed stored values (two's complement), no rescale: negative values stay negative.
+        let signed = ScanFixture.pattern().map { UInt16(bitPattern: Int16($0) - 2000) }
+        try ScanFixture.writeDICOM(folder + "/signed.dcm", stored: signed, bitsStored: 16, isSigned: true, modality: "CT")
+        #expect(try ImageDecoder().decodeFile(folder + "/signed.dcm").pixels == ScanFixture.pattern().map { Float(Int($0) - 2000) })
+        // Signed in fewer bits than allocated: 12 stored bits, sign-extended from bit 11.
+        let twelveBit = ScanFixture.pattern().map { UInt16(bitPattern: Int16($0) - 2000) & 0x0FFF }
+        try ScanFixture.writeDICOM(folder + "/signed12.dcm", stored: twelveBit, bitsStored: 12, isSigned: true, modality: "CT")
+        #expect(try ImageDecoder().decodeFile(folder + "/signed12.dcm").pixels == ScanFixture.pattern().map { Float(Int($0) - 2000) })
+    }
+
+    /// MONOCHROME1 (high is dark, as many CR and DX files) is inverted within the stored bits' range, after rescaling.
+    @Test func monochrome1IsInverted() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        let stored = ScanFixture.pattern().map { $0 / 16 }
+        try ScanFixture.writeDICOM(folder + "/cr.dcm", stored: stored, bitsAllocated: 8, bitsStored: 8,
+                                   photometric: "MONOCHROME1", modality: "CR", syntax: .rleLossless)
+        #expect(try ImageDecoder().decodeFile(folder + "/cr.dcm").pixels == stored.map { 255 - Float($0) })
+        try ScanFixture.writeDICOM(folder + "/dx.dcm", rescale: (2, 10), photometric: "MONOCHROME1", modality: "DX")
+        // Range of stored x 2 + 10 over 0...4095 is 10...8200: value v becomes 10 + 8200 - v.
+        #expect(try ImageDecoder().decodeFile(folder + "/dx.dcm").pixels == ScanFixture.pattern().map { 8210 - (Float($0) * 2 + 10) })
+    }
+
+    @Test func brokenAndNonImageFilesAreErrorsNamingTheFile() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        try ScanFixture.writeDICOM(folder + "/truncated.dcm")
+        try TestData.truncate(folder + "/truncated.dcm", to: 0.6)
+        expectDataError("truncated.dcm", "Cannot read") { _ = try ImageDecoder().decodeFile(folder + "/truncated.dcm") }
+        try ScanFixture.writeDICOM(folder + "/truncated-rle.dcm", syntax: .rleLossless)
+        try TestData.truncate(folder + "/truncated-rle.dcm", to: 0.7)
+        expectDataError("truncated-rle.dcm", "Cannot read") { _ = try ImageDecoder().decodeFile(folder + "/truncated-rle.dcm") }
+
+        try ScanWriter.writeDICOMTextReport("No acute findings.", to: folder + "/report.dcm")
+        expectDataError("report.dcm", "no pixel data", "SR") { _ = try ImageDecoder().decodeFile(folder + "/report.dcm") }
+
+        try Data(ScanFixture.encapsulatedDICOM(transferSyntax: "1.2.840.10008.1.2.4.90")).write(to: URL(fileURLWithPath: folder + "/j2k.dcm"))
+        expectDataError("j2k.dcm", "JPEG 2000", "1.2.840.10008.1.2.4.90", "cannot decode") {
+            _ = try ImageDecoder().decodeFile(folder + "/j2k.dcm")
+        }
+        try Data(ScanFixture.encapsulatedDICOM(transferSyntax: "1.2.840.10008.1.2.4.201")).write(to: URL(fileURLWithPath: folder + "/htj2k.dcm"))
+        expectDataError("htj2k.dcm", "1.2.840.10008.1.2.4.201") { _ = try ImageDecoder().decodeFile(folder + "/htj2k.dcm") }
+
+        try TestData.write("not a DICOM file\n", to: folder + "/text.dcm")
+        expectDataError("text.dcm") { _ = try ImageDecoder().decodeFile(folder + "/text.dcm") }
+        expectDataError("absent.dcm") { _ = try ImageDecoder().decodeFile(folder + "/absent.dcm") }
+    }
+
+    /// Scanner exports name files without an extension (IM0001): the DICOM marker tells them apart.
+    @Test func extensionlessFilesAreRecognisedByTheirMarker() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        try ScanFixture.writeDICOM(folder + "/IM0001")
+        try TestData.write("notes\n", to: folder + "/README")
+        #expect(ImageFileFormat(path: folder + "/IM0001") == .dicom)
+        #expect(ImageFileFormat(path: folder + "/README") == nil)
+        #expect(ImageFileFormat(path: "a/b/scan.NII.GZ") == .nifti)
+        #expect(ImageFileFormat(path: "a/b/scan.gz") == nil)
+        #expect(try ImageDecoder().decodeFile(folder + "/IM0001").pixels == ScanFixture.pattern().map(Float.init))
+    }
+}
