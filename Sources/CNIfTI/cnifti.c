@@ -52,7 +52,10 @@ CNIfTIStatus cnifti_read_header(const char *path, CNIfTIHeader *header, char *er
     CNIfTIStatus status;
     nifti_image *image = openHeader(path, &status, error, error_capacity);
     if (image == NULL) return status;
-    header->version = image->nifti_type == NIFTI_FTYPE_NIFTI2_1 ? 2 : 1;
+    // niftilib gives single-file NIfTI-2 images nifti_type 1 too: the header's own version tells.
+    int version = 1;
+    free(nifti_read_header(path, &version, 0));
+    header->version = version;
     header->dim[0] = image->dim[0];
     for (int d = 1; d <= 7; d++) header->dim[d] = d <= image->dim[0] ? image->dim[d] : 1;
     header->datatype = image->datatype;
@@ -135,7 +138,6 @@ CNIfTIStatus cnifti_write_volume(const char *path, int32_t version, const int64_
     const int64_t all[8] = {dims[3] > 1 ? 4 : 3, dims[0], dims[1], dims[2], dims[3], 1, 1, 1};
     nifti_image *image = nifti_make_new_nim(all, datatype, 1);
     if (image == NULL) return fail(CNIFTI_UNSUPPORTED, error, error_capacity, "niftilib cannot make this image");
-    image->nifti_type = version == 2 ? NIFTI_FTYPE_NIFTI2_1 : NIFTI_FTYPE_NIFTI1_1;
     image->scl_slope = scl_slope;
     image->scl_inter = scl_inter;
     image->pixdim[1] = image->pixdim[2] = image->pixdim[3] = 1;
@@ -149,6 +151,23 @@ CNIfTIStatus cnifti_write_volume(const char *path, int32_t version, const int64_
     if (nifti_set_filenames(image, path, 0, 1) != 0) {
         nifti_image_free(image);
         return fail(CNIFTI_UNSUPPORTED, error, error_capacity, "niftilib does not take this file name (use .nii or .nii.gz)");
+    }
+    if (version == 2) {
+        // niftilib 3.0.1's nifti_image_write leaves the NIfTI-2 header out of a single file: its header conversion,
+        // then header, empty extender and voxels written through znzlib.
+        image->nifti_type = NIFTI_FTYPE_NIFTI2_1;
+        nifti_2_header header;
+        nifti_convert_nim2n2hdr(image, &header);
+        header.vox_offset = 544;  // 540-byte header + 4-byte extender
+        const char extender[4] = {0, 0, 0, 0};
+        znzFile file = znzopen(path, "wb", nifti_is_gzfile(path));
+        const int written = !znz_isnull(file) && znzwrite(&header, 1, sizeof header, file) == sizeof header
+            && znzwrite(extender, 1, 4, file) == 4
+            && znzwrite(image->data, (size_t)image->nbyper, (size_t)image->nvox, file) == (size_t)image->nvox;
+        if (!znz_isnull(file)) znzclose(file);
+        nifti_image_free(image);
+        if (!written) return fail(CNIFTI_UNREADABLE, error, error_capacity, "could not write the file");
+        return CNIFTI_OK;
     }
     nifti_image_write(image);
     nifti_image_free(image);

@@ -72,7 +72,7 @@ public enum IntensityMapping: Codable, Equatable, Sendable, CustomStringConverti
 
     /// The p-th percentile (0...100) of ascending `sorted` values: rank r = p / 100 (n - 1), interpolated
     /// linearly between the order statistics floor(r) and ceil(r).
-    static func percentile(_ p: Double, ofSorted sorted: [Float]) -> Float {
+    public static func percentile(_ p: Double, ofSorted sorted: [Float]) -> Float {
         guard let first = sorted.first else { return 0 }
         let rank = p / 100 * Double(sorted.count - 1)
         let below = Int(rank.rounded(.down)), above = Swift.min(below + 1, sorted.count - 1)

@@ -53,6 +53,7 @@ struct ManifestReader: DatasetReader {
         let idColumn = table.column("id"), foldColumn = table.column("fold"), patientColumn = table.column("patient")
         let sliceColumn = reading.niftiSlices == .all ? nil : table.column("slice"), volumeColumn = table.column("volume")
         var entries: [Entry] = []
+        var entryFiles: [String] = []  // each entry's `file` cell
         var expanded = false
         var metadata: [String] = []
         for row in table.rows.indices {
@@ -85,17 +86,18 @@ struct ManifestReader: DatasetReader {
             expanded = expanded || isVolume
             let id = try idColumn.map { try table.integer(row: row, column: $0) } ?? row
             let fold = try foldColumn.map { try table.integer(row: row, column: $0) }
-            let patient = patientColumn.map { table.rows[row][$0] } ?? (isVolume ? relative : nil)
+            let patient = patientColumn.map { table.rows[row][$0] }
             entries += slices.map {
                 Entry(id: id, label: tumourClass?.rawValue ?? 0, fold: fold, patient: patient, reference: $0)
             }
+            entryFiles += slices.map { _ in relative }
         }
         guard !entries.isEmpty else { throw MRIDataError.noImages(manifestPath) }
         if expanded {
             // Rows of every slice of a volume: ids by slice, and a patient for every row (its file, when none is named).
             for i in entries.indices {
                 entries[i].id = i
-                if entries[i].patient == nil { entries[i].patient = entries[i].reference.path }
+                if entries[i].patient == nil { entries[i].patient = entryFiles[i] }
             }
         }
         self.entries = entries

@@ -53,3 +53,35 @@ import Tensor
         #expect(PolygonFill.points(fromBorder: "1 2 3 x") == nil)
     }
 }
+
+@Suite struct IntensityMappingTests {
+    @Test func mappingsAgreeWithTheirDefinitions() {
+        #expect(IntensityMapping.unitMaximum.applied(to: [-2, 1, 4]) == [0, 0.25, 1])
+        #expect(IntensityMapping.minMax.applied(to: [-1000, 0, 1000]) == [0, 0.5, 1])
+        #expect(IntensityMapping.minMax.applied(to: [3, 3]) == [0, 0])
+        // 0...100: percentiles are the values themselves; numpy.percentile(range(101), [10, 90]) == [10, 90].
+        let ramp = (0...100).map(Float.init)
+        let clipped = IntensityMapping.percentiles(low: 10, high: 90).applied(to: ramp)
+        #expect(clipped[0] == 0 && clipped[10] == 0 && clipped[50] == 0.5 && clipped[90] == 1 && clipped[100] == 1)
+        // Interpolated: numpy.percentile([0, 10, 20, 30], 50) == 15.
+        #expect(IntensityMapping.percentile(50, ofSorted: [0, 10, 20, 30]) == 15)
+        #expect(IntensityMapping.percentile(100, ofSorted: [0, 10, 20, 30]) == 30)
+        // One hot pixel no longer darkens the slice.
+        let hot = [Float](repeating: 100, count: 300) + (0..<700).map { Float($0 % 100) } + [60_000]
+        #expect((IntensityMapping.percentiles(low: 0.5, high: 99.5).applied(to: hot).max() ?? 0) == 1)
+        #expect((IntensityMapping.unitMaximum.applied(to: hot)[0]) < 0.01)
+        // Mostly one value: the percentiles meet, and min-max applies.
+        #expect(IntensityMapping.percentiles(low: 1, high: 99).applied(to: [0] + [Float](repeating: 5, count: 200) + [10]).last == 1)
+    }
+
+    @Test func standardDependsOnTheFormatAndSettingsAreChecked() {
+        #expect(IntensityMapping.standard.resolved(for: .jpeg) == .unitMaximum)
+        #expect(IntensityMapping.standard.resolved(for: .figshareMat) == .unitMaximum)
+        #expect(IntensityMapping.standard.resolved(for: .dicom) == .minMax)
+        #expect(IntensityMapping.standard.resolved(for: .nifti) == .minMax)
+        #expect(IntensityMapping.minMax.resolved(for: .png) == .minMax)
+        #expect(IntensityMapping.percentiles(low: 0.5, high: 99.5).problem == nil)
+        #expect(IntensityMapping.percentiles(low: 50, high: 50).problem != nil)
+        #expect(IntensityMapping.percentiles(low: -1, high: 50).problem != nil)
+    }
+}
