@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "RobustTraining", dependencies: ["Tensor", "NN", "MRIData", "Influence"]),
         .target(name: "Reporting", dependencies: ["Tensor", "CCairo"]),
         .target(name: "Experiments", dependencies: ["Tensor", "NN", "MRIData", "Influence", "RobustTraining", "Reporting"]),
+        // Synthetic phantoms written as DICOM and NIfTI files, to try the scanner-file loaders (README).
+        .executableTarget(name: "make-example-scans", dependencies: ["MRIData"]),
         .executableTarget(
             name: "robust-mri",
             dependencies: [

@@ -2,10 +2,12 @@ import ArgumentParser
 import Experiments
 import MRIData
 
+extension NIfTISlices: ExpressibleByArgument {}
+
 /// Options that choose the data, its split and its noise (shared by train, evaluate, compare, influence).
 struct DataOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Dataset folder: the figshare .mat release (with cvind.mat), a folder with manifest.csv, or class folders. Default: synthetic phantoms.",
+        "Dataset folder: the figshare .mat release (with cvind.mat), a folder with manifest.csv, or class folders (images: JPEG, PNG, DICOM, NIfTI). Default: synthetic phantoms.",
         valueName: "path"))
     var data: String?
 
@@ -61,6 +63,27 @@ struct DataOptions: ParsableArguments {
     @Flag(name: .long, help: "Leave out dataset images that cannot be decoded, naming them on standard error (default: stop with an error).")
     var skipUnreadable = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "NIfTI volumes: 'selected' reads the slice named by the manifest's `slice` column; 'all' reads every axial slice of every volume.",
+        valueName: "selected|all"))
+    var niftiSlices: NIfTISlices = .selected
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp(
+        "Map each slice's intensities by clipping to its LOW and HIGH percentiles, then min-max (e.g. 0.5 99.5, for 16-bit scans). Default: x / max for JPEG, PNG and .mat, min-max for DICOM and NIfTI.",
+        valueName: "low high"))
+    var intensityClip: [Double] = []
+
+    /// The intensity mapping: percentile clipping with --intensity-clip, else each format's standard one.
+    func intensityMapping() throws -> IntensityMapping {
+        guard !intensityClip.isEmpty else { return .standard }
+        guard intensityClip.count == 2 else {
+            throw ValidationError("--intensity-clip takes two percentiles, LOW HIGH (e.g. 0.5 99.5); got \(intensityClip.count) values")
+        }
+        let mapping = IntensityMapping.percentiles(low: intensityClip[0], high: intensityClip[1])
+        if let problem = mapping.problem { throw ValidationError("--intensity-clip: \(problem)") }
+        return mapping
+    }
+
     func validate() throws {
         guard (8...4096).contains(imageSize) else { throw ValidationError("--image-size must be in 8...4096 (got \(imageSize))") }
         guard testNoiseFraction.allSatisfy({ (0...1).contains($0) }) else {
@@ -68,6 +91,7 @@ struct DataOptions: ParsableArguments {
         }
         _ = try noiseModel()
         _ = try patientsPerClass()
+        _ = try intensityMapping()
     }
 
     func patientsPerClass() throws -> [Int] {
@@ -102,6 +126,7 @@ struct DataOptions: ParsableArguments {
             imageSize: imageSize, testFold: testFold,
             validation: DataSplit.ValidationRule(patientsPerClass: try patientsPerClass(), fraction: validationFraction),
             splitSeed: splitSeed, noise: try noiseModel(), testNoiseFractions: testNoiseFraction,
-            cacheDirectory: noCache ? nil : cacheDir, skipUnreadable: skipUnreadable ? true : nil)
+            cacheDirectory: noCache ? nil : cacheDir, skipUnreadable: skipUnreadable ? true : nil,
+            reading: ImageReading(intensity: try intensityMapping(), niftiSlices: niftiSlices))
     }
 }

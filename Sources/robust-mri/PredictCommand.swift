@@ -1,23 +1,26 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import MRIData
 import NN
 
 /// `robust-mri predict`: class probabilities of a saved model for image files (parsing and printing only).
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify JPEG or PNG images with a saved model: predicted class and class probabilities.",
+        abstract: "Classify JPEG, PNG, DICOM or NIfTI images with a saved model: predicted class and class probabilities.",
         discussion: """
-            Each image is converted to grey and preprocessed as the dataset loaders do (scaled to maximum 1, \
-            padded to a square, resized to the model's size), and for an n2v run denoised by its denoiser. Output: a table, or with --json one JSON object \
-            per line per file: {"file", "predicted", "predicted_index", "probabilities": {class: p}}.
+            Each image is converted to grey and preprocessed as the dataset loaders do (intensities mapped as the run's \
+            config.json beside the checkpoint says: by default scaled to maximum 1 for JPEG and PNG, min-max for DICOM and NIfTI; \
+            padded to a square, resized to the model's size), and for an n2v run denoised by its denoiser. A NIfTI volume \
+            gives one line per axial slice. Output: a table, or with --json one JSON object per line per image: \
+            {"file", "slice" (NIfTI), "predicted", "predicted_index", "probabilities": {class: p}}.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Model file written by train (model.safetensors).", valueName: "path"))
     var checkpoint: String
 
-    @Argument(help: ArgumentHelp("JPEG or PNG image files.", valueName: "image"))
+    @Argument(help: ArgumentHelp("Image files: JPEG, PNG, DICOM (.dcm, or scanner files with the DICOM marker), NIfTI (.nii, .nii.gz).", valueName: "image"))
     var images: [String]
 
     @OptionGroup var denoiserOptions: DenoiserOptions
@@ -39,7 +42,9 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let model = try ModelCheckpoint.load(from: checkpoint, threads: threads)
         let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, threads: threads, quiet: false)
-        let (predictions, failures) = Prediction.predict(model: model, files: images, denoiser: denoiser?.denoiser)
+        let intensity = try Self.runIntensity(checkpoint: checkpoint)
+        let (predictions, failures) = Prediction.predict(model: model, files: images, denoiser: denoiser?.denoiser,
+                                                         intensity: intensity)
         if let first = failures.first, !skipUnreadable {
             throw first
         }
@@ -52,5 +57,16 @@ struct PredictCommand: ParsableCommand {
             print(Prediction.table(predictions))
         }
         if predictions.isEmpty { throw ExitCode.failure }
+    }
+
+    /// The intensity mapping of the run whose config.json is beside `checkpoint`; the standard one without it.
+    static func runIntensity(checkpoint: String) throws -> IntensityMapping {
+        let config = URL(fileURLWithPath: checkpoint).deletingLastPathComponent().appendingPathComponent("config.json").path
+        guard let bytes = FileManager.default.contents(atPath: config) else { return .standard }
+        do {
+            return try JSONCoding.decoder.decode(RunSettings.self, from: bytes).data.imageReading.intensity
+        } catch {
+            throw ValidationError("\(config), beside the checkpoint, is not a run's settings (\(error)); move it away to use the standard intensities")
+        }
     }
 }

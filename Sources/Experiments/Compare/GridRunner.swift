@@ -63,6 +63,9 @@ public struct GridRunner {
         var baseA = a.base, baseB = b.base
         baseA.training.threads = 0
         baseB.training.threads = 0
+        // A plan written before the reading settings existed read images the default way.
+        baseA.data.reading = baseA.data.imageReading
+        baseB.data.reading = baseB.data.imageReading
         guard baseA == baseB else { return false }
         for noise in a.noises {
             if let other = b.noises.first(where: { $0.name == noise.name }), other.model != noise.model { return false }

@@ -10,7 +10,8 @@ public struct ExperimentData: Sendable {
 
     /// Loads (through the cache) and splits the data of `settings`; the loader's warnings go to standard error.
     public static func load(_ settings: DataSettings, threads: Int = 2, verbose: Bool = true) throws -> ExperimentData {
-        let options = LoadOptions(threads: threads, verbose: verbose, skipUnreadable: settings.skipUnreadable ?? false)
+        let options = LoadOptions(threads: threads, verbose: verbose, skipUnreadable: settings.skipUnreadable ?? false,
+                                  reading: settings.imageReading)
         let source = try settings.path.map(DataSource.detect(path:)) ?? .phantom(settings.phantom)
         let dataset = try DatasetLoader.load(source, imageSize: settings.imageSize,
                                              cacheDirectory: settings.path == nil ? nil : settings.cacheDirectory, options: options)

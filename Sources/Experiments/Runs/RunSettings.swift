@@ -20,11 +20,15 @@ public struct DataSettings: Codable, Sendable, Equatable {
     /// true: leave out files that cannot be decoded, with a warning naming them; nil or false: the
     /// first one stops the load (nil keeps the settings of earlier runs unchanged).
     public var skipUnreadable: Bool?
+    /// How images are read: the intensity mapping (`--intensity-clip`) and the NIfTI slices (`--nifti-slices`).
+    /// nil (settings written before it existed) means the default, `ImageReading()`.
+    public var reading: ImageReading?
 
     public init(path: String? = nil, phantom: PhantomConfiguration = PhantomConfiguration(), imageSize: Int = 128,
                 testFold: Int? = nil, validation: DataSplit.ValidationRule = DataSplit.ValidationRule(),
                 splitSeed: UInt64 = 0, noise: NoiseModel = .gaussian(), testNoiseFractions: [Double] = [0],
-                cacheDirectory: String? = DatasetCache.defaultDirectory, skipUnreadable: Bool? = nil) {
+                cacheDirectory: String? = DatasetCache.defaultDirectory, skipUnreadable: Bool? = nil,
+                reading: ImageReading? = nil) {
         self.path = path
         self.phantom = phantom
         self.imageSize = imageSize
@@ -35,7 +39,11 @@ public struct DataSettings: Codable, Sendable, Equatable {
         self.testNoiseFractions = testNoiseFractions
         self.cacheDirectory = cacheDirectory
         self.skipUnreadable = skipUnreadable
+        self.reading = reading
     }
+
+    /// `reading`, or the default when absent.
+    public var imageReading: ImageReading { reading ?? ImageReading() }
 
     /// A short description of the source for tables and reports.
     public var sourceName: String { path ?? "synthetic phantoms (seed \(phantom.seed), \(phantom.count) slices)" }
