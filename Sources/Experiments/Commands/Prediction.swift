@@ -63,7 +63,9 @@ package struct Prediction: Codable, Sendable, Equatable {
         let size = model.configuration.imageSize
         let decoder = ImageDecoder()
         var predictions: [Prediction] = [], failures: [Failure] = []
+        var failedFiles = Set<String>()  // one failure per file, not one per slice of a damaged volume
         func failed(_ file: String, _ error: Error) {
+            guard failedFiles.insert(file).inserted else { return }
             if case MRIDataError.missingPath = error {
                 failures.append(Failure(file: file, reason: "No such image file: \(file). Check the path."))
             } else {
@@ -83,7 +85,7 @@ package struct Prediction: Codable, Sendable, Equatable {
             let chunk = slices[start..<min(slices.count, start + batchSize)]
             start += chunk.count
             var readable: [SliceReference] = [], pixels: [Float] = []
-            for slice in chunk {
+            for slice in chunk where !failedFiles.contains(slice.path) {
                 do {
                     pixels += try preprocessedImage(slice, size: size, intensity: intensity, decoder: decoder)
                     readable.append(slice)
