@@ -50,7 +50,8 @@ import Testing
         #expect(objects.prefix(6).map { $0["slice"] as? Int } == (0..<6).map { $0 })
         #expect(objects.last?["slice"] == nil)
 
-        // The same images predicted through the library with the run's mapping give the same probabilities.
+        // The same images predicted through the library with the run's mapping give the same probabilities, up to
+        // the rounding of another OpenBLAS kernel (the tool may re-execute itself with a faster one: about 1e-7).
         let model = try ModelCheckpoint.load(from: folder.appendingPathComponent("run/model.safetensors").path)
         let direct = Prediction.predict(model: model, files: [folder.appendingPathComponent("scans/test.nii.gz").path],
                                         intensity: .percentiles(low: 0.5, high: 99.5)).predictions
@@ -58,7 +59,7 @@ import Testing
             TumourClass.allCases.map { (object["probabilities"] as? [String: Double])?[$0.name] ?? -1 }
         }
         let largest = zip(direct.flatMap(\.probabilities), printed.flatMap { $0 }).map { abs($0 - $1) }.max() ?? 1
-        #expect(direct.count == 6 && largest < 1e-9, "largest difference \(largest)")
+        #expect(direct.count == 6 && largest < 1e-5, "largest difference \(largest)")
 
         let clip = try cli.run(["train", "--data", "scans", "--intensity-clip", "99", "1", "--out", "bad"], in: folder)
         expectCleanFailure(clip, mentioning: ["--intensity-clip", "0 <= low < high <= 100"])
