@@ -9,11 +9,14 @@ extension TrainingRecipe.Preset: ExpressibleByArgument {}
 /// The training recipe around the paper's method (train, compare, evaluate and influence share it): a named
 /// recipe, then each part overridden on its own. Defaults live in the library (`TrainingRecipe`).
 struct RecipeOptions: ParsableArguments {
-    @Option(name: .long, help: "Recipe: stable (cosine lr, EMA weights, precise BatchNorm statistics with a clean-validation adapted figure; the default) or paper (the authors': constant lr, last weights, running statistics).")
+    @Option(name: .long, help: "Recipe: stable (constant lr then cosine decay over the last quarter, EMA weights, precise BatchNorm statistics with a clean-validation adapted figure; the default) or paper (the authors': constant lr, last weights, running statistics).")
     var recipe: TrainingRecipe.Preset?
 
-    @Option(name: .long, help: "Learning-rate schedule: constant, cosine (decay to 0 over the run), cosine-restart (decay to 0 at the switch epoch T, restart, decay to 0 again) or constant-then-cosine (constant until T, then decay to 0).")
+    @Option(name: .long, help: "Learning-rate schedule: constant, cosine (decay to 0 over the run), cosine-restart (decay to 0 at the switch epoch T, restart, decay to 0 again) or constant-then-cosine (constant, then decay to 0 over the last --decay-fraction of the run; the default).")
     var lrSchedule: LearningRateScheduleKind?
+
+    @Option(name: .long, help: "constant-then-cosine: share of the run over which the rate decays to 0 (0.25: from epoch 15 of 20, the paper's T).")
+    var decayFraction: Double?
 
     @Option(name: .long, help: "Epochs of linear learning-rate warm-up (fractions allowed; 0 = none).")
     var warmupEpochs: Double?
@@ -38,6 +41,7 @@ struct RecipeOptions: ParsableArguments {
         var r = recipe?.recipe ?? base
         if let lrSchedule { r.learningRateSchedule = lrSchedule }
         if let warmupEpochs { r.warmupEpochs = warmupEpochs }
+        if let decayFraction { r.decayFraction = decayFraction }
         if let weightAverage { r.weightAverage = weightAverage }
         if let emaDecay { r.emaDecay = emaDecay }
         if let bnStatistics { r.batchNormStatistics = bnStatistics }

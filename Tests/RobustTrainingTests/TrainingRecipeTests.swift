@@ -38,7 +38,9 @@ func trainedNaiveRun(_ configuration: TrainingConfiguration, data: TrainingData 
         // 10 epochs of 10 steps, T = 7: S = 70 steps before the switch, 30 after.
         func c(_ i: Int, _ n: Int) -> Double { 0.01 * 0.5 * (1 + cos(Double.pi * Double(i) / Double(n))) }
         let restart = TrainingRecipe(learningRateSchedule: .cosineRestart, weightAverage: .none, batchNormStatistics: .running)
-        let stableDecay = TrainingRecipe(learningRateSchedule: .constantThenCosine, weightAverage: .none, batchNormStatistics: .running)
+        // constant-then-cosine decays over the last 30% here: from step 70 too.
+        let stableDecay = TrainingRecipe(learningRateSchedule: .constantThenCosine, weightAverage: .none, decayFraction: 0.3,
+                                         batchNormStatistics: .running)
         for step in [0, 1, 35, 69, 70, 71, 85, 99] {
             let r = Double(restart.learningRate(base: 0.01, step: step, totalSteps: 100, stepsPerEpoch: 10, switchEpoch: 7))
             let d = Double(stableDecay.learningRate(base: 0.01, step: step, totalSteps: 100, stepsPerEpoch: 10, switchEpoch: 7))
@@ -55,8 +57,30 @@ func trainedNaiveRun(_ configuration: TrainingConfiguration, data: TrainingData 
         #expect(abs(Double(warm.learningRate(base: 0.01, step: 45, totalSteps: 100, stepsPerEpoch: 10, switchEpoch: 7)) - c(25, 50)) <= 1e-9)
         // T must lie after the warm-up and before the last epoch.
         #expect(throws: TrainingError.self) { try warm.validate(epochs: 10, switchEpoch: 2) }
-        #expect(throws: TrainingError.self) { try stableDecay.validate(epochs: 10, switchEpoch: 10) }
-        #expect(throws: Never.self) { try stableDecay.validate(epochs: 10, switchEpoch: 7) }
+        // constant-then-cosine needs no T (naive runs have none inside short runs), but a share in (0, 1] and a
+        // warm-up that ends before the decay.
+        #expect(throws: Never.self) { try stableDecay.validate(epochs: 10, switchEpoch: 15) }
+        var bad = stableDecay
+        bad.decayFraction = 0
+        #expect(throws: TrainingError.self) { try bad.validate(epochs: 10, switchEpoch: 7) }
+        bad = stableDecay
+        bad.warmupEpochs = 8
+        #expect(throws: TrainingError.self) { try bad.validate(epochs: 10, switchEpoch: 7) }
+        // The default: the decay starts at the paper's T = 15 of 20 epochs.
+        let perEpoch = 54
+        #expect(TrainingRecipe.stable.learningRate(base: 0.01, step: 15 * perEpoch - 1, totalSteps: 20 * perEpoch,
+                                                   stepsPerEpoch: perEpoch, switchEpoch: 15) == 0.01)
+        #expect(TrainingRecipe.stable.learningRate(base: 0.01, step: 15 * perEpoch + 1, totalSteps: 20 * perEpoch,
+                                                   stepsPerEpoch: perEpoch, switchEpoch: 15) < 0.01)
+    }
+
+    @Test func aRecipeWrittenBeforeTheDecayFractionReadsWithTheDefaultQuarter() throws {
+        let old = #"{"learningRateSchedule":"cosine","warmupEpochs":0,"weightAverage":"ema","emaDecay":0.99,"batchNormStatistics":"precise","preciseStatisticsImages":512}"#
+        let recipe = try JSONDecoder().decode(TrainingRecipe.self, from: Data(old.utf8))
+        #expect(recipe.decayFraction == 0.25)
+        #expect(recipe.learningRateSchedule == .cosine && recipe.batchNormStatistics == .precise)
+        let again = try JSONDecoder().decode(TrainingRecipe.self, from: JSONEncoder().encode(recipe))
+        #expect(again == recipe)
     }
 
     @Test func emaDecayWarmsUpAsTensorFlows() {
