@@ -11,7 +11,7 @@ public struct ConjugateGradientSolver: InverseHVPSolver {
     public let tolerance: Double
     public let maxIterations: Int
 
-    public init(objective: any LastLayerObjective, damping: Double = 2.5, tolerance: Double = 1e-10,
+    public init(objective: any LastLayerObjective, damping: Double = LiSSAConfiguration.authorsDamping, tolerance: Double = 1e-10,
                 maxIterations: Int = 1000) {
         precondition(damping >= 0 && tolerance > 0 && maxIterations > 0,
                      "ConjugateGradientSolver: damping \(damping), tolerance \(tolerance), maxIterations \(maxIterations)")

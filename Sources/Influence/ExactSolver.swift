@@ -14,7 +14,7 @@ public struct ExactSolver: InverseHVPSolver {
     /// many threads; the factorisation runs at OpenBLAS's current thread count (the package keeps it at 1
     /// and never changes it here, so concurrent work elsewhere is not affected). Throws
     /// `Linalg.Failure.notPositiveDefinite` when H + lambda I is not positive definite (raise the damping).
-    public init(objective: any LastLayerObjective, damping: Double = 2.5, threads: Int = 2) throws {
+    public init(objective: any LastLayerObjective, damping: Double = LiSSAConfiguration.authorsDamping, threads: Int = 2) throws {
         precondition(damping >= 0, "ExactSolver: damping \(damping) must be >= 0")
         let order = objective.parameterCount
         let assembly = timed { () -> [Double] in

@@ -4,9 +4,9 @@ import Tensor
 /// Computes s ~ (H + lambda I)^-1 v for the training Hessian H of a `LastLayerObjective`.
 ///
 /// Damping semantics, shared by every solver: `damping` is lambda, the multiple of I added to the
-/// mean-loss Hessian H. All solvers default to lambda = 2.5, the effective damping of the authors'
-/// LiSSA run (scale 50 x damp 0.05), so s, and hence the influence scores and ISP's epsilon, mean the
-/// same whichever solver computed them. `ExactSolver` and `ConjugateGradientSolver` solve this
+/// mean-loss Hessian H. All solvers default to lambda = `LiSSAConfiguration.authorsDamping` (2.5), the
+/// effective damping of the authors' LiSSA run (scale 50 x damp 0.05), so s, and hence the influence
+/// scores and ISP's epsilon, mean the same whichever solver computed them. `ExactSolver` and `ConjugateGradientSolver` solve this
 /// system to rounding/tolerance; `LiSSASolver` is a stochastic estimate of the same solution.
 public protocol InverseHVPSolver: Sendable {
     /// lambda: the solvers' common damping.

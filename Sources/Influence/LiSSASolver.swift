@@ -3,11 +3,44 @@ import Tensor
 /// LiSSA's settings (Agarwal, Bullins and Hazan 2017), defaults as the paper's authors ran it.
 public struct LiSSAConfiguration: Codable, Sendable, Equatable {
     /// The scale: fixed, or `auto` (at least `autoMinimum`, raised above the Hessian's top eigenvalue,
-    /// and doubled on divergence).
-    public enum Scale: Codable, Sendable, Equatable {
+    /// and doubled on divergence). Stored as a number or the string "auto" (`Scale.init(from:)`).
+    public enum Scale: Codable, Sendable, Equatable, CustomStringConvertible {
         case fixed(Double)
         case auto
+
+        /// Reads "auto" or a number; a number <= 0 is `auto` (settings written before the scale was an enum
+        /// stored auto as 0).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Double.self) {
+                self = number > 0 ? .fixed(number) : .auto
+            } else if try container.decode(String.self) == "auto" {
+                self = .auto
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a LiSSA scale is a positive number or \"auto\"")
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .fixed(let scale): try container.encode(scale)
+            case .auto: try container.encode("auto")
+            }
+        }
+
+        /// "50" or "auto", as `--lissa-scale` takes it.
+        public var description: String {
+            switch self {
+            case .fixed(let scale): return "\(scale)"
+            case .auto: return "auto"
+            }
+        }
     }
+
+    /// The damping lambda every solver defaults to: the effective damping of the authors' LiSSA run,
+    /// scale 50 x damp 0.05 = 2.5 (the one place this value is written).
+    public static let authorsDamping = 2.5
 
     public var scale: Scale = .fixed(50)
     /// Training points per mini-batch, drawn with replacement.
@@ -41,7 +74,7 @@ public struct LiSSAConfiguration: Codable, Sendable, Equatable {
 /// with H_{B_t} the Hessian of a mini-batch of `batchSize` training points drawn with replacement.
 /// Its fixed point is h = scale (H + scale * damp * I)^-1 v, so s solves the system damped by
 /// scale * damp. To share the solvers' damping semantics, the damping lambda is given and
-/// damp = lambda / scale (authors: lambda = 2.5 = 50 x 0.05).
+/// damp = lambda / scale (authors: lambda = `LiSSAConfiguration.authorsDamping` = 50 x 0.05).
 ///
 /// The recursion contracts only while the mini-batch Hessians' eigenvalues stay below ~ scale:
 /// the solver estimates the top eigenvalue of H by power iteration at set-up and throws
@@ -57,7 +90,7 @@ public struct LiSSASolver: InverseHVPSolver {
     public let eigenvalue: EigenvalueEstimate
     public let setupSeconds: Double
 
-    public init(objective: any LastLayerObjective, damping: Double = 2.5,
+    public init(objective: any LastLayerObjective, damping: Double = LiSSAConfiguration.authorsDamping,
                 configuration: LiSSAConfiguration = LiSSAConfiguration()) throws {
         try self.init(objective: objective, damping: damping, configuration: configuration, checksScale: true)
     }
