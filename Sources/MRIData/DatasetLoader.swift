@@ -90,6 +90,11 @@ public enum DatasetLoader {
     /// 2: PNGs read without gamma conversion, CMYK JPEGs, JPEG warnings, non-finite .mat values.
     public static let version = 2
 
+    /// The image sides, in pixels, the loader preprocesses to (`--image-size`). The phantom generator accepts
+    /// a narrower range of its own (`PhantomConfiguration.validate()`) and a CNN a smallest size of its own
+    /// (`CNNConfiguration.minimumImageSize`).
+    public static let imageSizes: ClosedRange<Int> = 8...4096
+
     /// Loads `source` preprocessed to `imageSize` x `imageSize` (see `Preprocessing`); warnings go to
     /// standard error (see `loadReporting`).
     public static func load(_ source: DataSource, imageSize: Int,
@@ -123,8 +128,8 @@ public enum DatasetLoader {
     public static func loadReporting(_ source: DataSource, imageSize: Int,
                                      cacheDirectory: String? = DatasetCache.defaultDirectory,
                                      options: LoadOptions = LoadOptions()) throws -> (dataset: MRIDataset, warnings: [String]) {
-        guard imageSize >= 8 && imageSize <= 4096 else {
-            throw MRIDataError.invalidSetting(name: "imageSize", reason: "\(imageSize) is outside 8...4096 pixels")
+        guard imageSizes.contains(imageSize) else {
+            throw MRIDataError.invalidSetting(name: "imageSize", reason: "\(imageSize) is outside \(imageSizes) pixels")
         }
         if let problem = options.reading.intensity.problem { throw MRIDataError.invalidSetting(name: "intensity", reason: problem) }
         let reader: DatasetReader

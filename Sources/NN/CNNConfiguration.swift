@@ -13,7 +13,10 @@ public struct CNNConfiguration: Codable, Sendable, Equatable {
     public var classes: Int
     public var inputChannels: Int
 
-    public init(imageSize: Int, channels: [Int] = [32, 32, 64, 64, 64], kernelSize: Int, padding: Conv2D.Padding,
+    /// The authors' channels of the five blocks.
+    public static let authorsChannels = [32, 32, 64, 64, 64]
+
+    public init(imageSize: Int, channels: [Int] = authorsChannels, kernelSize: Int, padding: Conv2D.Padding,
                 classes: Int = 3, inputChannels: Int = 1) {
         self.imageSize = imageSize
         self.channels = channels
@@ -25,12 +28,12 @@ public struct CNNConfiguration: Codable, Sendable, Equatable {
 
     /// The authors' network: 5x5 kernels, no padding (256 px -> 1024 features).
     public static func authors(imageSize: Int = 256) -> CNNConfiguration {
-        CNNConfiguration(imageSize: imageSize, kernelSize: 5, padding: .valid)
+        ModelVariant.authors.configuration(imageSize: imageSize)
     }
 
     /// A lighter variant: 3x3 kernels with same padding (each block halves the size).
     public static func same3x3(imageSize: Int) -> CNNConfiguration {
-        CNNConfiguration(imageSize: imageSize, kernelSize: 3, padding: .same)
+        ModelVariant.same3x3.configuration(imageSize: imageSize)
     }
 
     /// Spatial size after block b's convolution and after its pooling, for b in 0..<channels.count;
