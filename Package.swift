@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "robust-mri",
             dependencies: [
-                "Experiments", "RobustTraining", "MRIData", "NN", "Tensor",
+                "Experiments", "RobustTraining", "Influence", "MRIData", "NN", "Tensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "InfluenceTests", dependencies: ["Influence", "Tensor", "TestSupport"]),
         .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining", "Influence", "MRIData", "NN", "Tensor"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "RobustTraining", "MRIData", "NN", "Tensor"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "RobustTraining", "Influence", "MRIData", "NN", "Tensor"],
+                    resources: [.copy("Fixtures")]),
     ]
 )

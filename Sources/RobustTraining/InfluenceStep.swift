@@ -65,7 +65,7 @@ public struct InfluenceComputation {
         return Tensor(shape: [n, d], scalars: out)
     }
 
-    /// The solver `settings` name, for `objective`. LiSSA: `lissaScale <= 0` means `auto`.
+    /// The solver `settings` name, for `objective`.
     public func solver(for objective: SoftmaxLinearObjective) throws -> any InverseHVPSolver {
         switch settings.solver {
         case .exact:
@@ -75,7 +75,7 @@ public struct InfluenceComputation {
                                            maxIterations: settings.cgMaxIterations)
         case .lissa:
             let configuration = LiSSAConfiguration(
-                scale: settings.lissaScale > 0 ? .fixed(settings.lissaScale) : .auto, batchSize: settings.lissaBatchSize,
+                scale: settings.lissaScale, batchSize: settings.lissaBatchSize,
                 depth: settings.lissaDepth, repetitions: settings.lissaRepetitions, seed: seed)
             return try LiSSASolver(objective: objective, damping: settings.damping, configuration: configuration)
         }

@@ -1,3 +1,5 @@
+import Influence
+
 /// Which inverse-Hessian-vector-product solver computes s = (H + lambda I)^-1 grad L(V).
 public enum InfluenceSolverKind: String, Codable, Sendable, CaseIterable {
     /// Cholesky of the full (C(D+1))^2 Hessian.
@@ -8,15 +10,17 @@ public enum InfluenceSolverKind: String, Codable, Sendable, CaseIterable {
     case lissa
 }
 
-/// How the influence scores are computed (shared by ISR and ISP). Defaults: the authors' LiSSA settings;
-/// damping 2.5 is LiSSA's effective damping there (scale 50 x damp 0.05), used by every solver so that
-/// scores mean the same whichever solver computed them.
+/// How the influence scores are computed: one value, shared by ISR and ISP (`TrainingConfiguration.influence`).
+/// Defaults: the authors' LiSSA settings; the damping is LiSSA's effective damping there
+/// (`LiSSAConfiguration.authorsDamping`: scale 50 x damp 0.05), used by every solver so that scores mean the
+/// same whichever solver computed them.
 public struct InfluenceSettings: Codable, Sendable, Equatable {
     public var solver: InfluenceSolverKind = .lissa
-    public var damping: Double = 2.5
-    /// LiSSA's scale (must exceed the Hessian's largest eigenvalue, and the damping). 0 (or any value
-    /// <= 0) means `auto`: max(50, 1.5 x the estimated top eigenvalue), doubled if the recursion diverges.
-    public var lissaScale: Double = 50
+    public var damping: Double = LiSSAConfiguration.authorsDamping
+    /// LiSSA's scale (a fixed one must exceed the Hessian's largest eigenvalue, and the damping), or `auto`:
+    /// max(50, 1.5 x the estimated top eigenvalue), doubled if the recursion diverges. Stored as a number or
+    /// "auto"; settings written with 0 for auto read as `auto`.
+    public var lissaScale: LiSSAConfiguration.Scale = .fixed(50)
     /// LiSSA's mini-batch of training points per step.
     public var lissaBatchSize: Int = 10
     /// LiSSA's recursion depth; nil = |train| / batch size, as the authors.
@@ -29,10 +33,18 @@ public struct InfluenceSettings: Codable, Sendable, Equatable {
 
     public func validate() throws(TrainingError) {
         guard damping >= 0, damping.isFinite else { throw .invalidConfiguration("influence damping must be >= 0 (got \(damping))") }
-        guard lissaScale.isFinite else { throw .invalidConfiguration("LiSSA scale must be a number or auto (got \(lissaScale))") }
         guard solver != .lissa || damping > 0 else { throw .invalidConfiguration("LiSSA needs a positive damping (got \(damping))") }
-        guard solver != .lissa || lissaScale > damping || (lissaScale <= 0 && damping < 50) else {
-            throw .invalidConfiguration("LiSSA scale \(lissaScale) must exceed the damping \(damping) (damp = damping / scale < 1): raise --lissa-scale or use --lissa-scale auto")
+        switch lissaScale {
+        case .fixed(let scale):
+            guard scale.isFinite, scale > 0 else { throw .invalidConfiguration("LiSSA scale must be a positive number or auto (got \(scale))") }
+            guard solver != .lissa || scale > damping else {
+                throw .invalidConfiguration("LiSSA scale \(scale) must exceed the damping \(damping) (damp = damping / scale < 1): raise --lissa-scale or use --lissa-scale auto")
+            }
+        case .auto:
+            let smallest = LiSSAConfiguration().autoMinimum
+            guard solver != .lissa || damping < smallest else {
+                throw .invalidConfiguration("LiSSA scale auto (at least \(smallest)) must exceed the damping \(damping) (damp = damping / scale < 1): lower --damping or give a larger --lissa-scale")
+            }
         }
         guard cgTolerance > 0, cgMaxIterations >= 1 else { throw .invalidConfiguration("CG tolerance must be positive and its iterations at least 1") }
         guard lissaDepth.map({ $0 >= 1 }) ?? true else { throw .invalidConfiguration("LiSSA depth must be at least 1") }
@@ -57,9 +69,15 @@ public struct ISRSettings: Codable, Sendable, Equatable {
     /// Weights are min-max scaled into [1, alpha].
     public var alpha: Double = 2
     public var direction: ISRDirection = .helpfulUp
+    /// The influence settings ISR scores with: read through `TrainingConfiguration.isr`, this is the configuration's
+    /// one `influence` (shared with ISP), and setting it there sets that. Not stored with ISR's own settings.
     public var influence = InfluenceSettings()
 
     public init() {}
+
+    /// ISR's own settings; `influence` lives in `TrainingConfiguration` (files written before it was shared
+    /// carry a copy here, which `TrainingConfiguration.init(from:)` reads).
+    private enum CodingKeys: String, CodingKey { case switchEpoch, alpha, direction }
 }
 
 /// Which training points ISP perturbs, where the paper's text and the authors' code disagree.
@@ -99,9 +117,14 @@ public struct ISPSettings: Codable, Sendable, Equatable {
     public var step: ISPStep = .raw
     /// How the perturbed image is stored; nil means `.none` (and keeps settings saved before it existed readable).
     public var rounding: ISPRounding?
+    /// The influence settings ISP scores with: read through `TrainingConfiguration.isp`, the configuration's one
+    /// `influence` (shared with ISR), and setting it there sets that. Not stored with ISP's own settings.
     public var influence = InfluenceSettings()
 
     public init() {}
+
+    /// ISP's own settings; `influence` lives in `TrainingConfiguration` (see `ISRSettings.CodingKeys`).
+    private enum CodingKeys: String, CodingKey { case switchEpoch, topKRatio, ranking, epsilon, step, rounding }
 }
 
 /// FGSM adversarial training with a uniform random start (Wong, Rice and Kolter 2020); on the [0, 1] scale.

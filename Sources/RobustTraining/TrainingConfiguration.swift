@@ -31,8 +31,21 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var threads: Int
     /// Random horizontal flips of the training images (the authors' only augmentation).
     public var horizontalFlip: Bool
-    public var isr: ISRSettings
-    public var isp: ISPSettings
+    /// How ISR and ISP compute influence scores: stored once, here, for both.
+    public var influence: InfluenceSettings
+    /// ISR's settings, with `influence` the configuration's (setting `isr.influence` sets `influence`).
+    public var isr: ISRSettings {
+        get { var settings = isrSettings; settings.influence = influence; return settings }
+        set { influence = newValue.influence; isrSettings = Self.own(newValue) }
+    }
+    /// ISP's settings, with `influence` the configuration's (setting `isp.influence` sets `influence`).
+    public var isp: ISPSettings {
+        get { var settings = ispSettings; settings.influence = influence; return settings }
+        set { influence = newValue.influence; ispSettings = Self.own(newValue) }
+    }
+    /// ISR's and ISP's own settings; their `influence` is always the default, never read (see `influence`).
+    private var isrSettings: ISRSettings
+    private var ispSettings: ISPSettings
     public var adversarial: AdversarialSettings
     public var noise2void: Noise2VoidSettings
     /// Learning-rate schedule, weight average and evaluation statistics (default: `.stable`; the authors' is `.paper`).
@@ -42,10 +55,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// precise statistics) as `EpochMetrics.variants`: for choosing a recipe by measurement; costs evaluation time.
     public var evaluateRecipeVariants: Bool
 
+    /// `influence` is ISR's and ISP's: an `isr` or `isp` given here contributes its own settings only.
     public init(method: TrainingMethodKind = .naive, model: CNNConfiguration = .authors(imageSize: 256),
                 epochs: Int = 20, batchSize: Int = 32, learningRate: Float = 0.01, seed: UInt64 = 1,
-                threads: Int = 2, horizontalFlip: Bool = true, isr: ISRSettings = ISRSettings(),
-                isp: ISPSettings = ISPSettings(), adversarial: AdversarialSettings = AdversarialSettings(),
+                threads: Int = 2, horizontalFlip: Bool = true, influence: InfluenceSettings = InfluenceSettings(),
+                isr: ISRSettings = ISRSettings(), isp: ISPSettings = ISPSettings(),
+                adversarial: AdversarialSettings = AdversarialSettings(),
                 noise2void: Noise2VoidSettings = Noise2VoidSettings(), recipe: TrainingRecipe = .stable,
                 evaluateRecipeVariants: Bool = false) {
         self.method = method
@@ -56,8 +71,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         self.seed = seed
         self.threads = threads
         self.horizontalFlip = horizontalFlip
-        self.isr = isr
-        self.isp = isp
+        self.influence = influence
+        self.isrSettings = Self.own(isr)
+        self.ispSettings = Self.own(isp)
         self.adversarial = adversarial
         self.noise2void = noise2void
         self.recipe = recipe
@@ -65,17 +81,38 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case method, model, epochs, batchSize, learningRate, seed, threads, horizontalFlip, isr, isp, adversarial, noise2void
-        case recipe, evaluateRecipeVariants
+        case method, model, epochs, batchSize, learningRate, seed, threads, horizontalFlip, influence
+        case isrSettings = "isr", ispSettings = "isp", adversarial, noise2void, recipe, evaluateRecipeVariants
     }
+
+    /// A method's settings as stored here: without the shared influence settings.
+    private static func own(_ settings: ISRSettings) -> ISRSettings {
+        var own = settings
+        own.influence = InfluenceSettings()
+        return own
+    }
+
+    private static func own(_ settings: ISPSettings) -> ISPSettings {
+        var own = settings
+        own.influence = InfluenceSettings()
+        return own
+    }
+
+    /// Where files written before ISR and ISP shared one `influence` kept it: a copy inside `isr` and `isp`.
+    private struct EarlierInfluenceCopy: Decodable { var influence: InfluenceSettings }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(method: try c.decode(TrainingMethodKind.self, forKey: .method), model: try c.decode(CNNConfiguration.self, forKey: .model),
+        let method = try c.decode(TrainingMethodKind.self, forKey: .method)
+        // Earlier files: the method's own copy (the copies were equal whenever the tool wrote them).
+        let influence = try c.decodeIfPresent(InfluenceSettings.self, forKey: .influence)
+            ?? c.decode(EarlierInfluenceCopy.self, forKey: method == .isp ? .ispSettings : .isrSettings).influence
+        self.init(method: method, model: try c.decode(CNNConfiguration.self, forKey: .model),
                   epochs: try c.decode(Int.self, forKey: .epochs), batchSize: try c.decode(Int.self, forKey: .batchSize),
                   learningRate: try c.decode(Float.self, forKey: .learningRate), seed: try c.decode(UInt64.self, forKey: .seed),
                   threads: try c.decode(Int.self, forKey: .threads), horizontalFlip: try c.decode(Bool.self, forKey: .horizontalFlip),
-                  isr: try c.decode(ISRSettings.self, forKey: .isr), isp: try c.decode(ISPSettings.self, forKey: .isp),
+                  influence: influence, isr: try c.decode(ISRSettings.self, forKey: .isrSettings),
+                  isp: try c.decode(ISPSettings.self, forKey: .ispSettings),
                   adversarial: try c.decode(AdversarialSettings.self, forKey: .adversarial),
                   noise2void: try c.decode(Noise2VoidSettings.self, forKey: .noise2void),
                   recipe: try c.decodeIfPresent(TrainingRecipe.self, forKey: .recipe) ?? .paper,
@@ -101,14 +138,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                 throw fail("ISR's switch epoch T (\(isr.switchEpoch)) must be between 1 and epochs - 1 (\(epochs - 1)): lower --switch-epoch or raise --epochs")
             }
             guard isr.alpha >= 1 else { throw fail("ISR's alpha must be at least 1 (got \(isr.alpha))") }
-            try isr.influence.validate()
+            try influence.validate()
         case .isp:
             guard isp.switchEpoch >= 1 && isp.switchEpoch < epochs else {
                 throw fail("ISP's switch epoch T (\(isp.switchEpoch)) must be between 1 and epochs - 1 (\(epochs - 1)): lower --switch-epoch or raise --epochs")
             }
             guard isp.topKRatio > 0 && isp.topKRatio <= 1 else { throw fail("ISP's top-k ratio must be in (0, 1] (got \(isp.topKRatio))") }
             guard isp.epsilon > 0 else { throw fail("ISP's epsilon must be positive (got \(isp.epsilon))") }
-            try isp.influence.validate()
+            try influence.validate()
         case .at:
             // Pixels lie in [0, 1]: a radius or step outside (0, 1] is a unit mistake (8 instead of 8/255).
             guard adversarial.epsilon > 0 && adversarial.epsilon <= 1 else {

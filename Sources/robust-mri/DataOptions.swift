@@ -4,58 +4,66 @@ import MRIData
 
 extension NIfTISlices: ExpressibleByArgument {}
 
-/// Options that choose the data, its split and its noise (shared by train, evaluate, compare, influence).
+extension NoiseType: ExpressibleByArgument {
+    /// Any case, and the aliases `clean` and `rician-authors` (`NoiseType.init(named:)`).
+    public init?(argument: String) { self.init(named: argument) }
+}
+
+/// Options that choose the data, its split and its noise (train, evaluate, compare, influence and denoise share
+/// them). Each one is an override: nil keeps the base settings' value (the library's `DataSettings()`, or
+/// compare's preset), and `apply(to:)` is the one place they are applied.
 struct DataOptions: ParsableArguments {
+    /// The library's defaults, for the help texts.
+    private static let defaults = DataSettings()
+
     @Option(name: .long, help: ArgumentHelp(
         "Dataset folder: the figshare .mat release (with cvind.mat), a folder with manifest.csv, or class folders (images: JPEG, PNG, DICOM, NIfTI). Default: synthetic phantoms.",
         valueName: "path"))
     var data: String?
 
-    @Option(name: .customLong("image-size"), help: ArgumentHelp(
-        "Image side in pixels after preprocessing (the authors: 256). Default: 128; evaluate: the checkpoint's size.",
+    @Option(name: .long, help: ArgumentHelp(
+        "Image side in pixels after preprocessing, \(DatasetLoader.imageSizes) (the authors: 256). Default: \(DataOptions.defaults.imageSize); evaluate: the checkpoint's size; compare: the preset's.",
         valueName: "pixels"))
-    var imageSizeOption: Int?
+    var imageSize: Int?
 
-    static let defaultImageSize = 128
+    @Option(name: .long, help: "Number of phantom slices when no --data is given (default: \(DataOptions.defaults.phantom.count)).")
+    var phantomCount: Int?
 
-    /// The image side: --image-size when given, else 128.
-    var imageSize: Int { imageSizeOption ?? Self.defaultImageSize }
+    @Option(name: .long, help: "Phantom difficulty in [0, 1] (how alike the tumour classes look; default: \(TrainingOptions.number(DataOptions.defaults.phantom.difficulty))).")
+    var phantomDifficulty: Double?
 
-    @Option(name: .long, help: "Number of phantom slices when no --data is given.")
-    var phantomCount: Int = 600
-
-    @Option(name: .long, help: "Phantom difficulty in [0, 1] (how alike the tumour classes look).")
-    var phantomDifficulty: Double = 0.5
-
-    @Option(name: .long, help: "Seed of the phantom generator.")
-    var phantomSeed: UInt64 = 0
+    @Option(name: .long, help: "Seed of the phantom generator (default: \(DataOptions.defaults.phantom.seed)).")
+    var phantomSeed: UInt64?
 
     @Option(name: .long, help: "Test fold (default: the authors' fold 4 when present, else the data's last fold).")
     var testFold: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Validation patients per class (meningioma,glioma,pituitary) when patient IDs are known.", valueName: "m,g,p"))
-    var validationPatients: String = "4,5,3"
+    @Option(name: .long, help: ArgumentHelp("Validation patients per class (meningioma,glioma,pituitary) when patient IDs are known (default: \(TrainingOptions.list(DataOptions.defaults.validation.patientsPerClass))).", valueName: "m,g,p"),
+            transform: DataOptions.patientsPerClass)
+    var validationPatients: [Int]?
 
-    @Option(name: .long, help: "Validation share of each class's training images when patient IDs are unknown.")
-    var validationFraction: Double = 0.05
+    @Option(name: .long, help: "Validation share of each class's training images when patient IDs are unknown (default: \(TrainingOptions.number(DataOptions.defaults.validation.fraction))).")
+    var validationFraction: Double?
 
-    @Option(name: .long, help: "Seed of the validation draw (fixed across trials).")
-    var splitSeed: UInt64 = 0
+    @Option(name: .long, help: "Seed of the validation draw, fixed across trials (default: \(DataOptions.defaults.splitSeed)).")
+    var splitSeed: UInt64?
 
-    @Option(name: .long, help: "Noise on the training images (and a fraction of test images): none, gaussian, rician (the authors' additive field), rician-magnitude (the physical model).")
-    var noise: String = "gaussian"
+    @Option(name: [.customLong("noise"), .customLong("noises")], parsing: .upToNextOption, help: ArgumentHelp(
+        "Noise on the training images (and a fraction of test images): none, gaussian, rician (the authors' additive field), rician-magnitude (the physical model). Default: \(DataOptions.defaults.noise.type.rawValue); compare: the grid's noise types (default: the preset's).",
+        valueName: "type"))
+    var noises: [NoiseType] = []
 
-    @Option(name: .long, help: "Noise level on the 0..255 scale: Gaussian sigma (default 32), the authors' Rician scale (16), Rician-magnitude sigma (32).")
+    @Option(name: .long, help: "Noise level on the 0..255 scale: Gaussian sigma (default \(DataOptions.level(.gaussian))), the authors' Rician scale (\(DataOptions.level(.rician))), Rician-magnitude sigma (\(DataOptions.level(.ricianMagnitude))).")
     var noiseLevel: Float?
 
     @Flag(name: .long, help: "Reproduce the authors' quirk: one noise field reused for every image.")
     var sameNoiseField = false
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Fractions rho of noisy test images to evaluate at (e.g. 0 0.5 1).")
-    var testNoiseFraction: [Double] = [0]
+    @Option(name: .long, parsing: .upToNextOption, help: "Fractions rho of noisy test images to evaluate at, e.g. 0 0.5 1 (default: \(DataOptions.defaults.testNoiseFractions.map(TrainingOptions.number).joined(separator: " "))).")
+    var testNoiseFraction: [Double] = []
 
-    @Option(name: .long, help: "Cache folder for decoded datasets.")
-    var cacheDir: String = DatasetCache.defaultDirectory
+    @Option(name: .long, help: "Cache folder for decoded datasets (default: \(DataOptions.defaults.cacheDirectory ?? "none")).")
+    var cacheDir: String?
 
     @Flag(name: .long, help: "Decode the dataset again instead of using the cache.")
     var noCache = false
@@ -64,18 +72,18 @@ struct DataOptions: ParsableArguments {
     var skipUnreadable = false
 
     @Option(name: .long, help: ArgumentHelp(
-        "NIfTI volumes: 'selected' reads the slice named by the manifest's `slice` column; 'all' reads every axial slice of every volume.",
+        "NIfTI volumes: 'selected' reads the slice named by the manifest's `slice` column (the default); 'all' reads every axial slice of every volume.",
         valueName: "selected|all"))
-    var niftiSlices: NIfTISlices = .selected
+    var niftiSlices: NIfTISlices?
 
     @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp(
         "Map each slice's intensities by clipping to its LOW and HIGH percentiles, then min-max (e.g. 0.5 99.5, for 16-bit scans). Default: x / max for JPEG, PNG and .mat, min-max for DICOM and NIfTI.",
         valueName: "low high"))
     var intensityClip: [Double] = []
 
-    /// The intensity mapping: percentile clipping with --intensity-clip, else each format's standard one.
-    func intensityMapping() throws -> IntensityMapping {
-        guard !intensityClip.isEmpty else { return .standard }
+    /// The intensity mapping of --intensity-clip, if given.
+    func intensityMapping() throws -> IntensityMapping? {
+        guard !intensityClip.isEmpty else { return nil }
         guard intensityClip.count == 2 else {
             throw ValidationError("--intensity-clip takes two percentiles, LOW HIGH (e.g. 0.5 99.5); got \(intensityClip.count) values")
         }
@@ -85,48 +93,75 @@ struct DataOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard (8...4096).contains(imageSize) else { throw ValidationError("--image-size must be in 8...4096 (got \(imageSize))") }
+        if let imageSize, !DatasetLoader.imageSizes.contains(imageSize) {
+            throw ValidationError("--image-size must be in \(DatasetLoader.imageSizes) (got \(imageSize))")
+        }
         guard testNoiseFraction.allSatisfy({ (0...1).contains($0) }) else {
             throw ValidationError("--test-noise-fraction values must be in [0, 1] (got \(testNoiseFraction))")
         }
-        _ = try noiseModel()
-        _ = try patientsPerClass()
         _ = try intensityMapping()
     }
 
-    func patientsPerClass() throws -> [Int] {
-        let parts = validationPatients.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    /// A noise type's default level as the help shows it.
+    static func level(_ type: NoiseType) -> String { type.model().level.map(TrainingOptions.number) ?? "none" }
+
+    /// "4,5,3" -> [4, 5, 3].
+    static func patientsPerClass(_ text: String) throws -> [Int] {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 3, let values = parts as? [Int], values.allSatisfy({ $0 >= 0 }) else {
-            throw ValidationError("--validation-patients needs three counts like 4,5,3 (got '\(validationPatients)')")
+            throw ValidationError("--validation-patients needs three counts like 4,5,3 (got '\(text)')")
         }
         return values
     }
 
-    static func noiseModel(named name: String, level: Float?, sameField: Bool) throws -> NoiseModel {
-        switch name.lowercased() {
-        case "none", "clean": return .none
-        case "gaussian": return .gaussian(sigma: level ?? 32, sameFieldForEveryImage: sameField)
-        case "rician", "rician-authors": return .ricianAuthors(scale: level ?? 16, sameFieldForEveryImage: sameField)
-        case "rician-magnitude": return .ricianMagnitude(sigma: level ?? 32, sameFieldForEveryImage: sameField)
-        default: throw ValidationError("unknown --noise '\(name)': use none, gaussian, rician or rician-magnitude")
+    /// The settings of a single run (train, evaluate, influence, denoise): `base` with every given option, the one
+    /// --noise, and the image reading written out (config.json records how the images were read).
+    func settings(base: DataSettings = DataSettings()) throws -> DataSettings {
+        guard noises.count <= 1 else {
+            throw ValidationError("--noise takes one type here (got \(noises.count)); compare runs several with --noises")
+        }
+        var settings = base
+        try apply(to: &settings)
+        if let noise = namedNoises([NamedNoise(name: base.noise.type.rawValue, model: base.noise)]).first { settings.noise = noise.model }
+        settings.reading = settings.imageReading
+        return settings
+    }
+
+    /// Every given option applied to `settings`, the noise aside (`settings(base:)`, `namedNoises(_:)`).
+    func apply(to settings: inout DataSettings) throws {
+        if let data { settings.path = data }
+        if let imageSize { settings.imageSize = imageSize }
+        if let phantomCount {
+            settings.phantom.count = phantomCount
+            settings.phantom.patients = max(1, phantomCount / 5)
+        }
+        if let phantomDifficulty { settings.phantom.difficulty = phantomDifficulty }
+        if let phantomSeed { settings.phantom.seed = phantomSeed }
+        if let testFold { settings.testFold = testFold }
+        if let validationPatients { settings.validation.patientsPerClass = validationPatients }
+        if let validationFraction { settings.validation.fraction = validationFraction }
+        if let splitSeed { settings.splitSeed = splitSeed }
+        if !testNoiseFraction.isEmpty { settings.testNoiseFractions = testNoiseFraction }
+        if let cacheDir { settings.cacheDirectory = cacheDir }
+        if noCache { settings.cacheDirectory = nil }
+        if skipUnreadable { settings.skipUnreadable = true }
+        let intensity = try intensityMapping()
+        if intensity != nil || niftiSlices != nil {
+            settings.reading = ImageReading(intensity: intensity ?? settings.imageReading.intensity,
+                                            niftiSlices: niftiSlices ?? settings.imageReading.niftiSlices)
         }
     }
 
-    func noiseModel() throws -> NoiseModel {
-        try Self.noiseModel(named: noise, level: noiseLevel, sameField: sameNoiseField)
-    }
-
-    /// The data settings; `imageSize` overrides --image-size (evaluate: the checkpoint's size).
-    func settings(imageSize: Int? = nil) throws -> DataSettings {
-        let imageSize = imageSize ?? self.imageSize
-        return DataSettings(
-            path: data,
-            phantom: PhantomConfiguration(count: phantomCount, patients: max(1, phantomCount / 5), imageSize: imageSize,
-                                          seed: phantomSeed, difficulty: phantomDifficulty),
-            imageSize: imageSize, testFold: testFold,
-            validation: DataSplit.ValidationRule(patientsPerClass: try patientsPerClass(), fraction: validationFraction),
-            splitSeed: splitSeed, noise: try noiseModel(), testNoiseFractions: testNoiseFraction,
-            cacheDirectory: noCache ? nil : cacheDir, skipUnreadable: skipUnreadable ? true : nil,
-            reading: ImageReading(intensity: try intensityMapping(), niftiSlices: niftiSlices))
+    /// The noise types to train on: --noise's (named by type), else `base`; with --noise-level and
+    /// --same-noise-field applied (a type kept from `base` keeps its level unless --noise-level is given).
+    func namedNoises(_ base: [NamedNoise]) -> [NamedNoise] {
+        guard !noises.isEmpty else {
+            guard noiseLevel != nil || sameNoiseField else { return base }
+            return base.map {
+                NamedNoise(name: $0.name, model: $0.model.type.model(level: noiseLevel ?? $0.model.level,
+                                                                     sameFieldForEveryImage: sameNoiseField || $0.model.sameFieldForEveryImage))
+            }
+        }
+        return noises.map { NamedNoise(name: $0.rawValue, model: $0.model(level: noiseLevel, sameFieldForEveryImage: sameNoiseField)) }
     }
 }

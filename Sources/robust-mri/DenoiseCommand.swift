@@ -40,8 +40,7 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings = RunSettings(data: try dataOptions.settings(),
-                                   training: try trainingOptions.configuration(method: .n2v, imageSize: dataOptions.imageSize))
+        let settings = try trainingOptions.singleRun(method: .n2v, dataOptions: dataOptions)
         let progress = TerminalProgress()
         let data = try ExperimentData.load(settings.data, threads: settings.training.threads, verbose: !json)
         progress.message("data: \(settings.data.sourceName): \(data.summary)")

@@ -39,7 +39,7 @@ struct EvaluateCommand: ParsableCommand {
     var bnStatistics: BatchNormStatisticsKind = .running
 
     @Option(name: .long, help: "Most training images the precise statistics are recomputed over (0 = all; train's default 512).")
-    var preciseImages: Int = 512
+    var preciseImages: Int = TrainingRecipe.stable.preciseStatisticsImages
 
     @Flag(name: .long, help: "Print one JSON object instead of tables.")
     var json = false
@@ -51,10 +51,10 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let model = try ModelCheckpoint.load(from: checkpoint, threads: threads)
         let size = model.configuration.imageSize
-        if let given = dataOptions.imageSizeOption, given != size {
+        if let given = dataOptions.imageSize, given != size {
             throw ValidationError("\(checkpoint) holds a model for \(size) px images, but --image-size is \(given): pass --image-size \(size) or leave it out")
         }
-        let settings = try dataOptions.settings(imageSize: size)
+        let settings = try dataOptions.settings(base: DataSettings(imageSize: size))
         let data = try ExperimentData.load(settings, threads: threads, verbose: !json)
         if !json { FileHandle.standardError.write(Data("data: \(settings.sourceName): \(data.summary)\n".utf8)) }
         let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, threads: threads, quiet: false)

@@ -61,19 +61,18 @@ struct InfluenceCommand: ParsableCommand {
         let progress = TerminalProgress()
         if check {
             var settings = InfluenceCheck.Settings()
-            settings.threads = trainingOptions.threads
+            settings.threads = trainingOptions.threads ?? settings.threads
             let report = try InfluenceCheck.run(settings, observer: progress)
             print(json ? String(decoding: try JSONCoding.compactEncoder.encode(report), as: UTF8.self) : report.text)
         } else if bench {
             var settings = InfluenceBench.Settings()
             settings.imageCount = benchCount
             settings.imageSize = benchImageSize
-            settings.threads = trainingOptions.threads
+            settings.threads = trainingOptions.threads ?? settings.threads
             let result = try InfluenceBench.run(settings, observer: progress)
             print(json ? String(decoding: try JSONCoding.compactEncoder.encode(result), as: UTF8.self) : result.text)
         } else if let checkpoint {
-            let settings = RunSettings(data: try dataOptions.settings(),
-                                       training: try trainingOptions.configuration(method: .isp, imageSize: dataOptions.imageSize))
+            let settings = try trainingOptions.singleRun(method: .isp, dataOptions: dataOptions)
             let data = try ExperimentData.load(settings.data, threads: settings.training.threads, verbose: !json)
             progress.message("data: \(settings.data.sourceName): \(data.summary)")
             let summary = try InfluenceRanking.run(

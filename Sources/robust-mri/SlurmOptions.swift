@@ -51,7 +51,7 @@ struct SlurmOptions: ParsableArguments {
     func submit(_ grid: SlurmGrid) throws {
         let runner = grid.runner
         var resources = resources
-        resources.jobName = "robust-mri-\(runner.configuration.preset)"
+        resources.jobName = "robust-mri-\(runner.configuration.preset.rawValue)"
         let plan = runner.configuration.plan()
         switch try grid.submit(resources: resources, executable: try Self.currentExecutable()) {
         case .complete:

@@ -29,8 +29,7 @@ struct TrainCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let settings = RunSettings(data: try dataOptions.settings(),
-                                   training: try trainingOptions.configuration(method: method, imageSize: dataOptions.imageSize))
+        let settings = try trainingOptions.singleRun(method: method, dataOptions: dataOptions)
         let progress = TerminalProgress()
         let data = try ExperimentData.load(settings.data, threads: settings.training.threads, verbose: !json)
         progress.message("data: \(settings.data.sourceName): \(data.summary)")

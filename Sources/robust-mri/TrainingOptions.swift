@@ -1,36 +1,47 @@
 import ArgumentParser
+import Experiments
+import Foundation
+import Influence
 import NN
 import RobustTraining
 
 extension TrainingMethodKind: ExpressibleByArgument {}
+extension ModelVariant: ExpressibleByArgument {}
 extension ISRDirection: ExpressibleByArgument {}
 extension ISPRanking: ExpressibleByArgument {}
 extension ISPStep: ExpressibleByArgument {}
 extension ISPRounding: ExpressibleByArgument {}
 extension InfluenceSolverKind: ExpressibleByArgument {}
 
-/// Options that decide how the CNN is trained (shared by train and compare). Defaults: the authors' values.
+/// Options that decide how the CNN is trained (train, compare, influence and denoise share them). Each one is
+/// an override: nil keeps the base configuration's value (train: the library's defaults, `TrainingConfiguration()`;
+/// compare: the preset's), and `apply(to:)` is the one place they are applied.
 struct TrainingOptions: ParsableArguments {
-    @Option(name: .long, help: "Model variant: authors (5x5 valid convolutions, needs >= 156 px), same3x3, or auto (authors when the image is large enough).")
-    var model: String = "auto"
+    /// The library's defaults, for the help texts.
+    private static let defaults = TrainingConfiguration()
 
-    @Option(name: .long, help: ArgumentHelp("Channels of the five convolution blocks.", valueName: "c1,c2,..."))
-    var channels: String = "32,32,64,64,64"
+    @Option(name: .long, help: "Model variant: authors (5x5 valid convolutions, needs >= 156 px), same3x3, or auto (authors when the image is large enough; train's default, and compare's when --image-size is given).")
+    var model: ModelVariant?
 
-    @Option(name: .long, help: "Training epochs (authors' code: 20).")
-    var epochs: Int = 20
+    @Option(name: .long, help: ArgumentHelp("Channels of the convolution blocks (default: \(TrainingOptions.list(CNNConfiguration.authorsChannels))).", valueName: "c1,c2,..."),
+            transform: TrainingOptions.channels)
+    var channels: [Int]?
 
-    @Option(name: .long, help: "Mini-batch size.")
-    var batchSize: Int = 32
+    @Option(name: .long, help: "Training epochs (default: \(TrainingOptions.defaults.epochs), the authors' code).")
+    var epochs: Int?
 
-    @Option(name: .long, help: "Adam learning rate.")
-    var lr: Float = 0.01
+    @Option(name: .long, help: "Mini-batch size (default: \(TrainingOptions.defaults.batchSize)).")
+    var batchSize: Int?
 
-    @Option(name: .long, help: "Seed of initialisation, shuffling, flips and noise.")
-    var seed: UInt64 = 1
+    @Option(name: .long, help: "Adam learning rate (default: \(TrainingOptions.number(TrainingOptions.defaults.learningRate))).")
+    var lr: Float?
 
-    @Option(name: .long, help: "Threads.")
-    var threads: Int = 2
+    @Option(name: [.customLong("seed"), .customLong("seeds")], parsing: .upToNextOption,
+            help: "Seed of initialisation, shuffling, flips and noise (default: \(TrainingOptions.defaults.seed)); compare: the seeds of the grid, one trial each.")
+    var seeds: [UInt64] = []
+
+    @Option(name: .long, help: "Threads (default: \(TrainingOptions.defaults.threads)).")
+    var threads: Int?
 
     @Flag(name: .long, help: "Turn off random horizontal flips.")
     var noFlip = false
@@ -38,108 +49,122 @@ struct TrainingOptions: ParsableArguments {
     @OptionGroup(title: "Training recipe") var recipeOptions: RecipeOptions
 
     // ISR and ISP.
-    @Option(name: .long, help: "ISR/ISP: epochs of normal training before the influence step (T).")
-    var switchEpoch: Int = 15
+    @Option(name: .long, help: "ISR/ISP: epochs of normal training before the influence step (T; default: \(TrainingOptions.defaults.switchEpoch)).")
+    var switchEpoch: Int?
 
-    @Option(name: .long, help: "ISR: weights are scaled into [1, alpha].")
-    var alpha: Double = 2
+    @Option(name: .long, help: "ISR: weights are scaled into [1, alpha] (default: \(TrainingOptions.number(TrainingOptions.defaults.isr.alpha))).")
+    var alpha: Double?
 
-    @Option(name: .long, help: "ISR: helpful-up (authors' code: helpful points weigh more) or harmful-up (paper text).")
-    var isrDirection: ISRDirection = .helpfulUp
+    @Option(name: .long, help: "ISR: helpful-up (authors' code: helpful points weigh more; the default) or harmful-up (paper text).")
+    var isrDirection: ISRDirection?
 
-    @Option(name: .long, help: "ISP: share of training points perturbed.")
-    var topKRatio: Double = 1.0
+    @Option(name: .long, help: "ISP: share of training points perturbed (default: \(TrainingOptions.number(TrainingOptions.defaults.isp.topKRatio))).")
+    var topKRatio: Double?
 
-    @Option(name: .long, help: "ISP: which points are kept when top-k < 1: helpful (authors' code) or harmful (paper text).")
-    var ispRanking: ISPRanking = .helpful
+    @Option(name: .long, help: "ISP: which points are kept when top-k < 1: helpful (authors' code; the default) or harmful (paper text).")
+    var ispRanking: ISPRanking?
 
-    @Option(name: .long, help: "ISP: step size epsilon.")
-    var epsilon: Double = 0.1
+    @Option(name: .long, help: "ISP: step size epsilon (default: \(TrainingOptions.number(TrainingOptions.defaults.isp.epsilon))).")
+    var epsilon: Double?
 
-    @Option(name: .long, help: "ISP: raw (authors: the gradient itself) or sign.")
-    var ispStep: ISPStep = .raw
+    @Option(name: .long, help: "ISP: raw (authors: the gradient itself; the default) or sign.")
+    var ispStep: ISPStep?
 
-    @Option(name: .long, help: "ISP: none (paper text: keep clip(x + delta) as it is) or authors-uint8 (the authors' code truncates the perturbed image to 8 bits, which at their epsilon is most of the change).")
-    var ispRounding: ISPRounding = .none
+    @Option(name: .long, help: "ISP: none (paper text: keep clip(x + delta) as it is; the default) or authors-uint8 (the authors' code truncates the perturbed image to 8 bits, which at their epsilon is most of the change).")
+    var ispRounding: ISPRounding?
 
-    @Option(name: .long, help: "Inverse-HVP solver: exact, cg or lissa (authors).")
-    var solver: InfluenceSolverKind = .lissa
+    @Option(name: .long, help: "Inverse-HVP solver: exact, cg or lissa (authors; the default).")
+    var solver: InfluenceSolverKind?
 
-    @Option(name: .long, help: "Damping lambda of (H + lambda I) for every solver (authors' LiSSA: 50 x 0.05 = 2.5).")
-    var damping: Double = 2.5
+    @Option(name: .long, help: "Damping lambda of (H + lambda I) for every solver (default: \(TrainingOptions.number(TrainingOptions.defaults.influence.damping)), the authors' LiSSA: 50 x 0.05).")
+    var damping: Double?
 
-    @Option(name: .long, help: ArgumentHelp("LiSSA scale (must exceed the Hessian's largest eigenvalue), or auto (max(50, 1.5 x the estimated top eigenvalue)).", valueName: "scale|auto"))
-    var lissaScale: String = "50"
+    @Option(name: .long, help: ArgumentHelp("LiSSA scale (must exceed the Hessian's largest eigenvalue), or auto (max(50, 1.5 x the estimated top eigenvalue)); default: \(TrainingOptions.scaleText(TrainingOptions.defaults.influence.lissaScale)).", valueName: "scale|auto"),
+            transform: TrainingOptions.lissaScale)
+    var lissaScale: LiSSAConfiguration.Scale?
 
-    @Option(name: .long, help: "CG: relative residual at which the solve stops.")
-    var cgTolerance: Double = 1e-8
+    @Option(name: .long, help: "CG: relative residual at which the solve stops (default: \(TrainingOptions.number(TrainingOptions.defaults.influence.cgTolerance))).")
+    var cgTolerance: Double?
 
     @Option(name: .long, help: "LiSSA recursion depth (default: training set size / LiSSA batch).")
     var lissaDepth: Int?
 
-    @Option(name: .long, help: "LiSSA mini-batch size.")
-    var lissaBatchSize: Int = 10
+    @Option(name: .long, help: "LiSSA mini-batch size (default: \(TrainingOptions.defaults.influence.lissaBatchSize)).")
+    var lissaBatchSize: Int?
 
-    @Option(name: .long, help: "LiSSA repetitions (averaged).")
-    var lissaRepetitions: Int = 1
+    @Option(name: .long, help: "LiSSA repetitions, averaged (default: \(TrainingOptions.defaults.influence.lissaRepetitions)).")
+    var lissaRepetitions: Int?
 
     // Adversarial training.
-    @Option(name: .long, help: ArgumentHelp("AT: L-infinity radius on the [0, 1] scale (fractions like 8/255 accepted).", valueName: "eps"))
-    var atEpsilon: String = "8/255"
+    @Option(name: .long, help: ArgumentHelp("AT: L-infinity radius on the [0, 1] scale (fractions like 8/255 accepted; default: 8/255).", valueName: "eps"),
+            transform: { try TrainingOptions.fraction($0, option: "--at-epsilon") })
+    var atEpsilon: Float?
 
-    @Option(name: .long, help: ArgumentHelp("AT: FGSM step (Wong et al.: 1.25 x eps = 10/255).", valueName: "alpha"))
-    var atAlpha: String = "10/255"
+    @Option(name: .long, help: ArgumentHelp("AT: FGSM step (default: Wong et al.'s 1.25 x eps = 10/255).", valueName: "alpha"),
+            transform: { try TrainingOptions.fraction($0, option: "--at-alpha") })
+    var atAlpha: Float?
 
-    @Option(name: .long, help: "AT: steps of the PGD attack behind the robust accuracy recorded every epoch.")
-    var atPgdSteps: Int = 10
+    @Option(name: .long, help: "AT: steps of the PGD attack behind the robust accuracy recorded every epoch (default: \(TrainingOptions.defaults.adversarial.pgdSteps)).")
+    var atPgdSteps: Int?
 
-    @Option(name: .long, help: "AT: epochs over which epsilon and alpha grow linearly from 0 to their values (0: full radius from the start).")
-    var atWarmupEpochs: Int = 0
+    @Option(name: .long, help: "AT: epochs over which epsilon and alpha grow linearly from 0 to their values (0: full radius from the start; default: \(TrainingOptions.defaults.adversarial.epsilonWarmupEpochs)).")
+    var atWarmupEpochs: Int?
 
     @Flag(name: .long, help: "AT: stop at catastrophic overfitting (PGD robust accuracy collapsing while clean accuracy holds) and keep the last good epoch's weights.")
     var atEarlyStop = false
 
     // Noise2Void.
-    @Option(name: .long, help: "N2V: denoiser training epochs.")
-    var n2vEpochs: Int = 10
+    @Option(name: .long, help: "N2V: denoiser training epochs (default: \(TrainingOptions.defaults.noise2void.epochs)).")
+    var n2vEpochs: Int?
 
-    @Option(name: .long, help: "N2V: patches per denoiser epoch.")
-    var n2vPatches: Int = 2048
+    @Option(name: .long, help: "N2V: patches per denoiser epoch (default: \(TrainingOptions.defaults.noise2void.patchesPerEpoch)).")
+    var n2vPatches: Int?
 
-    @Option(name: .long, help: "N2V: patch side in pixels.")
-    var n2vPatchSize: Int = 64
+    @Option(name: .long, help: "N2V: patch side in pixels (default: \(TrainingOptions.defaults.noise2void.patchSize)).")
+    var n2vPatchSize: Int?
 
-    @Option(name: .long, help: "N2V: patches per denoiser mini-batch.")
-    var n2vBatchSize: Int = 16
+    @Option(name: .long, help: "N2V: patches per denoiser mini-batch (default: \(TrainingOptions.defaults.noise2void.batchSize)).")
+    var n2vBatchSize: Int?
 
-    @Option(name: .long, help: "N2V: Adam learning rate of the denoiser (reference: 4e-4).")
-    var n2vLr: Float = 4e-4
+    @Option(name: .long, help: "N2V: Adam learning rate of the denoiser (default: \(TrainingOptions.number(TrainingOptions.defaults.noise2void.learningRate)), the reference).")
+    var n2vLr: Float?
 
-    func validate() throws {
-        _ = try parseChannels()
-        _ = try parsedLissaScale()
-        _ = try Self.fraction(atEpsilon, option: "--at-epsilon")
-        _ = try Self.fraction(atAlpha, option: "--at-alpha")
-        guard ["auto", "authors", "same3x3"].contains(model) else {
-            throw ValidationError("--model must be auto, authors or same3x3 (got '\(model)')")
+    /// The seed of a single run (train, influence, denoise): --seed, if given.
+    func singleSeed() throws -> UInt64? {
+        guard seeds.count <= 1 else {
+            throw ValidationError("--seed takes one value here (got \(seeds.count)); compare runs several with --seeds")
         }
+        return seeds.first
     }
 
-    func parseChannels() throws -> [Int] {
-        let values = channels.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.count == channels.split(separator: ",").count, values.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--channels needs positive integers like 32,32,64,64,64 (got '\(channels)')")
+    /// "32,32,64" -> [32, 32, 64].
+    static func channels(_ text: String) throws -> [Int] {
+        let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.count == text.split(separator: ",").count, values.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--channels needs positive integers like 32,32,64,64,64 (got '\(text)')")
         }
         return values
     }
 
-    /// "auto" -> 0 (`InfluenceSettings.lissaScale`'s encoding of auto), else a positive number.
-    func parsedLissaScale() throws -> Double {
-        if lissaScale.lowercased() == "auto" { return 0 }
-        guard let value = Double(lissaScale), value > 0, value.isFinite else {
-            throw ValidationError("--lissa-scale must be a positive number or auto (got '\(lissaScale)')")
+    static func list(_ values: [Int]) -> String { values.map(String.init).joined(separator: ",") }
+
+    /// A default as the help shows it: 0.01, 2, 1e-08.
+    static func number<Value: BinaryFloatingPoint>(_ value: Value) -> String { String(format: "%g", Double(value)) }
+
+    static func scaleText(_ scale: LiSSAConfiguration.Scale) -> String {
+        switch scale {
+        case .fixed(let value): return number(value)
+        case .auto: return "auto"
         }
-        return value
+    }
+
+    /// "auto" or a positive number.
+    static func lissaScale(_ text: String) throws -> LiSSAConfiguration.Scale {
+        if text.lowercased() == "auto" { return .auto }
+        guard let value = Double(text), value > 0, value.isFinite else {
+            throw ValidationError("--lissa-scale must be a positive number or auto (got '\(text)')")
+        }
+        return .fixed(value)
     }
 
     /// Parses "0.03" or "8/255".
@@ -150,61 +175,78 @@ struct TrainingOptions: ParsableArguments {
         throw ValidationError("\(option) must be a number or a fraction like 8/255 (got '\(text)')")
     }
 
-    func modelConfiguration(imageSize: Int) throws -> CNNConfiguration {
-        let channels = try parseChannels()
-        let authors = CNNConfiguration(imageSize: imageSize, channels: channels, kernelSize: 5, padding: .valid)
-        let same = CNNConfiguration(imageSize: imageSize, channels: channels, kernelSize: 3, padding: .same)
-        switch model {
-        case "authors": return authors
-        case "same3x3": return same
-        default: return (try? authors.validate()) != nil ? authors : same
+    /// Every given option applied to `training` (the seed aside: see `singleSeed()`). The CNN: the variant of
+    /// --model, else `baseVariant` (a base that names a variant rather than a network), else `auto` where the image
+    /// size changed, at `imageSize` with --channels (else the base's); otherwise the base's network with --channels.
+    func apply(to training: inout TrainingConfiguration, imageSize: Int, imageSizeChanged: Bool, baseVariant: ModelVariant?) {
+        if let variant = model ?? baseVariant ?? (imageSizeChanged ? .auto : nil) {
+            training.model = variant.configuration(imageSize: imageSize, channels: channels ?? training.model.channels)
+        } else if let channels {
+            training.model.channels = channels
         }
-    }
+        if let epochs { training.epochs = epochs }
+        if let batchSize { training.batchSize = batchSize }
+        if let lr { training.learningRate = lr }
+        if let threads { training.threads = threads }
+        if noFlip { training.horizontalFlip = false }
+        training.recipe = recipeOptions.applied(to: training.recipe)
+        if recipeOptions.evaluateRecipeVariants { training.evaluateRecipeVariants = true }
 
-    func configuration(method: TrainingMethodKind, imageSize: Int) throws -> TrainingConfiguration {
-        var influence = InfluenceSettings()
-        influence.solver = solver
-        influence.damping = damping
-        influence.lissaScale = try parsedLissaScale()
-        influence.cgTolerance = cgTolerance
-        influence.lissaDepth = lissaDepth
-        influence.lissaBatchSize = lissaBatchSize
-        influence.lissaRepetitions = lissaRepetitions
-        var isr = ISRSettings()
-        isr.switchEpoch = switchEpoch
-        isr.alpha = alpha
-        isr.direction = isrDirection
-        isr.influence = influence
-        var isp = ISPSettings()
-        isp.switchEpoch = switchEpoch
-        isp.topKRatio = topKRatio
-        isp.ranking = ispRanking
-        isp.epsilon = epsilon
-        isp.step = ispStep
-        isp.rounding = ispRounding == .none ? nil : ispRounding
-        isp.influence = influence
-        var adversarial = AdversarialSettings()
-        adversarial.epsilon = try Self.fraction(atEpsilon, option: "--at-epsilon")
-        adversarial.alpha = try Self.fraction(atAlpha, option: "--at-alpha")
-        adversarial.pgdSteps = atPgdSteps
-        adversarial.earlyStop = atEarlyStop
-        adversarial.epsilonWarmupEpochs = atWarmupEpochs
-        var n2v = Noise2VoidSettings()
-        n2v.epochs = n2vEpochs
-        n2v.patchesPerEpoch = n2vPatches
-        n2v.patchSize = n2vPatchSize
-        n2v.batchSize = n2vBatchSize
-        n2v.learningRate = n2vLr
-        let configuration = TrainingConfiguration(
-            method: method, model: try modelConfiguration(imageSize: imageSize), epochs: epochs, batchSize: batchSize,
-            learningRate: lr, seed: seed, threads: threads, horizontalFlip: !noFlip, isr: isr, isp: isp,
-            adversarial: adversarial, noise2void: n2v, recipe: recipeOptions.applied(to: .stable),
-            evaluateRecipeVariants: recipeOptions.evaluateRecipeVariants)
+        if let switchEpoch {
+            training.isr.switchEpoch = switchEpoch
+            training.isp.switchEpoch = switchEpoch
+        }
+        if let alpha { training.isr.alpha = alpha }
+        if let isrDirection { training.isr.direction = isrDirection }
+        if let topKRatio { training.isp.topKRatio = topKRatio }
+        if let ispRanking { training.isp.ranking = ispRanking }
+        if let epsilon { training.isp.epsilon = epsilon }
+        if let ispStep { training.isp.step = ispStep }
+        if let ispRounding { training.isp.rounding = ispRounding == .none ? nil : ispRounding }
+
+        if let solver { training.influence.solver = solver }
+        if let damping { training.influence.damping = damping }
+        if let lissaScale { training.influence.lissaScale = lissaScale }
+        if let cgTolerance { training.influence.cgTolerance = cgTolerance }
+        if let lissaDepth { training.influence.lissaDepth = lissaDepth }
+        if let lissaBatchSize { training.influence.lissaBatchSize = lissaBatchSize }
+        if let lissaRepetitions { training.influence.lissaRepetitions = lissaRepetitions }
+
+        if let atEpsilon { training.adversarial.epsilon = atEpsilon }
+        if let atAlpha { training.adversarial.alpha = atAlpha }
+        if let atPgdSteps { training.adversarial.pgdSteps = atPgdSteps }
+        if atEarlyStop { training.adversarial.earlyStop = true }
+        if let atWarmupEpochs { training.adversarial.epsilonWarmupEpochs = atWarmupEpochs }
+
+        if let n2vEpochs { training.noise2void.epochs = n2vEpochs }
+        if let n2vPatches { training.noise2void.patchesPerEpoch = n2vPatches }
+        if let n2vPatchSize { training.noise2void.patchSize = n2vPatchSize }
+        if let n2vBatchSize { training.noise2void.batchSize = n2vBatchSize }
+        if let n2vLr { training.noise2void.learningRate = n2vLr }
+    }
+}
+
+extension TrainingOptions {
+    /// The settings of a single run (train, influence, denoise): the library's defaults (`DataSettings()`, and
+    /// `TrainingConfiguration()` with the CNN variant `ModelVariant.standard`), `method`, and every given option.
+    func singleRun(method: TrainingMethodKind, dataOptions: DataOptions) throws -> RunSettings {
+        let data = try dataOptions.settings()
+        var training = TrainingConfiguration(method: method)
+        apply(to: &training, imageSize: data.imageSize, imageSizeChanged: dataOptions.imageSize != nil,
+              baseVariant: ModelVariant.standard)
+        if let seed = try singleSeed() { training.seed = seed }
+        return RunSettings(data: data, training: try training.validatedForTool())
+    }
+}
+
+extension TrainingConfiguration {
+    /// `validate()` as the tool reports it.
+    func validatedForTool() throws -> TrainingConfiguration {
         do {
-            try configuration.validate()
+            try validate()
         } catch {
             throw ValidationError(error.description)
         }
-        return configuration
+        return self
     }
 }

@@ -105,7 +105,7 @@ func uninterruptedAndResumed(_ configuration: TrainingConfiguration, stopAfter: 
     @Test func aLiSSAScaleBelowTheTopEigenvalueFailsWithTheNeededScale() throws {
         var configuration = influenceConfiguration(.isr, epochs: 2, switchEpoch: 1, solver: .lissa)
         configuration.isr.influence.damping = 0.001
-        configuration.isr.influence.lissaScale = 0.01
+        configuration.isr.influence.lissaScale = .fixed(0.01)
         let data = toyTrainingData()
         let trainer = Trainer(configuration: configuration)
         var method = try TrainingMethods.make(for: configuration)
@@ -120,7 +120,7 @@ func uninterruptedAndResumed(_ configuration: TrainingConfiguration, stopAfter: 
             #expect(text.contains("--lissa-scale"))
         }
         // auto raises the scale and the same run goes through.
-        configuration.isr.influence.lissaScale = 0
+        configuration.isr.influence.lissaScale = .auto
         let autoTrainer = Trainer(configuration: configuration)
         var autoMethod = try TrainingMethods.make(for: configuration)
         var autoState = try autoTrainer.initialState(data: data)
@@ -130,9 +130,9 @@ func uninterruptedAndResumed(_ configuration: TrainingConfiguration, stopAfter: 
 
     @Test func aFixedLiSSAScaleNotAboveTheDampingIsAConfigurationError() {
         var settings = InfluenceSettings()
-        settings.lissaScale = 2
+        settings.lissaScale = .fixed(2)
         #expect(throws: TrainingError.self) { try settings.validate() }
-        settings.lissaScale = 0
+        settings.lissaScale = .auto
         #expect(throws: Never.self) { try settings.validate() }
     }
 }

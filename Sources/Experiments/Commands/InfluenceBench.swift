@@ -108,7 +108,7 @@ package enum InfluenceBench {
             var outcome = try? computation.scores(training: training, validation: validationFeatures, model: model)
             if outcome == nil && kind == .lissa {
                 note = "fixed scale 50 too small; auto"
-                computation.settings.lissaScale = 0
+                computation.settings.lissaScale = .auto
                 outcome = try computation.scores(training: training, validation: validationFeatures, model: model)
             }
             let seconds = lap()

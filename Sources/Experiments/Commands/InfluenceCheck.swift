@@ -9,8 +9,8 @@ import Tensor
 /// 1. leave-one-out retraining against Eq. 7 (`LeaveOneOutCheck`) on the synthetic feature problem, and on
 ///    the last-layer features of a small CNN trained a few epochs on noisy phantoms (a subset of its
 ///    training points; the last layer is refit to the L2-regularized objective, docs/influence.md);
-/// 2. CG and LiSSA against the exact solve at the methods' damping (2.5) on that CNN's own last layer,
-///    as ISR and ISP use them: solution error and agreement of the scores.
+/// 2. CG and LiSSA against the exact solve at the methods' damping (`InfluenceSettings().damping`) on that
+///    CNN's own last layer, as ISR and ISP use them: solution error and agreement of the scores.
 package enum InfluenceCheck {
     package struct Settings: Codable, Sendable, Equatable {
         package var imageSize = 48
@@ -23,7 +23,7 @@ package enum InfluenceCheck {
         /// Damping of the leave-one-out check (small, so the check means something).
         package var looDamping = 0.01
         /// Damping of the solver comparison (the methods' default).
-        package var methodDamping = 2.5
+        package var methodDamping = InfluenceSettings().damping
         package var seed: UInt64 = 1
         package var threads = 2
 

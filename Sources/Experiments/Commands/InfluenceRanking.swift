@@ -112,7 +112,7 @@ package enum InfluenceRanking {
         let model = run.training.recipe.batchNormStatistics == .running ? loaded
             : loaded.withPreciseStatistics(over: Trainer(configuration: run.training).preciseStatisticsImages(sets.train.images))
         let isp = run.training.isp
-        let computation = InfluenceComputation(settings: isp.influence, batchSize: run.training.batchSize, seed: run.training.seed,
+        let computation = InfluenceComputation(settings: run.training.influence, batchSize: run.training.batchSize, seed: run.training.seed,
                                                threads: run.training.threads)
         let result = try computation.run(model: model, trainImages: sets.train.images, trainLabels: sets.train.labels,
                                          validation: sets.validation, observer: observer)

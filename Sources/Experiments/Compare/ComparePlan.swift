@@ -13,10 +13,25 @@ public struct NamedNoise: Codable, Sendable, Equatable {
     }
 }
 
+/// The comparison grid's starting points (`--preset`): every option of `compare` overrides one of their settings.
+public enum ComparePreset: String, Codable, Sendable, CaseIterable {
+    /// Synthetic phantoms, 64 px, 12 epochs, three seeds: minutes on 2 cores.
+    case quick
+    /// The authors' settings: 256 px, their CNN, 20 epochs, T = 15, five seeds, their recipe.
+    case paper
+
+    public var configuration: CompareConfiguration {
+        switch self {
+        case .quick: return .quick()
+        case .paper: return .paper()
+        }
+    }
+}
+
 /// The comparison grid: methods x noise types x seeds, every run evaluated at each test-noise fraction.
 /// `base` holds every other setting; a run's settings are `base` with its method, noise and seed.
 public struct CompareConfiguration: Codable, Sendable, Equatable {
-    public var preset: String
+    public var preset: ComparePreset
     public var base: RunSettings
     public var methods: [TrainingMethodKind]
     public var noises: [NamedNoise]
@@ -24,7 +39,7 @@ public struct CompareConfiguration: Codable, Sendable, Equatable {
     /// The method the others are compared with in the significance notes.
     public var reference: TrainingMethodKind
 
-    public init(preset: String, base: RunSettings, methods: [TrainingMethodKind], noises: [NamedNoise], seeds: [UInt64],
+    public init(preset: ComparePreset, base: RunSettings, methods: [TrainingMethodKind], noises: [NamedNoise], seeds: [UInt64],
                 reference: TrainingMethodKind = .naive) {
         self.preset = preset
         self.base = base
@@ -40,8 +55,12 @@ public struct CompareConfiguration: Codable, Sendable, Equatable {
 
     /// `quick`: synthetic phantoms (1,200 of difficulty 0), small images and a short schedule, the whole grid in minutes on 2 cores.
     public static func quick() -> CompareConfiguration {
+        // Difficulty 0 and 1,200 slices: with 600 the test fold's 126 phantoms and 415 training images left naive
+        // training's last epoch 7.5 points apart over seeds even on noisy test images (README, "The quick comparison").
+        let data = DataSettings(path: nil, phantom: PhantomConfiguration(count: 1_200, patients: 240, seed: 0, difficulty: 0),
+                                imageSize: 64, noise: .gaussian(), testNoiseFractions: [0, 0.5, 1])
         var training = TrainingConfiguration(
-            method: .naive, model: CNNConfiguration(imageSize: 64, channels: [16, 16, 32, 32, 32], kernelSize: 3, padding: .same),
+            method: .naive, model: ModelVariant.same3x3.configuration(imageSize: data.imageSize, channels: [16, 16, 32, 32, 32]),
             epochs: 12, batchSize: 32, learningRate: 0.01, seed: 1, threads: 2)
         training.isr.switchEpoch = 9
         training.isp.switchEpoch = 9
@@ -54,31 +73,19 @@ public struct CompareConfiguration: Codable, Sendable, Equatable {
         // a 4-epoch radius warm-up let it train here; eps stays the paper's 8/255.
         training.adversarial.alpha = 4.0 / 255
         training.adversarial.epsilonWarmupEpochs = 4
-        // Difficulty 0 and 1,200 slices: with 600 the test fold's 126 phantoms and 415 training images left naive
-        // training's last epoch 7.5 points apart over seeds even on noisy test images (README, "The quick comparison").
-        let data = DataSettings(path: nil, phantom: PhantomConfiguration(count: 1_200, patients: 240, imageSize: 64, seed: 0, difficulty: 0),
-                                imageSize: 64, noise: .gaussian(), testNoiseFractions: [0, 0.5, 1])
-        return CompareConfiguration(preset: "quick", base: RunSettings(data: data, training: training),
+        return CompareConfiguration(preset: .quick, base: RunSettings(data: data, training: training),
                                     methods: TrainingMethodKind.allCases, noises: paperNoises, seeds: [1, 2, 3])
     }
 
     /// `paper`: the authors' settings (256 px, their CNN, 20 epochs, T = 15, five seeds) and their recipe exactly
     /// (constant lr, last weights, running statistics: `TrainingRecipe.paper`).
     public static func paper() -> CompareConfiguration {
-        let training = TrainingConfiguration(method: .naive, model: .authors(imageSize: 256), epochs: 20, batchSize: 32,
-                                             learningRate: 0.01, seed: 1, threads: 2, recipe: .paper)
-        let data = DataSettings(path: nil, phantom: PhantomConfiguration(count: 3064, patients: 233, imageSize: 256, seed: 0),
+        let data = DataSettings(path: nil, phantom: PhantomConfiguration(count: 3064, patients: 233, seed: 0),
                                 imageSize: 256, noise: .gaussian(), testNoiseFractions: [0, 0.5, 1])
-        return CompareConfiguration(preset: "paper", base: RunSettings(data: data, training: training),
+        let training = TrainingConfiguration(method: .naive, model: .authors(imageSize: data.imageSize), epochs: 20, batchSize: 32,
+                                             learningRate: 0.01, seed: 1, threads: 2, recipe: .paper)
+        return CompareConfiguration(preset: .paper, base: RunSettings(data: data, training: training),
                                     methods: TrainingMethodKind.allCases, noises: paperNoises, seeds: [1, 2, 3, 4, 5])
-    }
-
-    public static func preset(named name: String) -> CompareConfiguration? {
-        switch name {
-        case "quick": return quick()
-        case "paper": return paper()
-        default: return nil
-        }
     }
 
     /// Every run of the grid, in a fixed order (seed-major, so that an interrupted grid already has

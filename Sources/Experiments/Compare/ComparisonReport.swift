@@ -28,7 +28,7 @@ public struct ComparisonReport {
         let rows = ResultTable.rows(records.map(\.summaryInput))
         let comparisons = ResultTable.comparisons(rows, reference: configuration.reference.rawValue)
         let showPaper = !configuration.base.data.isSynthetic
-        var markdown = "# Comparison `\(configuration.preset)`\n\n"
+        var markdown = "# Comparison `\(configuration.preset.rawValue)`\n\n"
         markdown += "Data: \(configuration.base.data.sourceName)\(configuration.base.data.isSynthetic ? " — synthetic, not the paper's data" : ""). "
         markdown += "\(records.count) of \(configuration.plan().count) runs finished.\n\n"
         markdown += TableRendering.markdown(rows: rows, comparisons: comparisons, showPaper: showPaper)
@@ -147,7 +147,7 @@ public struct ComparisonReport {
             if !times.isEmpty { timings.append(Provenance.Timing("one \(ComparisonFigures.displayName(method)) run (mean)", seconds: Statistics.mean(times))) }
         }
         return HTMLReport(
-            title: "RobustMRI comparison: \(configuration.preset)",
+            title: "RobustMRI comparison: \(configuration.preset.rawValue)",
             summary: "Methods \(configuration.methods.map { ComparisonFigures.displayName($0.rawValue) }.joined(separator: ", ")) trained on noisy images "
                 + "(\(configuration.noises.map(\.name).joined(separator: ", "))), \(configuration.seeds.count) seed(s), evaluated at test-noise fractions "
                 + "\(data.testNoiseFractions.map { String(format: "%g", $0) }.joined(separator: ", ")). \(records.count) of \(configuration.plan().count) runs finished.",

@@ -5,8 +5,20 @@ import RobustTraining
 public struct DataSettings: Codable, Sendable, Equatable {
     /// A dataset folder (figshare `.mat` release, manifest + images, or class folders); nil = phantoms.
     public var path: String?
-    public var phantom: PhantomConfiguration
-    public var imageSize: Int
+    /// The image side in pixels after preprocessing: the run's one image size. The phantom generator (`phantom`)
+    /// and the CNN (`RunSettings.training`) are given it from here.
+    public var imageSize: Int { didSet { phantomSettings.imageSize = imageSize } }
+    /// The phantom generator's settings (used when `path` is nil) at `imageSize`: their `imageSize` is always
+    /// this data's, and one set on them is ignored (set `imageSize`).
+    public var phantom: PhantomConfiguration {
+        get { phantomSettings }
+        set {
+            phantomSettings = newValue
+            phantomSettings.imageSize = imageSize
+        }
+    }
+    /// `phantom`, whose size follows `imageSize` (config.json shows it there too; it is not read back).
+    private var phantomSettings: PhantomConfiguration
     /// The test fold; nil = the authors' fold 4 when the data has it, else its last fold.
     public var testFold: Int?
     public var validation: DataSplit.ValidationRule
@@ -30,8 +42,9 @@ public struct DataSettings: Codable, Sendable, Equatable {
                 cacheDirectory: String? = DatasetCache.defaultDirectory, skipUnreadable: Bool? = nil,
                 reading: ImageReading? = nil) {
         self.path = path
-        self.phantom = phantom
         self.imageSize = imageSize
+        self.phantomSettings = phantom
+        self.phantomSettings.imageSize = imageSize
         self.testFold = testFold
         self.validation = validation
         self.splitSeed = splitSeed
@@ -42,6 +55,26 @@ public struct DataSettings: Codable, Sendable, Equatable {
         self.reading = reading
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case path, phantomSettings = "phantom", imageSize, testFold, validation, splitSeed, noise, testNoiseFractions
+        case cacheDirectory, skipUnreadable, reading
+    }
+
+    /// Reads settings written with a phantom size of their own (every file before the size was stored once):
+    /// the data's `imageSize` is the one that counts.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(path: try c.decodeIfPresent(String.self, forKey: .path),
+                  phantom: try c.decode(PhantomConfiguration.self, forKey: .phantomSettings),
+                  imageSize: try c.decode(Int.self, forKey: .imageSize), testFold: try c.decodeIfPresent(Int.self, forKey: .testFold),
+                  validation: try c.decode(DataSplit.ValidationRule.self, forKey: .validation),
+                  splitSeed: try c.decode(UInt64.self, forKey: .splitSeed), noise: try c.decode(NoiseModel.self, forKey: .noise),
+                  testNoiseFractions: try c.decode([Double].self, forKey: .testNoiseFractions),
+                  cacheDirectory: try c.decodeIfPresent(String.self, forKey: .cacheDirectory),
+                  skipUnreadable: try c.decodeIfPresent(Bool.self, forKey: .skipUnreadable),
+                  reading: try c.decodeIfPresent(ImageReading.self, forKey: .reading))
+    }
+
     /// `reading`, or the default when absent.
     public var imageReading: ImageReading { reading ?? ImageReading() }
 
@@ -50,13 +83,32 @@ public struct DataSettings: Codable, Sendable, Equatable {
     public var isSynthetic: Bool { path == nil }
 }
 
-/// Everything that decides one run: saved as `config.json` beside its results.
+/// Everything that decides one run: saved as `config.json` beside its results. The image size is the data's:
+/// `training.model` is always at `data.imageSize`.
 public struct RunSettings: Codable, Sendable, Equatable {
-    public var data: DataSettings
-    public var training: TrainingConfiguration
+    public var data: DataSettings { didSet { trainingSettings.model.imageSize = data.imageSize } }
+    /// The training configuration, its CNN at `data.imageSize` (a size set on `training.model` is ignored).
+    public var training: TrainingConfiguration {
+        get { trainingSettings }
+        set {
+            trainingSettings = newValue
+            trainingSettings.model.imageSize = data.imageSize
+        }
+    }
+    /// `training`, whose model's size follows `data.imageSize` (config.json shows it there too; it is not read back).
+    private var trainingSettings: TrainingConfiguration
 
     public init(data: DataSettings, training: TrainingConfiguration) {
         self.data = data
-        self.training = training
+        self.trainingSettings = training
+        self.trainingSettings.model.imageSize = data.imageSize
+    }
+
+    private enum CodingKeys: String, CodingKey { case data, trainingSettings = "training" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(data: try c.decode(DataSettings.self, forKey: .data),
+                  training: try c.decode(TrainingConfiguration.self, forKey: .trainingSettings))
     }
 }
