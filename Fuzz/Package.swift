@@ -1,0 +1,21 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// libFuzzer targets, one executable per loader (docs/fuzzing.md). A package of its own so that the root
+// package's build, tests and CI never see the fuzzer flags. Built by scripts/fuzz.sh with
+// `--sanitize fuzzer --sanitize address -Xswiftc -enable-testing`: `@testable import` reaches the internal
+// readers (ManifestReader, FigshareMatReader, DatasetCache.decode) without widening their access.
+let loaders = ["safetensors", "mat", "jpeg", "png", "manifest", "cache", "settings"]
+
+let package = Package(
+    name: "RobustMRIFuzz",
+    dependencies: [
+        .package(name: "RobustMRI", path: ".."),
+    ],
+    targets: [
+        .target(name: "FuzzSupport"),
+    ] + loaders.map { loader in
+        .executableTarget(name: "fuzz-\(loader)",
+                          dependencies: ["FuzzSupport", .product(name: "RobustMRI", package: "RobustMRI")])
+    }
+)
