@@ -35,6 +35,8 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
     case wrongShape(file: String, tensor: String, expected: [Int], found: [Int])
     /// A metadata entry the caller needs is missing or does not parse.
     case badMetadata(file: String, key: String, detail: String)
+    /// A tensor holds values its reader cannot use (NaN where a position is stored, a count out of range).
+    case badValues(file: String, tensor: String, detail: String)
 
     public var description: String {
         switch self {
@@ -66,6 +68,8 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
             return "checkpoint \(file): tensor \"\(tensor)\" has shape \(found), expected \(expected). It was saved from a model with another configuration: use the matching configuration."
         case let .badMetadata(file, key, detail):
             return "checkpoint \(file): metadata \"\(key)\" \(detail). Save the checkpoint again with this program, or add the metadata entry."
+        case let .badValues(file, tensor, detail):
+            return "checkpoint \(file): tensor \"\(tensor)\" \(detail). The file is corrupt: save it again."
         }
     }
 }

@@ -78,4 +78,44 @@ import Testing
             }
         }
     }
+
+    /// Every input that once crashed the safetensors or settings fuzz target goes through the same readers
+    /// again (errors are fine, a trap would end the test run).
+    @Test func findingsNoLongerCrash() throws {
+        for (name, bytes) in try FuzzCorpus.findings("safetensors") {
+            let path = temporaryFile(name)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            _ = try? ModelCheckpoint.load(from: path)
+            _ = try? Noise2VoidDenoiser.load(from: path)
+            _ = try? RunArtifacts.read(from: path)
+        }
+        for (_, bytes) in try FuzzCorpus.findings("settings") {
+            if let settings = try? JSONCoding.decoder.decode(RunSettings.self, from: Data(bytes)) {
+                _ = try? settings.training.validate()
+            }
+            if let plan = try? JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(bytes)) {
+                for planned in plan.plan() { _ = try? planned.settings.training.validate() }
+            }
+        }
+    }
+
+    /// Fuzzing finding (docs/fuzzing.md): an artifacts file whose `example_positions` held NaN trapped in
+    /// `Int(_:)`. Positions and labels are now checked whole numbers, a typed error naming file and tensor.
+    @Test func artifactsWithNonIntegerPositionsAreATypedError() throws {
+        for bad: Float in [.nan, .infinity, 2.5, -1, 1e30] {
+            var file = SafetensorsFile()
+            file.set("example_positions", Tensor(shape: [2], scalars: [0, bad]))
+            file.set("example_labels", Tensor(shape: [2], scalars: [1, 2]))
+            file.set("noisy", Tensor(shape: [2, 1, 2, 2], scalars: [Float](repeating: 0.5, count: 8)))
+            file.set("method_version", Tensor(shape: [2, 1, 2, 2], scalars: [Float](repeating: 0.5, count: 8)))
+            let path = temporaryFile("artifacts.safetensors")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try file.write(to: path)
+            #expect(throws: CheckpointError.badValues(file: path, tensor: "example_positions",
+                                                      detail: "holds \(bad), not a position or label (a whole number >= 0)")) {
+                _ = try RunArtifacts.read(from: path)
+            }
+        }
+    }
 }

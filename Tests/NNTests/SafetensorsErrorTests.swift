@@ -186,7 +186,7 @@ import Testing
             .badOffsets(file: "F", detail: "d"), .missingTensor(file: "F", tensor: "t"),
             .wrongDType(file: "F", tensor: "t", expected: "F32", found: "I64"),
             .wrongShape(file: "F", tensor: "t", expected: [1], found: [2]),
-            .badMetadata(file: "F", key: "k", detail: "d"),
+            .badMetadata(file: "F", key: "k", detail: "d"), .badValues(file: "F", tensor: "t", detail: "d"),
         ]
         for error in errors {
             #expect(error.description.hasPrefix("checkpoint F: "), "\(error)")

@@ -26,8 +26,18 @@ public enum FuzzCorpus {
     /// The committed seeds of `target` (files `seed-*`; the inputs of past findings, `finding-*`, are
     /// checked by their own regression tests), by name.
     public static func seeds(_ target: String) throws -> [(name: String, bytes: [UInt8])] {
+        try files(target, prefix: "seed-")
+    }
+
+    /// The inputs that crashed (or hung, or exhausted memory in) a fuzz target, `finding-*`: each must now be
+    /// refused with a typed error.
+    public static func findings(_ target: String) throws -> [(name: String, bytes: [UInt8])] {
+        try files(target, prefix: "finding-")
+    }
+
+    private static func files(_ target: String, prefix: String) throws -> [(name: String, bytes: [UInt8])] {
         let folder = (root as NSString).appendingPathComponent(target)
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("seed-") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(prefix) }
         return try names.sorted().map { name in
             (name, [UInt8](try Data(contentsOf: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name)))))
         }

@@ -61,9 +61,19 @@ public struct RunArtifacts: Sendable {
     public static func read(from path: String) throws -> RunArtifacts {
         let file = try SafetensorsFile.read(from: path)
         func optional(_ name: String) throws -> Tensor? { file[name] == nil ? nil : try file.tensor(name) }
+        /// A tensor of positions or labels (stored as F32) as whole numbers, checked: a NaN, an infinity or a
+        /// fraction is a corrupt file, not a crash.
+        func wholeNumbers(_ name: String) throws -> [Int] {
+            try file.tensor(name).scalars.map { value in
+                guard let whole = Int(exactly: value), whole >= 0 else {
+                    throw CheckpointError.badValues(file: path, tensor: name, detail: "holds \(value), not a position or label (a whole number >= 0)")
+                }
+                return whole
+            }
+        }
         return RunArtifacts(
-            examplePositions: try file.tensor("example_positions").scalars.map { Int($0) },
-            exampleLabels: try file.tensor("example_labels").scalars.map { Int($0) },
+            examplePositions: try wholeNumbers("example_positions"),
+            exampleLabels: try wholeNumbers("example_labels"),
             clean: try optional("clean"), noisy: try file.tensor("noisy"), methodVersion: try file.tensor("method_version"),
             masks: try optional("masks"), influenceScores: try optional("influence_scores")?.scalars)
     }
