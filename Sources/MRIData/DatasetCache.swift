@@ -167,14 +167,18 @@ public struct DatasetCache: Sendable {
         }
         guard bytes.count >= 20, Array(bytes[0..<8]) == Self.magic else { throw CorruptCache(description: "not a cache file") }
         guard try integer(at: 8, UInt32.self) == Self.formatVersion else { throw CorruptCache(description: "old format") }
-        let headerLength = Int(try integer(at: 12, UInt64.self))
-        guard headerLength > 0, headerLength < bytes.count, 20 + headerLength <= bytes.count else {
+        guard let headerLength = Int(exactly: try integer(at: 12, UInt64.self)), headerLength > 0,
+              headerLength < bytes.count, 20 + headerLength <= bytes.count else {
             throw CorruptCache(description: "truncated header")
         }
         let headerBytes = Array(bytes[20..<(20 + headerLength)])
         let header = try JSONDecoder().decode(Header.self, from: Data(headerBytes))
         guard header.key == key else { throw CorruptCache(description: "key mismatch") }
-        guard header.count >= 0, header.imageSize > 0, header.imageSize <= 4096 else { throw CorruptCache(description: "bad sizes") }
+        // Every image takes at least one byte a pixel, so a count beyond the file's length is corrupt (and would
+        // overflow the pixel count below).
+        guard header.count >= 0, header.count <= bytes.count, header.imageSize > 0, header.imageSize <= 4096 else {
+            throw CorruptCache(description: "bad sizes")
+        }
         let pixels = header.count * header.imageSize * header.imageSize
         let payloadLength = pixels * (header.hasMasks ? 2 : 1)
         let payloadStart = 20 + headerLength

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MRIData
 import MRIData
 import Tensor
 
@@ -59,5 +60,23 @@ import Tensor
         #expect(store.read(key: String(name.dropLast(5))) == nil)
         #expect(try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: cache, options: options) == clean)
         #expect(store.read(key: String(name.dropLast(5))) == clean)
+    }
+
+    /// Fuzzing findings (docs/fuzzing.md): a header length beyond Int.max trapped converting it to Int, and an
+    /// image count near Int.max overflowed the pixel count. Both are corrupt caches now (ignored and rebuilt).
+    @Test func absurdLengthsAndCountsAreCorruptCachesNotTraps() throws {
+        let cache = DatasetCache(directory: "", verbose: false)
+        let images = Tensor(shape: [1, 1, 2, 2], scalars: [0, 0.5, 1, 0.25])
+        let file = [UInt8](try cache.encode(MRIDataset(images: images, labels: [1], sourceDescription: "t"), key: "k"))
+        var longHeader = file
+        for k in 12..<20 { longHeader[k] = 0xFF }
+        #expect(throws: DatasetCache.CorruptCache.self) { _ = try cache.decode(Data(longHeader), key: "k") }
+        let header = String(decoding: file[20..<(file.count - 12)], as: UTF8.self)
+        let bigCount = header.replacingOccurrences(of: "\"count\":1", with: "\"count\":9223372036854775807")
+        #expect(bigCount != header)
+        var patched = Array(file[0..<12])
+        withUnsafeBytes(of: UInt64(bigCount.utf8.count).littleEndian) { patched += $0 }
+        patched += Array(bigCount.utf8) + Array(file[(file.count - 12)...])
+        #expect(throws: DatasetCache.CorruptCache.self) { _ = try cache.decode(Data(patched), key: "k") }
     }
 }

@@ -67,6 +67,15 @@ import Testing
         try PNGImage.encode(rgb: (0..<36).map { UInt8($0 * 7) }, width: 4, height: 3).writePNG(path: folder + "/3.png")
     }
 
+    /// A manifest fuzz input as Fuzz/Sources/fuzz-manifest writes it: up to the first NUL byte `manifest.csv`,
+    /// the rest (if any) `borders.csv`.
+    static func writeManifestInput(_ bytes: [UInt8], to folder: String) throws {
+        let parts = bytes.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+        try Data(parts[0]).write(to: URL(fileURLWithPath: folder + "/manifest.csv"))
+        try? FileManager.default.removeItem(atPath: folder + "/borders.csv")
+        if parts.count > 1 { try Data(parts[1]).write(to: URL(fileURLWithPath: folder + "/borders.csv")) }
+    }
+
     @Test func manifestSeedsLoad() throws {
         let withBorders = "file,label,id,fold,patient\nimages/1.png,1,1,1,P1\nimages/2.png,2,2,2,P2\n3.png,3,3.0,3,P3\n"
             + "\0id,border_xy\n1,1 1 6 1 6 5 1 5\n2,0.5 0 4 0 4 4.5\n"
@@ -78,10 +87,7 @@ import Testing
         defer { TestData.remove(folder) }
         try Self.writeManifestImages(folder)
         for (name, bytes) in try FuzzCorpus.seeds("manifest") {
-            let parts = bytes.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
-            try Data(parts[0]).write(to: URL(fileURLWithPath: folder + "/manifest.csv"))
-            try? FileManager.default.removeItem(atPath: folder + "/borders.csv")
-            if parts.count > 1 { try Data(parts[1]).write(to: URL(fileURLWithPath: folder + "/borders.csv")) }
+            try Self.writeManifestInput(bytes, to: folder)
             #expect(throws: Never.self, "\(name)") {
                 _ = try DatasetLoader.decoded(try ManifestReader(folder: folder), imageSize: 16, options: LoadOptions(threads: 1, verbose: false))
             }
@@ -103,6 +109,34 @@ import Testing
         try FuzzCorpus.offer([UInt8](try cache.encode(plain, key: Self.cacheKey)), target: "cache", name: "plain.rmri")
         for (name, bytes) in try FuzzCorpus.seeds("cache") {
             #expect(throws: Never.self, "\(name)") { _ = try cache.decode(Data(bytes), key: Self.cacheKey) }
+        }
+    }
+
+    /// Every input that once crashed an MRIData fuzz target goes through the same calls again (errors are
+    /// fine, a trap would end the test run); what each now reports is checked beside the loader's tests.
+    @Test func findingsNoLongerCrash() throws {
+        let decoder = ImageDecoder()
+        for (_, bytes) in try FuzzCorpus.findings("jpeg") { _ = try? decoder.decodeJPEG(bytes, path: "finding.jpg") }
+        for (_, bytes) in try FuzzCorpus.findings("png") { _ = try? ImageDecoder.decodePNG(bytes, path: "finding.png") }
+        for (_, bytes) in try FuzzCorpus.findings("cache") {
+            _ = try? DatasetCache(directory: "", verbose: false).decode(Data(bytes), key: Self.cacheKey)
+        }
+        let folder = TestData.temporaryDirectory("fuzz-findings")
+        defer { TestData.remove(folder) }
+        for (_, bytes) in try FuzzCorpus.findings("mat") {
+            try Data(bytes).write(to: URL(fileURLWithPath: folder + "/1.mat"))
+            if let reader = try? FigshareMatReader(folder: folder) {
+                _ = try? DatasetLoader.decoded(reader, imageSize: 16, options: LoadOptions(threads: 1, verbose: false))
+            }
+            _ = try? FigshareMatReader.readFoldIndex(folder + "/1.mat")
+        }
+        try FileManager.default.removeItem(atPath: folder + "/1.mat")
+        try Self.writeManifestImages(folder)
+        for (_, bytes) in try FuzzCorpus.findings("manifest") {
+            try Self.writeManifestInput(bytes, to: folder)
+            if let reader = try? ManifestReader(folder: folder) {
+                _ = try? DatasetLoader.decoded(reader, imageSize: 16, options: LoadOptions(threads: 1, verbose: false))
+            }
         }
     }
 }
