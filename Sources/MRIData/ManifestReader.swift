@@ -118,7 +118,7 @@ struct ManifestReader: DatasetReader {
             for row in bordersTable.rows.indices {
                 guard let points = PolygonFill.points(fromBorder: bordersTable.rows[row][xy]) else {
                     throw MRIDataError.malformedCSV(path: bordersFile, line: bordersTable.lineNumbers[row],
-                                                    reason: "`border_xy` is not an even list of numbers")
+                                                    reason: "`border_xy` is not an even list of finite numbers")
                 }
                 borders[try bordersTable.integer(row: row, column: id)] = points
             }

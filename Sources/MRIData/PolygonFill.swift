@@ -17,7 +17,10 @@ public enum PolygonFill {
                 let b = points[(k + 1) % points.count]
                 // Half-open rule so a vertex on the scanline is counted once.
                 if (a.y <= y && b.y > y) || (b.y <= y && a.y > y) {
-                    crossings.append(a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y))
+                    // Held within a pixel of the image, so that a far-out vertex (a corrupt outline, or one
+                    // scaled beyond Double's range) cannot overflow the conversion to a column; NaN is dropped.
+                    let x = a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y)
+                    if !x.isNaN { crossings.append(Swift.min(Swift.max(x, -1), Double(size) + 1)) }
                 }
             }
             crossings.sort()
@@ -33,10 +36,11 @@ public enum PolygonFill {
         return mask
     }
 
-    /// Parses "x1 y1 x2 y2 ..." (space-separated) into points, or nil when it is not an even list of numbers.
+    /// Parses "x1 y1 x2 y2 ..." (space-separated) into points, or nil when it is not an even list of finite
+    /// numbers ("nan" and "inf" parse as Doubles but are no coordinates).
     public static func points(fromBorder text: String) -> [(x: Double, y: Double)]? {
         let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        let numbers = fields.compactMap { Double($0) }
+        let numbers = fields.compactMap { Double($0) }.filter(\.isFinite)
         guard numbers.count == fields.count, numbers.count % 2 == 0 else { return nil }
         return stride(from: 0, to: numbers.count, by: 2).map { (x: numbers[$0], y: numbers[$0 + 1]) }
     }

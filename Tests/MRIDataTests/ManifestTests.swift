@@ -136,4 +136,24 @@ import Tensor
         #expect(warnings.count == 1)
         #expect(warnings.first?.contains("skipped 2 hidden or metadata file(s)") == true)
     }
+
+    /// Fuzzing finding (docs/fuzzing.md): an outline vertex at 9.2e19 pixels overflowed the conversion of a
+    /// crossing to a column. Crossings are now held within a pixel of the image; "nan" and "inf" (which parse
+    /// as Doubles) are no coordinates.
+    @Test func farOutOrNonFiniteOutlineVerticesNeitherTrapNorPass() throws {
+        let square = [(x: -1e300, y: -1e300), (x: 1e300, y: -1e300), (x: 1e300, y: 1e300), (x: -1e300, y: 1e300)]
+        #expect(PolygonFill.mask(points: square, size: 4) == [Float](repeating: 1, count: 16))
+        let overflowing = [(x: 0.0, y: 0.0), (x: Double.infinity, y: 1), (x: -Double.infinity, y: 3)]
+        #expect(PolygonFill.mask(points: overflowing, size: 4).count == 16)
+        #expect(PolygonFill.points(fromBorder: "1 1 nan 2 3 3") == nil)
+        #expect(PolygonFill.points(fromBorder: "1 1 inf 2 3 3") == nil)
+        #expect(PolygonFill.points(fromBorder: "0.5 0 92233720368547758074 0 4 4.5")?.count == 3)
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        try Self.makeFolder(folder)
+        try TestData.write("id,border_xy\n7,1 1 nan 2 3 3\n", to: folder + "/borders.csv")
+        expectDataError("borders.csv", "line 2", "finite numbers") {
+            _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil, options: LoadOptions(verbose: false))
+        }
+    }
 }
