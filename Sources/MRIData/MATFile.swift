@@ -12,6 +12,10 @@ public final class MATFile: @unchecked Sendable {
     public let path: String
     private let file: hid_t
 
+    /// The most values a dataset may hold: 4096 x 4096 (a figshare slice has 512 x 512). A damaged header can
+    /// declare any size, which would be allocated before libhdf5 reads a byte.
+    public static let maximumValues = 4096 * 4096
+
     /// Serialises all use of libhdf5 in the process (its serial build has global state).
     public static let libraryLock = NSLock()
 
@@ -87,8 +91,18 @@ public final class MATFile: @unchecked Sendable {
         }
         var dims = [hsize_t](repeating: 0, count: Swift.max(rank, 1))
         _ = H5Sget_simple_extent_dims(space, &dims, nil)
-        let shape = dims.prefix(rank).map { Int($0) }
-        let count = shape.reduce(1, *)
+        // The dims come from the file: checked before anything is allocated from them.
+        var shape: [Int] = [], count = 1, overflow = false
+        for dim in dims.prefix(rank) where !overflow {
+            let size = Int(exactly: dim) ?? Int.max
+            shape.append(size)
+            (count, overflow) = count.multipliedReportingOverflow(by: size)
+        }
+        guard !overflow, count <= Self.maximumValues else {
+            throw MRIDataError.unreadableFile(
+                path: path, reason: "`\(name)` declares \(dims.prefix(rank).map { "\($0)" }.joined(separator: " x ")) values, "
+                    + "more than the \(Self.maximumValues) (4096 x 4096) this reader accepts: the file is damaged, or not a figshare slice")
+        }
         guard count > 0 else { return (shape, []) }
         var values = [T](repeating: zero, count: count)
         let status = values.withUnsafeMutableBytes { buffer in

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import MRIData
 import Tensor
 
@@ -133,5 +134,17 @@ import Tensor
         try MATFixture.writeFoldIndex(folder + "/cvind.mat", values: [1, .nan, 2])
         expectDataError("cvind.mat", "`cvind` holds nan") { try load() }
         #expect(TumourClass(figshareLabel: Int.min) == nil && TumourClass(figshareLabel: 3) == .pituitary)
+    }
+
+    /// Fuzzing finding (docs/fuzzing.md): a slice whose dataspace declared about 2.4e12 values was allocated
+    /// (and, near Int.max, would have trapped converting the dims). The declared count is checked first.
+    @Test func datasetDeclaringTooManyValuesIsAnErrorBeforeAllocation() throws {
+        let (_, bytes) = try #require(try FuzzCorpus.findings("mat").first { $0.name.contains("huge-dims") })
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        try Data(bytes).write(to: URL(fileURLWithPath: folder + "/1.mat"))
+        expectDataError("1.mat", "more than the 16777216 (4096 x 4096)") {
+            _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil, options: LoadOptions(verbose: false))
+        }
     }
 }
