@@ -93,6 +93,18 @@ public final class ImageDecoder {
         throw MRIDataError.unreadableFile(path: path, reason: "neither a JPEG, a PNG nor a DICOM file (\(bytes.count) bytes)")
     }
 
+    /// The most pixels an image may have: 8192 x 8192 (an MRI slice has 512 x 512). A header may declare up to
+    /// 65,535 x 65,535 (JPEG) or 1,000,000 x 1,000,000 (libpng's limit), which would be allocated before a
+    /// single pixel is read.
+    public static let maximumPixels = 8192 * 8192
+
+    /// Why a `width` x `height` image is refused, or nil when it is within `maximumPixels`.
+    static func tooLarge(width: Int, height: Int) -> String? {
+        guard width * height > maximumPixels else { return nil }
+        return "the header declares \(width) x \(height) pixels, more than the \(maximumPixels) (8192 x 8192) "
+            + "this loader accepts (an MRI slice has 512 x 512): the file is damaged, or not an MRI slice"
+    }
+
     /// libjpeg warnings after which every pixel is still decoded (the first warning of a decode is the
     /// one TurboJPEG reports): stray bytes between segments, an unknown JFIF version, a bad ICC marker.
     static let harmlessJPEGWarnings = ["extraneous bytes before marker", "unknown JFIF revision number", "bad ICC marker"]
@@ -112,6 +124,9 @@ public final class ImageDecoder {
         }
         guard headerStatus == 0, width > 0, height > 0 else {
             throw MRIDataError.unreadableFile(path: path, reason: "bad JPEG header (\(Self.jpegError(handle)))")
+        }
+        if let problem = Self.tooLarge(width: Int(width), height: Int(height)) {
+            throw MRIDataError.unreadableFile(path: path, reason: problem)
         }
         let isCMYK = colourspace == Int32(TJCS_CMYK.rawValue) || colourspace == Int32(TJCS_YCCK.rawValue)
         let format = isCMYK ? TJPF_CMYK : TJPF_GRAY

@@ -99,4 +99,31 @@ import Testing
         #expect(warnings.contains { $0.contains("2.jpg") && $0.contains("extraneous bytes") })
         #expect(warnings.contains { $0.contains("skipped 1 unreadable file") && $0.contains("3.jpg") })
     }
+
+    /// Fuzzing finding (docs/fuzzing.md): a 173-byte PNG whose second chunk declared 1.7 GB made libpng allocate
+    /// 1.7 GB and spend 9 s before refusing it. Every chunk length is now checked against the file first.
+    @Test func pngChunkLongerThanTheFileIsRefusedBeforeLibpng() throws {
+        let png = try PNGImage.encode(gray: ImageFixture.pattern(width: 6, height: 4), width: 6, height: 4).data
+        // After the 8-byte signature and the 25-byte IHDR chunk: a chunk header declaring 0x68495354 bytes.
+        let damaged = Array(png[..<33]) + [0x68, 0x49, 0x53, 0x54] + Array("sPLT".utf8) + Array(png[33...])
+        #expect(ImageDecoder.overlongChunk(png) == nil)
+        #expect(ImageDecoder.overlongChunk(damaged)?.contains("sPLT at byte 33 declares 1749635924 bytes") == true)
+        expectDataError("damaged.png", "PNG data is damaged", "sPLT") { _ = try ImageDecoder().decode(damaged, path: "damaged.png") }
+        // A PNG cut short inside a chunk is reported the same way.
+        expectDataError("cut.png", "PNG data is damaged") { _ = try ImageDecoder().decode(Array(png.dropLast(20)), path: "cut.png") }
+    }
+
+    /// A header declaring more than `ImageDecoder.maximumPixels` is refused before the pixels are allocated
+    /// (a JPEG may declare 65,535 x 65,535, a PNG up to libpng's 1,000,000 x 1,000,000).
+    @Test func imagesLargerThanTheLimitAreRefusedBeforeAllocation() throws {
+        let file = try ImageFixture.jpeg(ImageFixture.pattern(width: 8, height: 8), width: 8, height: 8, format: TJPF_GRAY)
+        // The SOF0 segment: FF C0, length (2), precision (1), height (2), width (2).
+        let sof = try #require((0..<(file.count - 1)).first { file[$0] == 0xFF && file[$0 + 1] == 0xC0 })
+        var huge = file
+        huge[sof + 5] = 0xEA; huge[sof + 6] = 0x60  // height 60000
+        huge[sof + 7] = 0xEA; huge[sof + 8] = 0x60  // width 60000
+        expectDataError("huge.jpg", "60000 x 60000", "8192 x 8192") { _ = try ImageDecoder().decode(huge, path: "huge.jpg") }
+        #expect(ImageDecoder.tooLarge(width: 8192, height: 8192) == nil)
+        #expect(ImageDecoder.tooLarge(width: 8193, height: 8192) != nil)
+    }
 }
