@@ -82,6 +82,7 @@ public final class MATFile: @unchecked Sendable {
             throw MRIDataError.unreadableFile(path: path, reason: "no dataset `\(name)` (is this a figshare brain tumour .mat file?)")
         }
         defer { H5Dclose(dataset) }
+        try checkStorage(dataset, name)
         let space = H5Dget_space(dataset)
         guard space >= 0 else { throw MRIDataError.unreadableFile(path: path, reason: "`\(name)` has no dataspace") }
         defer { H5Sclose(space) }
@@ -112,5 +113,35 @@ public final class MATFile: @unchecked Sendable {
             throw MRIDataError.unreadableFile(path: path, reason: "cannot read `\(name)` (damaged or not numeric)")
         }
         return (shape, values)
+    }
+
+    /// Refuses, before `H5Dread`, a dataset whose stored type or chunking would make libhdf5 allocate more
+    /// than its values need: the element type must be an integer or a float of at most 8 bytes, and a chunk
+    /// may hold at most `maximumValues` elements. libhdf5 1.10.8 sizes its read buffers from these fields as
+    /// the file states them (fuzzing: a 4 GB request from a 5.8 KB file; docs/fuzzing.md).
+    private func checkStorage(_ dataset: hid_t, _ name: String) throws {
+        func refuse(_ what: String) -> MRIDataError {
+            .unreadableFile(path: path, reason: "`\(name)` \(what): the file is damaged, or not a figshare slice")
+        }
+        let type = H5Dget_type(dataset)
+        guard type >= 0 else { throw refuse("has no readable element type") }
+        defer { H5Tclose(type) }
+        let typeClass = H5Tget_class(type), typeSize = H5Tget_size(type)
+        guard typeClass == H5T_INTEGER || typeClass == H5T_FLOAT, (1...8).contains(typeSize) else {
+            throw refuse("is stored as \(typeSize)-byte elements of HDF5 class \(typeClass.rawValue), not as numbers")
+        }
+        let properties = H5Dget_create_plist(dataset)
+        guard properties >= 0 else { throw refuse("has no readable storage layout") }
+        defer { H5Pclose(properties) }
+        guard H5Pget_layout(properties) == H5D_CHUNKED else { return }
+        var chunk = [hsize_t](repeating: 0, count: 32)  // H5S_MAX_RANK
+        let rank = Int(H5Pget_chunk(properties, 32, &chunk))
+        var values: hsize_t = 1, overflow = false
+        for dim in chunk.prefix(Swift.max(rank, 0)) where !overflow {
+            (values, overflow) = values.multipliedReportingOverflow(by: dim)
+        }
+        guard rank >= 1, !overflow, values <= hsize_t(Self.maximumValues) else {
+            throw refuse("is stored in chunks of \(chunk.prefix(Swift.max(rank, 0)).map { "\($0)" }.joined(separator: " x ")) values")
+        }
     }
 }
