@@ -56,11 +56,32 @@ public struct CNNConfiguration: Codable, Sendable, Equatable {
         return c * last.pooled * last.pooled
     }
 
-    /// The smallest image size this variant accepts.
+    /// The smallest image size this variant accepts; Int.max when it lies beyond Int's range (more than
+    /// about 60 blocks, or a kernel near Int.max: settings from a damaged file, which must not trap here).
     public var minimumImageSize: Int {
         var size = 1
-        for _ in channels { size = 2 * size + (padding == .same ? 0 : kernelSize - 1) }
+        for _ in channels {
+            let (doubled, overflowA) = size.multipliedReportingOverflow(by: 2)
+            let (grown, overflowB) = doubled.addingReportingOverflow(padding == .same ? 0 : Swift.max(kernelSize, 1) - 1)
+            if overflowA || overflowB { return Int.max }
+            size = grown
+        }
         return size
+    }
+
+    /// The network's weights, convolutions and classifier (biases and BatchNorm aside):
+    /// sum over blocks of C_in C_out K^2, plus featureCount x classes; nil beyond Int's range.
+    /// Meaningful once `imageSize >= minimumImageSize`.
+    public var weightCount: Int? {
+        guard let last = blockSizes.last, let c = channels.last,
+              let features = NetworkSize.product([c, last.pooled, last.pooled]) else { return nil }
+        var layers: [NetworkSize.Layer] = []
+        var inputs = inputChannels
+        for output in channels {
+            layers.append((inputs, output, kernelSize))
+            inputs = output
+        }
+        return NetworkSize.weightCount(layers + [(features, classes, 1)])
     }
 
     /// Throws a `CNNConfigurationError` naming the bad setting.
@@ -75,6 +96,7 @@ public struct CNNConfiguration: Codable, Sendable, Equatable {
             throw .imageTooSmall(imageSize: imageSize, minimum: minimumImageSize, kernelSize: kernelSize,
                                  padding: padding, blocks: channels.count)
         }
+        guard let weights = weightCount, weights <= NetworkSize.maximumWeights else { throw .tooLarge(weights: weightCount) }
     }
 }
 
@@ -85,6 +107,8 @@ public enum CNNConfigurationError: Error, Equatable, CustomStringConvertible {
     case invalidKernel(kernelSize: Int, padding: Conv2D.Padding)
     case invalidClasses(Int)
     case invalidInputChannels(Int)
+    /// More weights than `NetworkSize.maximumWeights` (nil: beyond Int's range).
+    case tooLarge(weights: Int?)
 
     public var description: String {
         switch self {
@@ -99,6 +123,42 @@ public enum CNNConfigurationError: Error, Equatable, CustomStringConvertible {
             return "CNN configuration: classes \(classes) must be at least 2."
         case let .invalidInputChannels(count):
             return "CNN configuration: inputChannels \(count) must be at least 1."
+        case let .tooLarge(weights):
+            return "CNN configuration: \(weights.map { "\($0) weights" } ?? "a weight count beyond Int's range") exceeds the "
+                + "\(NetworkSize.maximumWeights) this program builds; use fewer or narrower blocks, or a smaller image size."
         }
+    }
+}
+
+/// Sizes of a network computed from settings that may come from a damaged file (a checkpoint's metadata,
+/// a config.json): checked arithmetic, and the largest network a configuration may describe.
+public enum NetworkSize {
+    /// A convolution's (or, with kernel 1, a linear layer's) input channels, output channels and kernel side.
+    public typealias Layer = (input: Int, output: Int, kernel: Int)
+
+    /// 2^30 weights (4 GiB of Float, before Adam's two moments): the paper's CNN at 256 px has about 2e5.
+    public static let maximumWeights = 1 << 30
+
+    /// The product of `factors`, or nil beyond Int's range.
+    public static func product(_ factors: [Int]) -> Int? {
+        var result = 1
+        for factor in factors {
+            let (next, overflow) = result.multipliedReportingOverflow(by: factor)
+            if overflow { return nil }
+            result = next
+        }
+        return result
+    }
+
+    /// The sum over `layers` of input x output x kernel^2, or nil beyond Int's range.
+    public static func weightCount(_ layers: [Layer]) -> Int? {
+        var total = 0
+        for layer in layers {
+            guard let weights = product([layer.input, layer.output, layer.kernel, layer.kernel]) else { return nil }
+            let (next, overflow) = total.addingReportingOverflow(weights)
+            if overflow { return nil }
+            total = next
+        }
+        return total
     }
 }

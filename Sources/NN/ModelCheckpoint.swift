@@ -61,6 +61,7 @@ public enum ModelCheckpoint {
         } else {
             configuration = try file.metadataJSON(configurationKey, as: CNNConfiguration.self)
         }
+        try file.checkHolds(configuration.weightCount, key: configurationKey)
         var generator = SeededGenerator(seed: 0)
         var model = try CNN(configuration: configuration, generator: &generator, threads: threads)
         var tensors: [(name: String, tensor: Tensor)] = []

@@ -58,6 +58,17 @@ extension SafetensorsFile {
         return value
     }
 
+    /// Checks that the file stores at least `weights` F32 values before a network of that many weights, described
+    /// by metadata `key`, is built from it: a damaged configuration (a million channels) would otherwise be
+    /// allocated before its tensors are found missing. `nil` (a count beyond Int's range) fails too.
+    public func checkHolds(_ weights: Int?, key: String) throws(CheckpointError) {
+        let stored = tensors.reduce(0) { $0 + ($1.tensor.dtype == .f32 ? $1.tensor.bytes.count / 4 : 0) }
+        guard let weights, weights <= stored else {
+            throw .badMetadata(file: source, key: key, detail: "describes a network of \(weights.map(String.init) ?? "too many") weights, "
+                                   + "but the file stores \(stored) F32 values")
+        }
+    }
+
     /// The metadata string `key` decoded as JSON into `T` (e.g. a model configuration).
     public func metadataJSON<T: Decodable>(_ key: String, as type: T.Type) throws(CheckpointError) -> T {
         let value = try metadataValue(key)

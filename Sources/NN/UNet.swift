@@ -48,6 +48,13 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
         return plan
     }
 
+    /// The convolution weights (BatchNorm and biases aside), the final 1x1 included; nil beyond Int's range.
+    /// Meaningful once `validate()` passed.
+    public var weightCount: Int? {
+        NetworkSize.weightCount(blockChannels.map { (input: $0.input, output: $0.output, kernel: kernelSize) }
+                                + [(input: firstChannels, output: outputChannels, kernel: 1)])
+    }
+
     public func validate() throws(UNetConfigurationError) {
         guard depth >= 1 else { throw .invalid("U-Net depth must be at least 1 (got \(depth))") }
         guard firstChannels >= 1 && inputChannels >= 1 && outputChannels >= 1 else {
@@ -56,6 +63,13 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
         guard kernelSize >= 1 && kernelSize % 2 == 1 else { throw .invalid("U-Net kernel size must be odd (got \(kernelSize))") }
         guard !residual || inputChannels == outputChannels else {
             throw .invalid("a residual U-Net needs as many output as input channels (\(outputChannels) vs \(inputChannels))")
+        }
+        // Bounds that keep `blockChannels` within Int (f 2^D doubled) before the weights are counted.
+        guard depth <= 16, firstChannels <= 1 << 20 else {
+            throw .invalid("U-Net depth must be at most 16 and first-level channels at most \(1 << 20) (got \(depth), \(firstChannels))")
+        }
+        guard let weights = weightCount, weights <= NetworkSize.maximumWeights else {
+            throw .invalid("the U-Net would have more than \(NetworkSize.maximumWeights) weights: lower its depth, channels or kernel size")
         }
     }
 

@@ -28,6 +28,10 @@ extension Noise2VoidDenoiser {
         for name in file.names { tensors[name] = try file.tensor(name) }
         let configuration = file.metadata[configurationKey] == nil
             ? fallback : try file.metadataJSON(configurationKey, as: UNetConfiguration.self)
+        do { try configuration.validate() } catch {
+            throw TrainingError.checkpoint("\(path): the U-Net configuration in its metadata is invalid (\(error))")
+        }
+        try file.checkHolds(configuration.weightCount, key: configurationKey)
         do {
             return try Noise2VoidDenoiser(namedTensors: tensors, configuration: configuration, threads: threads)
         } catch {

@@ -39,6 +39,40 @@ import TestSupport
         #expect(throws: Never.self) { _ = try CNN(configuration: .authors(imageSize: 156), generator: &generator) }
     }
 
+    /// Settings from a damaged checkpoint or config.json must be errors, not traps: 70 blocks used to overflow
+    /// `minimumImageSize`, a huge channel count the weight count; a configuration the file cannot hold is
+    /// refused before the network is allocated.
+    @Test func absurdConfigurationsAreErrorsNotTrapsOrAllocations() throws {
+        let deep = CNNConfiguration(imageSize: 64, channels: [Int](repeating: 1, count: 70), kernelSize: 3, padding: .same)
+        #expect(deep.minimumImageSize == Int.max)
+        #expect(throws: CNNConfigurationError.imageTooSmall(imageSize: 64, minimum: Int.max, kernelSize: 3, padding: .same, blocks: 70)) {
+            try deep.validate()
+        }
+        let wideKernel = CNNConfiguration(imageSize: 64, channels: [4, 4], kernelSize: Int.max, padding: .valid)
+        #expect(wideKernel.minimumImageSize == Int.max)
+        let wide = CNNConfiguration(imageSize: 64, channels: [1 << 62], kernelSize: 3, padding: .same)
+        #expect(wide.weightCount == nil)
+        #expect(throws: CNNConfigurationError.tooLarge(weights: nil)) { try wide.validate() }
+        let large = CNNConfiguration(imageSize: 64, channels: [100_000, 100_000], kernelSize: 3, padding: .same)
+        #expect(throws: CNNConfigurationError.tooLarge(weights: large.weightCount)) { try large.validate() }
+        #expect(CNNConfiguration.authors(imageSize: 256).weightCount == 1 * 32 * 25 + 32 * 32 * 25 + 32 * 64 * 25 + 64 * 64 * 25 * 2 + 1024 * 3)
+
+        // A checkpoint whose metadata describes 100 x 100-channel blocks but stores a 2-channel network's tensors.
+        var generator = SeededGenerator(seed: 1)
+        let small = CNNConfiguration(imageSize: 8, channels: [2], kernelSize: 3, padding: .same)
+        var file = ModelCheckpoint.file(for: try CNN(configuration: small, generator: &generator))
+        var claimed = small
+        claimed.channels = [100, 100]
+        try file.setMetadataJSON(ModelCheckpoint.configurationKey, claimed)
+        file.source = "claims.safetensors"
+        let stored = file.tensors.filter { $0.tensor.dtype == .f32 }.reduce(0) { $0 + $1.tensor.elementCount }
+        #expect(throws: CheckpointError.badMetadata(
+            file: "claims.safetensors", key: ModelCheckpoint.configurationKey,
+            detail: "describes a network of \(claimed.weightCount ?? 0) weights, but the file stores \(stored) F32 values")) {
+            _ = try ModelCheckpoint.model(from: file)
+        }
+    }
+
     /// Training-mode loss of a copy of `cnn` (so BatchNorm statistics do not drift between probes).
     func trainingLoss(_ cnn: CNN, _ images: Tensor, _ labels: [Int]) -> Double {
         var copy = cnn

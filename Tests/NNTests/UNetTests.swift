@@ -78,6 +78,17 @@ import TestSupport
         }
     }
 
+    /// A U-Net configuration from a damaged denoiser file must be an error, not a trap (2 f 2^D beyond Int) or
+    /// billions of channel pairs to plan (a depth of 10^9).
+    @Test func absurdConfigurationsAreErrors() {
+        for configuration in [UNetConfiguration(depth: 1_000_000_000), UNetConfiguration(firstChannels: 1 << 40),
+                              UNetConfiguration(depth: 16, firstChannels: 1 << 20), UNetConfiguration(kernelSize: (1 << 31) + 1)] {
+            #expect(throws: UNetConfigurationError.self, "\(configuration)") { try configuration.validate() }
+        }
+        #expect(throws: Never.self) { try UNetConfiguration().validate() }
+        #expect(UNetConfiguration(depth: 1, firstChannels: 2).weightCount == (1 * 2 + 2 * 2 + 2 * 4 + 4 * 2 + 4 * 2 + 2 * 2) * 9 + 2 * 1)
+    }
+
     @Test func savedTensorsLoadIntoAFreshNetwork() throws {
         var trained = try tinyNetwork(seed: 5)
         _ = trained.forward(randomTensor([2, 1, 8, 8], seed: 6), mode: .training)
