@@ -14,6 +14,10 @@ import Testing
         try FuzzCorpus.offer(try ImageFixture.jpeg(pattern, width: 12, height: 10, format: TJPF_GRAY), target: "jpeg", name: "grey.jpg")
         let rgb = (0..<(8 * 8 * 3)).map { UInt8(($0 * 37) % 256) }
         try FuzzCorpus.offer(try ImageFixture.jpeg(rgb, width: 8, height: 8, format: TJPF_RGB), target: "jpeg", name: "ycbcr.jpg")
+        try FuzzCorpus.offer(try ImageFixture.jpeg(rgb, width: 8, height: 8, format: TJPF_RGB, chroma420: true, progressive: true),
+                             target: "jpeg", name: "ycbcr420-progressive.jpg")
+        try FuzzCorpus.offer(try ImageFixture.jpeg(pattern, width: 12, height: 10, format: TJPF_GRAY, progressive: true),
+                             target: "jpeg", name: "grey-progressive.jpg")
         let cmyk = (0..<(8 * 8 * 4)).map { UInt8(($0 * 53) % 256) }
         try FuzzCorpus.offer(try ImageFixture.jpeg(cmyk, width: 8, height: 8, format: TJPF_CMYK), target: "jpeg", name: "cmyk.jpg")
         let decoder = ImageDecoder()

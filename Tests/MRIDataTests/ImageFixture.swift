@@ -54,16 +54,18 @@ enum ImageFixture {
     }
 
     /// A JPEG through TurboJPEG: `pixels` in `format` (TJPF_GRAY: 1 byte a pixel, TJPF_CMYK: 4),
-    /// quality 95, no chroma subsampling. A CMYK source is stored as YCCK with an Adobe APP14 marker.
-    static func jpeg(_ pixels: [UInt8], width: Int, height: Int, format: TJPF) throws -> [UInt8] {
+    /// quality 95, no chroma subsampling unless `chroma420`, baseline unless `progressive`. A CMYK source is
+    /// stored as YCCK with an Adobe APP14 marker.
+    static func jpeg(_ pixels: [UInt8], width: Int, height: Int, format: TJPF, chroma420: Bool = false,
+                     progressive: Bool = false) throws -> [UInt8] {
         guard let handle = tjInitCompress() else { throw Failure(description: "tjInitCompress failed") }
         defer { tjDestroy(handle) }
         var buffer: UnsafeMutablePointer<UInt8>?
         var size: UInt = 0
-        let subsampling = format == TJPF_GRAY ? TJSAMP_GRAY : TJSAMP_444
+        let subsampling = format == TJPF_GRAY ? TJSAMP_GRAY : chroma420 ? TJSAMP_420 : TJSAMP_444
         let status = pixels.withUnsafeBufferPointer { source in
             tjCompress2(handle, source.baseAddress, Int32(width), 0, Int32(height), Int32(format.rawValue),
-                        &buffer, &size, Int32(subsampling.rawValue), 95, 0)
+                        &buffer, &size, Int32(subsampling.rawValue), 95, progressive ? TJFLAG_PROGRESSIVE : 0)
         }
         defer { tjFree(buffer) }
         guard status == 0, let buffer else { throw Failure(description: "tjCompress2 failed") }
