@@ -99,6 +99,9 @@ struct FigshareMatReader: DatasetReader {
             labels[i] = tumourClass.rawValue
             patients[i] = try mat.readString("cjdata/PID")
             let image = try mat.readMatrix("cjdata/image")
+            guard image.rows > 0, image.columns > 0 else {
+                throw MRIDataError.unreadableFile(path: file, reason: "`cjdata/image` is empty (\(image.rows) x \(image.columns))")
+            }
             let imageValues = Self.finiteFloats(image.values, field: "cjdata/image", file: file)
             let pixels = Preprocessing.preprocessed(pixels: imageValues.values, width: image.columns, height: image.rows, size: imageSize,
                                                     intensity: options.reading.intensity.resolved(for: .figshareMat))

@@ -136,14 +136,16 @@ import Tensor
         #expect(TumourClass(figshareLabel: Int.min) == nil && TumourClass(figshareLabel: 3) == .pituitary)
     }
 
-    /// Fuzzing findings (docs/fuzzing.md), each now an error naming the file before anything is allocated:
+    /// Fuzzing findings (docs/fuzzing.md), each now an error naming the file (the first two before anything is allocated):
     /// `huge-dims`, a slice whose dataspace declared about 2.4e12 values (near Int.max the dims would have
     /// trapped converting); `4gb-read-buffer`, inside libhdf5, a damaged element type that made libhdf5 1.10.8
     /// ask for a 4 GB read buffer in `H5Dread` (the type, a number of at most 8 bytes, and the chunk size are
-    /// checked before the read).
+    /// checked before the read); `empty-image`, an image of 0 columns that failed a precondition in the
+    /// resizing (now an error naming the file and the field).
     @Test(arguments: [("huge-dims", "more than the 16777216 (4096 x 4096)"),
-                      ("4gb-read-buffer", "the file is damaged, or not a figshare slice")])
-    func damagedSliceIsRefusedBeforeAllocation(finding: String, message: String) throws {
+                      ("4gb-read-buffer", "the file is damaged, or not a figshare slice"),
+                      ("empty-image", "`cjdata/image` is empty")])
+    func damagedSliceIsAnErrorNamingTheFile(finding: String, message: String) throws {
         let (_, bytes) = try #require(try FuzzCorpus.findings("mat").first { $0.name.contains(finding) })
         let folder = TestData.temporaryDirectory()
         defer { TestData.remove(folder) }
