@@ -82,7 +82,6 @@ public final class MATFile: @unchecked Sendable {
             throw MRIDataError.unreadableFile(path: path, reason: "no dataset `\(name)` (is this a figshare brain tumour .mat file?)")
         }
         defer { H5Dclose(dataset) }
-        try checkStorage(dataset, name)
         let space = H5Dget_space(dataset)
         guard space >= 0 else { throw MRIDataError.unreadableFile(path: path, reason: "`\(name)` has no dataspace") }
         defer { H5Sclose(space) }
@@ -105,6 +104,7 @@ public final class MATFile: @unchecked Sendable {
                     + "more than the \(Self.maximumValues) (4096 x 4096) this reader accepts: the file is damaged, or not a figshare slice")
         }
         guard count > 0 else { return (shape, []) }
+        try checkStorage(dataset, name, values: count)
         var values = [T](repeating: zero, count: count)
         let status = values.withUnsafeMutableBytes { buffer in
             H5Dread(dataset, memoryType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), buffer.baseAddress)
@@ -115,11 +115,12 @@ public final class MATFile: @unchecked Sendable {
         return (shape, values)
     }
 
-    /// Refuses, before `H5Dread`, a dataset whose stored type or chunking would make libhdf5 allocate more
-    /// than its values need: the element type must be an integer or a float of at most 8 bytes, and a chunk
-    /// may hold at most `maximumValues` elements. libhdf5 1.10.8 sizes its read buffers from these fields as
-    /// the file states them (fuzzing: a 4 GB request from a 5.8 KB file; docs/fuzzing.md).
-    private func checkStorage(_ dataset: hid_t, _ name: String) throws {
+    /// Refuses, before `H5Dread`, a dataset of `values` elements whose storage libhdf5 1.10.8 would misread
+    /// (each found by fuzzing, docs/fuzzing.md): an element type that is no integer or float of at most 8
+    /// bytes (a 4 GB conversion buffer), chunks of more than `maximumValues` elements, contiguous or compact
+    /// data whose stored size is not `values` x the element size (a damaged layout made `H5Dread` copy from
+    /// NULL), and data kept outside the file (external raw files, virtual datasets), which MATLAB never writes.
+    private func checkStorage(_ dataset: hid_t, _ name: String, values: Int) throws {
         func refuse(_ what: String) -> MRIDataError {
             .unreadableFile(path: path, reason: "`\(name)` \(what): the file is damaged, or not a figshare slice")
         }
@@ -133,15 +134,24 @@ public final class MATFile: @unchecked Sendable {
         let properties = H5Dget_create_plist(dataset)
         guard properties >= 0 else { throw refuse("has no readable storage layout") }
         defer { H5Pclose(properties) }
-        guard H5Pget_layout(properties) == H5D_CHUNKED else { return }
-        var chunk = [hsize_t](repeating: 0, count: 32)  // H5S_MAX_RANK
-        let rank = Int(H5Pget_chunk(properties, 32, &chunk))
-        var values: hsize_t = 1, overflow = false
-        for dim in chunk.prefix(Swift.max(rank, 0)) where !overflow {
-            (values, overflow) = values.multipliedReportingOverflow(by: dim)
-        }
-        guard rank >= 1, !overflow, values <= hsize_t(Self.maximumValues) else {
-            throw refuse("is stored in chunks of \(chunk.prefix(Swift.max(rank, 0)).map { "\($0)" }.joined(separator: " x ")) values")
+        guard H5Pget_external_count(properties) == 0 else { throw refuse("keeps its data in external files") }
+        let stored = H5Dget_storage_size(dataset), expected = hsize_t(values) * hsize_t(typeSize)
+        switch H5Pget_layout(properties) {
+        case H5D_CONTIGUOUS, H5D_COMPACT:
+            guard stored == expected else { throw refuse("stores \(stored) bytes for \(values) values of \(typeSize) bytes") }
+        case H5D_CHUNKED:
+            var chunk = [hsize_t](repeating: 0, count: 32)  // H5S_MAX_RANK
+            let rank = Int(H5Pget_chunk(properties, 32, &chunk))
+            var chunkValues: hsize_t = 1, overflow = false
+            for dim in chunk.prefix(Swift.max(rank, 0)) where !overflow {
+                (chunkValues, overflow) = chunkValues.multipliedReportingOverflow(by: dim)
+            }
+            guard rank >= 1, !overflow, chunkValues <= hsize_t(Self.maximumValues) else {
+                throw refuse("is stored in chunks of \(chunk.prefix(Swift.max(rank, 0)).map { "\($0)" }.joined(separator: " x ")) values")
+            }
+            guard stored > 0 else { throw refuse("has no stored chunks") }
+        default:
+            throw refuse("has a storage layout MATLAB does not write (virtual or unknown)")
         }
     }
 }

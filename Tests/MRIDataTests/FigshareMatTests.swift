@@ -141,10 +141,13 @@ import Tensor
     /// trapped converting); `4gb-read-buffer`, inside libhdf5, a damaged element type that made libhdf5 1.10.8
     /// ask for a 4 GB read buffer in `H5Dread` (the type, a number of at most 8 bytes, and the chunk size are
     /// checked before the read); `empty-image`, an image of 0 columns that failed a precondition in the
-    /// resizing (now an error naming the file and the field).
+    /// resizing (now an error naming the file and the field); `null-memcpy`, inside libhdf5, a damaged layout
+    /// (a scalar `PID` with no data stored) on which `H5Dread` copied from NULL: contiguous data must store
+    /// exactly its values' bytes.
     @Test(arguments: [("huge-dims", "more than the 16777216 (4096 x 4096)"),
                       ("4gb-read-buffer", "the file is damaged, or not a figshare slice"),
-                      ("empty-image", "`cjdata/image` is empty")])
+                      ("empty-image", "`cjdata/image` is empty"),
+                      ("null-memcpy", "`cjdata/PID` stores 0 bytes for 1 values of 2 bytes")])
     func damagedSliceIsAnErrorNamingTheFile(finding: String, message: String) throws {
         let (_, bytes) = try #require(try FuzzCorpus.findings("mat").first { $0.name.contains(finding) })
         let folder = TestData.temporaryDirectory()
