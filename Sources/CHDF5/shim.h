@@ -12,6 +12,11 @@ static inline hid_t chdf5_native_float(void) { return H5T_NATIVE_FLOAT; }
 static inline hid_t chdf5_native_int16(void) { return H5T_NATIVE_INT16; }
 static inline hid_t chdf5_native_uint16(void) { return H5T_NATIVE_UINT16; }
 static inline hid_t chdf5_native_uint8(void) { return H5T_NATIVE_UINT8; }
+static inline hid_t chdf5_native_int8(void) { return H5T_NATIVE_INT8; }
+static inline hid_t chdf5_native_int32(void) { return H5T_NATIVE_INT32; }
+static inline hid_t chdf5_native_uint32(void) { return H5T_NATIVE_UINT32; }
+static inline hid_t chdf5_native_int64(void) { return H5T_NATIVE_INT64; }
+static inline hid_t chdf5_native_uint64(void) { return H5T_NATIVE_UINT64; }
 static inline hid_t chdf5_c_s1(void) { return H5T_C_S1; }
 /// Silences HDF5's automatic error printing to stderr; errors are reported through return codes.
 static inline void chdf5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

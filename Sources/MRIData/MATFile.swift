@@ -115,9 +115,16 @@ public final class MATFile: @unchecked Sendable {
         return (shape, values)
     }
 
+    /// The element types MATLAB writes numbers as (x86-64 native: little-endian integers, IEEE floats).
+    private static func matlabNumericTypes() -> [hid_t] {
+        [chdf5_native_double(), chdf5_native_float(), chdf5_native_int8(), chdf5_native_uint8(), chdf5_native_int16(),
+         chdf5_native_uint16(), chdf5_native_int32(), chdf5_native_uint32(), chdf5_native_int64(), chdf5_native_uint64()]
+    }
+
     /// Refuses, before `H5Dread`, a dataset of `values` elements whose storage libhdf5 1.10.8 would misread
-    /// (each found by fuzzing, docs/fuzzing.md): an element type that is no integer or float of at most 8
-    /// bytes (a 4 GB conversion buffer), chunks of more than `maximumValues` elements, contiguous or compact
+    /// (each found by fuzzing, docs/fuzzing.md): an element type other than MATLAB's numbers, exactly as
+    /// `H5Tequal` compares them (a damaged size asked for a 4 GB conversion buffer; a 16-bit integer of
+    /// 0 bits' precision crashed the conversion to double), chunks of more than `maximumValues` elements, contiguous or compact
     /// data whose stored size is not `values` x the element size (a damaged layout made `H5Dread` copy from
     /// NULL), and data kept outside the file (external raw files, virtual datasets), which MATLAB never writes.
     private func checkStorage(_ dataset: hid_t, _ name: String, values: Int) throws {
@@ -127,9 +134,10 @@ public final class MATFile: @unchecked Sendable {
         let type = H5Dget_type(dataset)
         guard type >= 0 else { throw refuse("has no readable element type") }
         defer { H5Tclose(type) }
-        let typeClass = H5Tget_class(type), typeSize = H5Tget_size(type)
-        guard typeClass == H5T_INTEGER || typeClass == H5T_FLOAT, (1...8).contains(typeSize) else {
-            throw refuse("is stored as \(typeSize)-byte elements of HDF5 class \(typeClass.rawValue), not as numbers")
+        let typeSize = H5Tget_size(type)
+        guard Self.matlabNumericTypes().contains(where: { H5Tequal(type, $0) > 0 }) else {
+            throw refuse("is stored as \(typeSize)-byte elements of HDF5 class \(H5Tget_class(type).rawValue) that are no "
+                         + "MATLAB number (a little-endian integer of 8 to 64 bits, or an IEEE single or double)")
         }
         let properties = H5Dget_create_plist(dataset)
         guard properties >= 0 else { throw refuse("has no readable storage layout") }
