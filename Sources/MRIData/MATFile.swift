@@ -98,7 +98,8 @@ public final class MATFile: @unchecked Sendable {
             shape.append(size)
             (count, overflow) = count.multipliedReportingOverflow(by: size)
         }
-        guard !overflow, count <= Self.maximumValues else {
+        // Each dim too: 0 x 2^40 values is no value, but a loop over 2^40 rows all the same.
+        guard !overflow, count <= Self.maximumValues, shape.allSatisfy({ $0 <= Self.maximumValues }) else {
             throw MRIDataError.unreadableFile(
                 path: path, reason: "`\(name)` declares \(dims.prefix(rank).map { "\($0)" }.joined(separator: " x ")) values, "
                     + "more than the \(Self.maximumValues) (4096 x 4096) this reader accepts: the file is damaged, or not a figshare slice")

@@ -144,12 +144,15 @@ import Tensor
     /// resizing (now an error naming the file and the field); `null-memcpy`, inside libhdf5, a damaged layout
     /// (a scalar `PID` with no data stored) on which `H5Dread` copied from NULL: contiguous data must store
     /// exactly its values' bytes; `zero-precision`, inside libhdf5, a 16-bit integer type of 0 bits' precision
-    /// that crashed (SIGBUS) the conversion to double: element types must equal MATLAB's (`H5Tequal`).
+    /// that crashed (SIGBUS) the conversion to double: element types must equal MATLAB's (`H5Tequal`);
+    /// `empty-matrix-of-huge-side`, a matrix of 0 columns and a vast number of rows, whose transposition looped
+    /// over the rows for minutes (a hang): each dim is held to the limit too.
     @Test(arguments: [("huge-dims", "more than the 16777216 (4096 x 4096)"),
                       ("4gb-read-buffer", "the file is damaged, or not a figshare slice"),
                       ("empty-image", "`cjdata/image` is empty"),
                       ("null-memcpy", "`cjdata/PID` stores 0 bytes for 1 values of 2 bytes"),
-                      ("zero-precision", "`cjdata/image` is stored as 2-byte elements")])
+                      ("zero-precision", "`cjdata/image` is stored as 2-byte elements"),
+                      ("empty-matrix-of-huge-side", "more than the 16777216 (4096 x 4096)")])
     func damagedSliceIsAnErrorNamingTheFile(finding: String, message: String) throws {
         let (_, bytes) = try #require(try FuzzCorpus.findings("mat").first { $0.name.contains(finding) })
         let folder = TestData.temporaryDirectory()
