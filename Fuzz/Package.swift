@@ -2,9 +2,10 @@
 import PackageDescription
 
 // libFuzzer targets, one executable per loader (docs/fuzzing.md). A package of its own so that the root
-// package's build, tests and CI never see the fuzzer flags. Built by scripts/fuzz.sh with
-// `--sanitize fuzzer --sanitize address -Xswiftc -enable-testing`: `@testable import` reaches the internal
-// readers (ManifestReader, FigshareMatReader, DatasetCache.decode) without widening their access.
+// package's build, tests and CI never see the fuzzer flags. Built by scripts/fuzz.sh, one product at a time,
+// with `--sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing` (docs/fuzzing.md says
+// why): `@testable import` reaches the internal readers (ManifestReader, FigshareMatReader,
+// DatasetCache.decode) without widening their access.
 let loaders = ["safetensors", "mat", "jpeg", "png", "manifest", "cache", "settings"]
 
 let package = Package(
