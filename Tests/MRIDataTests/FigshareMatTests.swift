@@ -162,4 +162,18 @@ import Tensor
             _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil, options: LoadOptions(verbose: false))
         }
     }
+
+    /// Finding 14 (docs/fuzzing.md): a damaged local heap on which libhdf5 1.10.8 itself crashes (SIGSEGV in
+    /// `H5Dopen2`; Debian's `h5ls -r` crashes too). Nothing before the call can tell; enable this test when
+    /// libhdf5 is upgraded or `.mat` reading is isolated in a child process.
+    @Test(.disabled("libhdf5 1.10.8 crashes on this file (Fuzz/KnownCrashes/README.md)"))
+    func libhdf5CrashOnADamagedLocalHeap() throws {
+        let file = (FuzzCorpus.root as NSString).deletingLastPathComponent + "/KnownCrashes/mat/libhdf5-1.10.8-null-heap-read.mat"
+        let folder = TestData.temporaryDirectory()
+        defer { TestData.remove(folder) }
+        try FileManager.default.copyItem(atPath: file, toPath: folder + "/1.mat")
+        expectDataError("1.mat") {
+            _ = try DatasetLoader.load(path: folder, imageSize: 16, cacheDirectory: nil, options: LoadOptions(verbose: false))
+        }
+    }
 }
