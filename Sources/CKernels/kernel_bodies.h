@@ -16,7 +16,11 @@
 typedef float ck_v16 __attribute__((vector_size(64)));
 typedef int32_t ck_i16 __attribute__((vector_size(64)));
 typedef uint8_t ck_u8x16 __attribute__((vector_size(16)));
+typedef float ck_v8 __attribute__((vector_size(32)));
+typedef float ck_v4 __attribute__((vector_size(16)));
 typedef float ck_v16u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef float ck_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+typedef float ck_v4u __attribute__((vector_size(16), aligned(4), may_alias));
 typedef uint8_t ck_u8x16u __attribute__((vector_size(16), aligned(1), may_alias));
 
 #define CK_INLINE static inline __attribute__((always_inline))
@@ -26,6 +30,12 @@ typedef uint8_t ck_u8x16u __attribute__((vector_size(16), aligned(1), may_alias)
 CK_INLINE ck_v16 load16(const float *p) { return *(const ck_v16u *)p; }
 CK_INLINE void store16(float *p, ck_v16 v) { *(ck_v16u *)p = v; }
 CK_INLINE ck_v16 splat16(float s) { return (ck_v16){0} + s; }
+CK_INLINE ck_v8 load8(const float *p) { return *(const ck_v8u *)p; }
+CK_INLINE void store8(float *p, ck_v8 v) { *(ck_v8u *)p = v; }
+CK_INLINE ck_v8 splat8(float s) { return (ck_v8){0} + s; }
+CK_INLINE ck_v4 load4(const float *p) { return *(const ck_v4u *)p; }
+CK_INLINE void store4(float *p, ck_v4 v) { *(ck_v4u *)p = v; }
+CK_INLINE ck_v4 splat4(float s) { return (ck_v4){0} + s; }
 CK_INLINE ck_i16 load_winners16(const uint8_t *p) { return __builtin_convertvector(*(const ck_u8x16u *)p, ck_i16); }
 
 /// Lane-wise mask ? a : b, for masks of all-ones or all-zero lanes (from a comparison).
@@ -45,16 +55,43 @@ CK_INLINE void store_first16(float *p, ck_v16 v, ptrdiff_t n) {
     for (ptrdiff_t j = 0; j < n; j++) p[j] = v[j];
 }
 
-CK_INLINE void zero_floats(float *dst, ptrdiff_t n) {
-    ptrdiff_t i = 0;
-    for (; i + 16 <= n; i += 16) store16(dst + i, splat16(0));
-    for (; i < n; i++) dst[i] = 0;
+/// dst[0..<n] = value. At least 4 floats go as vectors only: 16 lanes at a time, then one more vector that ends
+/// at n and overlaps what was written (the same values again), so short rows take no scalar loop.
+CK_INLINE void fill_floats(float *dst, float value, ptrdiff_t n) {
+    if (n >= 16) {
+        ptrdiff_t i = 0;
+        for (; i + 16 <= n; i += 16) store16(dst + i, splat16(value));
+        if (i < n) store16(dst + n - 16, splat16(value));
+    } else if (n >= 8) {
+        store8(dst, splat8(value));
+        store8(dst + n - 8, splat8(value));
+    } else if (n >= 4) {
+        store4(dst, splat4(value));
+        store4(dst + n - 4, splat4(value));
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++) dst[i] = value;
+    }
 }
 
+CK_INLINE void zero_floats(float *dst, ptrdiff_t n) { fill_floats(dst, 0, n); }
+
+/// dst[0..<n] = src[0..<n] for buffers that do not overlap, with vectors as `fill_floats`.
 CK_INLINE void copy_floats(float *restrict dst, const float *restrict src, ptrdiff_t n) {
-    ptrdiff_t i = 0;
-    for (; i + 16 <= n; i += 16) store16(dst + i, load16(src + i));
-    for (; i < n; i++) dst[i] = src[i];
+    if (n >= 16) {
+        ptrdiff_t i = 0;
+        for (; i + 16 <= n; i += 16) store16(dst + i, load16(src + i));
+        if (i < n) store16(dst + n - 16, load16(src + n - 16));
+    } else if (n >= 8) {
+        const ck_v8 head = load8(src), tail = load8(src + n - 8);
+        store8(dst, head);
+        store8(dst + n - 8, tail);
+    } else if (n >= 4) {
+        const ck_v4 head = load4(src), tail = load4(src + n - 4);
+        store4(dst, head);
+        store4(dst + n - 4, tail);
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++) dst[i] = src[i];
+    }
 }
 
 CK_INLINE ptrdiff_t min_index(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
@@ -105,27 +142,42 @@ static void conv1_forward(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k,
 
 // MARK: im2col
 
+/// Output rows [ya, yb) of the tile read inside the image; the others are zero. With the same padding (Wo = W) the
+/// in-image rows of one (c, ky, kx) are the image's rows shifted by kx - P, one contiguous run: they are copied in
+/// one piece and the columns that read outside the image (a float or two a row) zeroed after. Otherwise each row is
+/// copied on its own.
 /// Rows are short (Wo floats) and their zero borders a float or two: written inline, not through memset calls.
 __attribute__((no_builtin("memset")))
 static void im2col_pack(const float *image, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k,
                         ptrdiff_t p, ptrdiff_t wo, ptrdiff_t row_start, ptrdiff_t row_end, float *columns) {
     const ptrdiff_t n = (row_end - row_start) * wo;
     for (ptrdiff_t c = 0; c < channels; c++) {
+        const float *plane = image + c * h * w;
         for (ptrdiff_t ky = 0; ky < k; ky++) {
+            const ptrdiff_t ya = min_index(max_index(p - ky, row_start), row_end);
+            const ptrdiff_t yb = min_index(max_index(h + p - ky, ya), row_end);
             for (ptrdiff_t kx = 0; kx < k; kx++) {
                 float *dst = columns + ((c * k + ky) * k + kx) * n;
                 // Output columns [xs, xe) read inside the image.
-                const ptrdiff_t xs = max_index(0, p - kx), xe = min_index(wo, w + p - kx);
-                for (ptrdiff_t y = row_start; y < row_end; y++) {
-                    float *row = dst + (y - row_start) * wo;
-                    const ptrdiff_t iy = y + ky - p;
-                    if (iy < 0 || iy >= h || xs >= xe) {
-                        zero_floats(row, wo);
-                        continue;
+                const ptrdiff_t xs = max_index(0, p - kx), xe = max_index(xs, min_index(wo, w + p - kx));
+                zero_floats(dst, (ya - row_start) * wo);
+                zero_floats(dst + (yb - row_start) * wo, (row_end - yb) * wo);
+                float *inside = dst + (ya - row_start) * wo;
+                const ptrdiff_t first = (ya + ky - p) * w + kx - p;  // of output (ya, 0); read from column xs on
+                if (w == wo && xs < xe) {
+                    copy_floats(inside + xs, plane + first + xs, (yb - ya) * wo - xs - (wo - xe));
+                    for (ptrdiff_t y = ya; y < yb; y++) {
+                        float *row = inside + (y - ya) * wo;
+                        for (ptrdiff_t x = 0; x < xs; x++) row[x] = 0;
+                        for (ptrdiff_t x = xe; x < wo; x++) row[x] = 0;
                     }
-                    zero_floats(row, xs);
-                    copy_floats(row + xs, image + (c * h + iy) * w + xs + kx - p, xe - xs);
-                    zero_floats(row + xe, wo - xe);
+                } else {
+                    for (ptrdiff_t y = ya; y < yb; y++) {
+                        float *row = inside + (y - ya) * wo;
+                        zero_floats(row, xs);
+                        copy_floats(row + xs, plane + first + (y - ya) * w + xs, xe - xs);
+                        zero_floats(row + xe, wo - xe);
+                    }
                 }
             }
         }

@@ -33,11 +33,13 @@ import Tensor
         #expect(KernelISA.environmentWarning(requested: "sse9")?.contains("not one of default, avx2, avx512") == true)
     }
 
-    /// Channels, height, width, kernel, padding, output rows: widths below, at and past the 16-lane vector, paddings
-    /// of `.valid`, `.same` and the input gradient's K - 1 - P, and row ranges that start inside the image.
+    /// Channels, height, width, kernel, padding, output rows: widths below 4, 8 and 16 lanes, at and past 16, paddings
+    /// of `.valid`, `.same` and the input gradient's K - 1 - P (wider than the image too), and row ranges that start
+    /// or end inside the padding.
     static let im2colCases: [(Int, Int, Int, Int, Int, Range<Int>?)] = [
         (1, 5, 7, 3, 1, nil), (2, 9, 16, 3, 1, nil), (3, 8, 17, 5, 0, nil), (2, 11, 37, 5, 2, 3..<6),
-        (1, 6, 33, 3, 2, nil), (4, 13, 12, 1, 0, 2..<9), (2, 7, 40, 5, 4, 0..<1),
+        (1, 6, 33, 3, 2, nil), (4, 13, 12, 1, 0, 2..<9), (2, 7, 40, 5, 4, 0..<1), (3, 4, 4, 3, 1, nil),
+        (2, 8, 8, 5, 2, 1..<7), (2, 3, 5, 5, 4, nil), (1, 2, 3, 5, 2, nil), (2, 12, 6, 3, 1, 9..<12),
     ]
 
     @Test(arguments: im2colCases)
