@@ -371,6 +371,33 @@ static void bn_relu_pool_backward(const float *x, ptrdiff_t h, ptrdiff_t w, cons
     else bn_relu_pool_backward_rows(x, h, w, dy, winners, k, bx, c0, 0, dx);
 }
 
+// MARK: Window extremes (precise BatchNorm statistics)
+
+/// Swift's max(a, b) and min(a, b), lane-wise and for one float: b >= a ? b : a and b < a ? b : a.
+CK_INLINE ck_v16 max16(ck_v16 a, ck_v16 b) { return select16(b >= a, b, a); }
+CK_INLINE ck_v16 min16(ck_v16 a, ck_v16 b) { return select16(b < a, b, a); }
+CK_INLINE float max1(float a, float b) { return b >= a ? b : a; }
+CK_INLINE float min1(float a, float b) { return b < a ? b : a; }
+
+static void window_extremes(const float *x, ptrdiff_t h, ptrdiff_t w, float *maxima, float *minima) {
+    const ptrdiff_t ho = h / 2, wo = w / 2;
+    for (ptrdiff_t oy = 0; oy < ho; oy++) {
+        const float *r0 = x + 2 * oy * w, *r1 = r0 + w;
+        float *high = maxima + oy * wo, *low = minima + oy * wo;
+        ptrdiff_t ox = 0;
+        for (; ox + 16 <= wo; ox += 16) {
+            const ck_windows16 v = load_windows16(r0 + 2 * ox, r1 + 2 * ox);
+            store16(high + ox, max16(max16(v.a, v.b), max16(v.c, v.d)));
+            store16(low + ox, min16(min16(v.a, v.b), min16(v.c, v.d)));
+        }
+        for (; ox < wo; ox++) {
+            const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+            high[ox] = max1(max1(a, b), max1(c, d));
+            low[ox] = min1(min1(a, b), min1(c, d));
+        }
+    }
+}
+
 // MARK: Adam
 
 static void adam(float *p, const float *grad, float *m, float *v, ptrdiff_t n, float b1, float b2,
@@ -402,5 +429,6 @@ const ck_kernels CK_TABLE = {
     .bn_relu_pool_forward = bn_relu_pool_forward,
     .bn_relu_pool_sums = bn_relu_pool_sums,
     .bn_relu_pool_backward = bn_relu_pool_backward,
+    .window_extremes = window_extremes,
     .adam = adam,
 };

@@ -98,6 +98,20 @@ import TestSupport
         }
     }
 
+    /// Sizes with and without vectors of 16 windows and odd rows and columns; NaN, infinities and zeros of either
+    /// sign among the values, where only the order of comparison decides.
+    @Test(arguments: [(7, 13), (8, 32), (12, 67), (3, 40)])
+    func windowExtremesOfEveryPathEqualTheReferenceToTheBit(size: (Int, Int)) {
+        var x = randomTensor([2, 3, size.0, size.1], seed: 18)
+        for (j, special) in [Float.nan, .infinity, -.infinity, -0.0, 0, .nan].enumerated() { x.scalars[j * 7 % x.count] = special }
+        let reference = CNN.naiveWindowExtremes(x)
+        for isa in KernelISA.supported {
+            let (maxima, minima) = CNN.windowExtremes(x, threads: 2, isa: isa)
+            #expect(maxima.map(\.bitPattern) == reference.maxima.map(\.bitPattern), "\(isa) maxima")
+            #expect(minima.map(\.bitPattern) == reference.minima.map(\.bitPattern), "\(isa) minima")
+        }
+    }
+
     /// Several steps with weight decay; sizes with and without a tail after the 16-lane vectors.
     @Test(arguments: [1, 15, 16, 17, 100])
     func adamOfEveryPathEqualsTheReferenceToTheBit(n: Int) {

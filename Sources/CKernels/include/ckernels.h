@@ -62,6 +62,11 @@ typedef struct ck_kernels {
                                            const float *_Nonnull dy, const uint8_t *_Nonnull winners, float k,
                                            float bx, float c0, int training, float *_Nonnull dx);
 
+    // Per 2x2 window of one plane x: [H, W] (stride 2, a last odd row or column dropped), the maximum and the minimum
+    // as Swift's max and min take them: maxima, minima: [H/2, W/2].
+    void (*_Nonnull window_extremes)(const float *_Nonnull x, ptrdiff_t h, ptrdiff_t w, float *_Nonnull maxima,
+                                     float *_Nonnull minima);
+
     // One Adam step over n parameters (torch.optim.Adam, see `Adam`): g = grad + decay p,
     // m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= step_size m / (sqrt(v) / correction2 + eps).
     void (*_Nonnull adam)(float *_Nonnull p, const float *_Nonnull grad, float *_Nonnull m, float *_Nonnull v,
