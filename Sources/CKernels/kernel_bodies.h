@@ -416,7 +416,7 @@ static void adam(float *p, const float *grad, float *m, float *v, ptrdiff_t n, f
         const float g = grad[i] + decay * p[i];
         m[i] = b1 * m[i] + one_b1 * g;
         v[i] = b2 * v[i] + one_b2 * g * g;
-        p[i] -= step_size * m[i] / (__builtin_sqrtf(v[i]) / correction2 + eps);
+        p[i] -= step_size * m[i] / (__builtin_elementwise_sqrt(v[i]) / correction2 + eps);
     }
 }
 
