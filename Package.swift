@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "CNIfTI", cSettings: [.headerSearchPath("compat")],
                 linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz")]),
 
-        // Implementation, dependencies pointing one way (docs/architecture.md):
+        // Implementation, dependencies pointing one way (docs/architecture.md): CKernels <- Tensor, NN;
         // Tensor <- NN, MRIData, Influence, Reporting; {NN, MRIData, Influence} <- RobustTraining;
         // {RobustTraining, Reporting} <- Experiments <- robust-mri.
         // The hand-written kernels that are not GEMM, compiled once per instruction set (Sources/CKernels).
