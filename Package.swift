@@ -30,11 +30,13 @@ let package = Package(
         .target(name: "CNIfTI", cSettings: [.headerSearchPath("compat")],
                 linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz")]),
 
-        // Implementation, dependencies pointing one way (docs/architecture.md):
+        // Implementation, dependencies pointing one way (docs/architecture.md): CKernels <- Tensor, NN;
         // Tensor <- NN, MRIData, Influence, Reporting; {NN, MRIData, Influence} <- RobustTraining;
         // {RobustTraining, Reporting} <- Experiments <- robust-mri.
-        .target(name: "Tensor", dependencies: ["CBLAS", "CLAPACKE"]),
-        .target(name: "NN", dependencies: ["Tensor"]),
+        // The hand-written kernels that are not GEMM, compiled once per instruction set (Sources/CKernels).
+        .target(name: "CKernels"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CLAPACKE", "CKernels"]),
+        .target(name: "NN", dependencies: ["Tensor", "CKernels"]),
         .target(name: "MRIData", dependencies: ["Tensor", "CHDF5", "CTurboJPEG", "CPNG", "CDICOM", "CNIfTI"]),
         .target(name: "Influence", dependencies: ["Tensor"]),
         .target(name: "RobustTraining", dependencies: ["Tensor", "NN", "MRIData", "Influence"]),
@@ -52,8 +54,8 @@ let package = Package(
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "CKernels", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MRIDataTests", dependencies: ["MRIData", "Tensor", "CHDF5", "CTurboJPEG", "CPNG", "CDICOM", "CNIfTI"]),
         .testTarget(name: "InfluenceTests", dependencies: ["Influence", "Tensor", "TestSupport"]),
         .testTarget(name: "RobustTrainingTests", dependencies: ["RobustTraining", "Influence", "MRIData", "NN", "Tensor"]),

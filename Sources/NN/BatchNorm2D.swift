@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 /// Batch normalisation over (N, H, W) per channel, PyTorch's `nn.BatchNorm2d` semantics.
@@ -75,8 +76,9 @@ public struct BatchNorm2D: Sendable {
     }
 
     /// Per-channel (mean, variance, 1/sqrt(variance + eps)) used to normalise: the batch's (biased
-    /// variance) in training, the running averages in evaluation. Sums run per channel in a fixed order.
-    func statistics(_ input: Tensor, mode: Mode, threads: Int) -> (mean: [Float], variance: [Float], inverseStd: [Float]) {
+    /// variance) in training, the running averages in evaluation. Sums run per channel in a fixed order: per plane
+    /// the C kernels of `isa` (`sum`, `centred_squares`), over the planes in Double.
+    func statistics(_ input: Tensor, mode: Mode, threads: Int, isa: KernelISA = .active) -> (mean: [Float], variance: [Float], inverseStd: [Float]) {
         let n = input.shape[0], c = channels, hw = input.shape[2] * input.shape[3]
         var mean = [Float](repeating: 0, count: c)
         var variance = [Float](repeating: 0, count: c)
@@ -84,16 +86,17 @@ public struct BatchNorm2D: Sendable {
         if mode == .training {
             precondition(n * hw > 1, "BatchNorm2D: training needs more than one value per channel, got input \(input.shape)")
             let m = Double(n * hw)
+            let kernels = isa.kernels
             withPointer(input) { x in
                 mean.withUnsafeMutableBufferPointer { mu in
                     variance.withUnsafeMutableBufferPointer { va in
                         Parallel.forEachChunk(count: c, chunks: threads) { _, range in
                             for ch in range {
                                 var s = 0.0
-                                for i in 0..<n { s += Double(vectorSum(x + (i * c + ch) * hw, hw)) }
+                                for i in 0..<n { s += Double(kernels.sum(x + (i * c + ch) * hw, hw)) }
                                 let mu0 = Float(s / m)
                                 var q = 0.0
-                                for i in 0..<n { q += Double(BatchNorm2D.centredSquares(x + (i * c + ch) * hw, hw, mu0)) }
+                                for i in 0..<n { q += Double(kernels.centred_squares(x + (i * c + ch) * hw, hw, mu0)) }
                                 mu[ch] = mu0
                                 va[ch] = Float(q / m)
                             }
@@ -190,22 +193,5 @@ public struct BatchNorm2D: Sendable {
             }
         }
         return (din, dgamma, dbeta)
-    }
-
-    /// sum_j (p[j] - mu)^2.
-    @inline(__always)
-    static func centredSquares(_ p: UnsafePointer<Float>, _ n: Int, _ mu: Float) -> Float {
-        var acc = SIMD8<Float>()
-        let m8 = SIMD8<Float>(repeating: mu)
-        var j = 0
-        let raw = UnsafeRawPointer(p)
-        while j + 8 <= n {
-            let d = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - m8
-            acc += d * d
-            j += 8
-        }
-        var total = acc.sum()
-        while j < n { let d = p[j] - mu; total += d * d; j += 1 }
-        return total
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 /// The fast Conv2D kernels (legend in `Conv2D`): im2col + sgemm per image and per tile of output
@@ -99,47 +100,20 @@ extension Conv2D {
         }
     }
 
-    /// One input channel: out[i, o] = bias[o] + sum_{ky,kx} w[o, ky, kx] * shift(in[i], ky, kx).
-    /// Each image is copied once into a zero-bordered buffer (padding and a width rounded up to 8), so
-    /// the inner kernel has no branches: for 8 adjacent outputs of a row it loads the K*K shifted input
-    /// vectors once and reuses them for every output channel, accumulating in registers (SIMD8).
+    /// One input channel: out[i, o] = bias[o] + sum_{ky,kx} w[o, ky, kx] * shift(in[i], ky, kx), the C kernel of
+    /// `isa` per image (`conv1_forward`): each image is copied once into a zero-bordered buffer, and 16 adjacent
+    /// outputs of a row are accumulated in registers for several output channels at once. The terms are added
+    /// in the naive loops' order, so the result is theirs to the bit.
     static func directForward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
-                              _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, threads: Int) {
-        let hw = g.ho * g.wo, kk = g.k * g.k
-        let paddedWidth = (g.wo + 7) / 8 * 8 + g.k - 1, paddedHeight = g.ho + g.k - 1
+                              _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, threads: Int,
+                              isa: KernelISA = .active) {
+        let kernels = isa.kernels
+        let scratch = ck_conv1_padded_floats(g.k, g.ho, g.wo)
         Parallel.forEachChunk(count: g.n, chunks: threads) { _, images in
-            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedHeight * paddedWidth)
-            let taps = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: kk)
-            defer { padded.deallocate(); taps.deallocate() }
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
+            defer { padded.deallocate() }
             for i in images {
-                padded.initialize(repeating: 0, count: paddedHeight * paddedWidth)
-                for iy in 0..<g.h {
-                    (padded + (iy + g.p) * paddedWidth + g.p).update(from: inp + i * g.h * g.w + iy * g.w, count: g.w)
-                }
-                let raw = UnsafeRawPointer(padded)
-                for y in 0..<g.ho {
-                    var x0 = 0
-                    while x0 < g.wo {
-                        for ky in 0..<g.k {
-                            for kx in 0..<g.k {
-                                taps[ky * g.k + kx] = raw.loadUnaligned(fromByteOffset: ((y + ky) * paddedWidth + x0 + kx) * 4, as: SIMD8<Float>.self)
-                            }
-                        }
-                        let valid = Swift.min(8, g.wo - x0)
-                        for o in 0..<g.o {
-                            let w = wt + o * kk
-                            var acc = SIMD8<Float>(repeating: b[o])
-                            for t in 0..<kk { acc += w[t] * taps[t] }
-                            let dst = out + (i * g.o + o) * hw + y * g.wo + x0
-                            if valid == 8 {
-                                UnsafeMutableRawPointer(dst).storeBytes(of: acc, as: SIMD8<Float>.self)
-                            } else {
-                                for j in 0..<valid { dst[j] = acc[j] }
-                            }
-                        }
-                        x0 += 8
-                    }
-                }
+                kernels.conv1_forward(inp + i * g.inPlane, g.h, g.w, g.k, g.p, g.ho, g.wo, wt, b, g.o, padded, out + i * g.outPlane)
             }
         }
     }

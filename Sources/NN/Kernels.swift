@@ -1,40 +1,19 @@
+import CKernels
 import Tensor
 
-/// Small vector kernels shared by the layers. Reductions use SIMD8 partial sums in a fixed order,
-/// so results depend only on the data, never on scheduling.
+/// Small vector kernels shared by the layers: the C kernels of `KernelISA` (16-lane partial sums in a fixed order,
+/// so results depend only on the data, never on scheduling or on the instruction-set path).
 
 /// sum_i p[i], for i in 0..<n.
 @inline(__always)
-func vectorSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-    var i = 0
-    let raw = UnsafeRawPointer(p)
-    while i + 16 <= n {
-        acc0 += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        acc1 += raw.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
-        i += 16
-    }
-    var total = (acc0 + acc1).sum()
-    while i < n { total += p[i]; i += 1 }
-    return total
+func vectorSum(_ p: UnsafePointer<Float>, _ n: Int, isa: KernelISA = .active) -> Float {
+    isa.kernels.sum(p, n)
 }
 
 /// sum_i a[i] * b[i], for i in 0..<n.
 @inline(__always)
-func vectorDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-    var i = 0
-    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-    while i + 16 <= n {
-        acc0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        acc1 += ra.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
-            * rb.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
-        i += 16
-    }
-    var total = (acc0 + acc1).sum()
-    while i < n { total += a[i] * b[i]; i += 1 }
-    return total
+func vectorDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, isa: KernelISA = .active) -> Float {
+    isa.kernels.dot(a, b, n)
 }
 
 /// A tensor whose scalars are written by `fill` (no zero-filling first: `fill` must write all of them).

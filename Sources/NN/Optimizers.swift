@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Tensor
 
@@ -40,6 +41,7 @@ public struct Adam: Sendable {
         let stepSize = Float(Double(learningRate) / (1 - Foundation.pow(Double(beta1), t)))
         let correction2 = Float((1 - Foundation.pow(Double(beta2), t)).squareRoot())
         let (b1, b2, eps, decay) = (beta1, beta2, epsilon, weightDecay)
+        let kernels = KernelISA.active.kernels
         var first = firstMoments, second = secondMoments
         firstMoments = []
         secondMoments = []
@@ -56,12 +58,7 @@ public struct Adam: Sendable {
                 withMutablePointer(&parameter) { p in
                     withMutablePointer(&first[index]) { m in
                         withMutablePointer(&second[index]) { v in
-                            for j in 0..<n {
-                                let gj = g[j] + decay * p[j]
-                                m[j] = b1 * m[j] + (1 - b1) * gj
-                                v[j] = b2 * v[j] + (1 - b2) * gj * gj
-                                p[j] -= stepSize * m[j] / (v[j].squareRoot() / correction2 + eps)
-                            }
+                            kernels.adam(p, g, m, v, n, b1, b2, stepSize, correction2, eps, decay)
                         }
                     }
                 }
@@ -73,6 +70,19 @@ public struct Adam: Sendable {
 }
 
 extension Adam {
+    /// One step over n parameters, the formula above one element at a time in Swift: the reference the C kernel
+    /// (`adam` of every `KernelISA` path) is tested against, to the bit.
+    static func referenceStep(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                              _ v: UnsafeMutablePointer<Float>, _ n: Int, beta1 b1: Float, beta2 b2: Float, stepSize: Float,
+                              correction2: Float, epsilon eps: Float, weightDecay decay: Float) {
+        for j in 0..<n {
+            let gj = g[j] + decay * p[j]
+            m[j] = b1 * m[j] + (1 - b1) * gj
+            v[j] = b2 * v[j] + (1 - b2) * gj * gj
+            p[j] -= stepSize * m[j] / (v[j].squareRoot() / correction2 + eps)
+        }
+    }
+
     /// Restores the state saved from `step`, `firstMoments` and `secondMoments` (for resuming a run).
     public mutating func restore(step: Int, firstMoments: [Tensor], secondMoments: [Tensor]) {
         precondition(firstMoments.count == secondMoments.count && zip(firstMoments, secondMoments).allSatisfy { $0.shape == $1.shape },

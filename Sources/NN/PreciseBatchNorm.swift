@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 /// Population BatchNorm statistics for fixed weights ("precise BN", Wu and Johnson 2021, "Rethinking
@@ -51,7 +52,7 @@ extension CNN {
                 }
                 count += m
                 if carryOn {
-                    let (high, low) = Self.windowExtremes(convolved)
+                    let (high, low) = Self.windowExtremes(convolved, threads: threads)
                     if maxima.isEmpty {
                         pooledShape = [n, channels, convolved.shape[2] / 2, convolved.shape[3] / 2]
                         maxima.reserveCapacity(pooledShape.reduce(1, *))
@@ -73,8 +74,27 @@ extension CNN {
     }
 
     /// Per 2x2 window (stride 2, a last odd row or column dropped, as `BatchNormReLUPool`), the maximum and the
-    /// minimum of x: [N, C, H, W] -> two [N, C, H / 2, W / 2] arrays, flattened.
-    static func windowExtremes(_ x: Tensor) -> (maxima: [Float], minima: [Float]) {
+    /// minimum of x: [N, C, H, W] -> two [N, C, H / 2, W / 2] arrays, flattened; per plane the C kernel of `isa`
+    /// (`window_extremes`), whose reference is `naiveWindowExtremes`.
+    static func windowExtremes(_ x: Tensor, threads: Int = 1, isa: KernelISA = .active) -> (maxima: [Float], minima: [Float]) {
+        let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], hwo = (h / 2) * (w / 2)
+        let kernels = isa.kernels
+        var maxima = [Float](repeating: 0, count: planes * hwo), minima = maxima
+        withPointer(x) { src in
+            maxima.withUnsafeMutableBufferPointer { high in
+                minima.withUnsafeMutableBufferPointer { low in
+                    guard let hp = high.baseAddress, let lp = low.baseAddress else { return }
+                    Parallel.forEachChunk(count: planes, chunks: threads) { _, range in
+                        for plane in range { kernels.window_extremes(src + plane * h * w, h, w, hp + plane * hwo, lp + plane * hwo) }
+                    }
+                }
+            }
+        }
+        return (maxima, minima)
+    }
+
+    /// `windowExtremes` one window at a time, with Swift's max and min: the reference.
+    static func naiveWindowExtremes(_ x: Tensor) -> (maxima: [Float], minima: [Float]) {
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], ho = h / 2, wo = w / 2
         var maxima = [Float](repeating: 0, count: planes * ho * wo), minima = maxima
         x.scalars.withUnsafeBufferPointer { src in

@@ -8,8 +8,18 @@
 /// convolution is itself a convolution (of dout with the flipped kernel, padding K - 1 - P), so no
 /// col2im is needed.
 public enum Im2col {
-    /// Writes the column matrix of `image` for `outputRows` into `columns`.
+    /// Writes the column matrix of `image` for `outputRows` into `columns` (the C kernel of `isa`).
     public static func pack(
+        image: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+        kernelSize k: Int, padding p: Int, outputWidth: Int, outputRows: Range<Int>,
+        columns: UnsafeMutablePointer<Float>, isa: KernelISA = .active
+    ) {
+        isa.kernels.im2col_pack(image, channels, height, width, k, p, outputWidth,
+                                outputRows.lowerBound, outputRows.upperBound, columns)
+    }
+
+    /// The definition, one entry at a time: the reference `pack` is tested against.
+    public static func naivePack(
         image: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         kernelSize k: Int, padding p: Int, outputWidth: Int, outputRows: Range<Int>,
         columns: UnsafeMutablePointer<Float>
@@ -18,19 +28,12 @@ public enum Im2col {
         for c in 0..<channels {
             for ky in 0..<k {
                 for kx in 0..<k {
-                    let dst = columns + ((c * k + ky) * k + kx) * n
-                    let xs = Swift.max(0, p - kx)
-                    let xe = Swift.min(outputWidth, width + p - kx)
                     for (r, y) in outputRows.enumerated() {
-                        let row = dst + r * outputWidth
-                        let iy = y + ky - p
-                        if iy < 0 || iy >= height || xs >= xe {
-                            row.update(repeating: 0, count: outputWidth)
-                            continue
+                        for x in 0..<outputWidth {
+                            let iy = y + ky - p, ix = x + kx - p
+                            let inside = iy >= 0 && iy < height && ix >= 0 && ix < width
+                            columns[((c * k + ky) * k + kx) * n + r * outputWidth + x] = inside ? image[(c * height + iy) * width + ix] : 0
                         }
-                        if xs > 0 { row.update(repeating: 0, count: xs) }
-                        (row + xs).update(from: image + (c * height + iy) * width + xs + kx - p, count: xe - xs)
-                        if xe < outputWidth { (row + xe).update(repeating: 0, count: outputWidth - xe) }
                     }
                 }
             }

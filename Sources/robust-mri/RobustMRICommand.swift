@@ -15,6 +15,8 @@ struct RobustMRICommand: ParsableCommand {
     static func main() {
         // OpenBLAS falls back to SSE3 kernels on CPUs newer than it knows: restart once with the right ones.
         BLAS.reexecutingWithPreferredKernels()
+        // The C kernels' instruction-set path: say so when ROBUSTMRI_KERNEL_ISA asks for one that cannot be followed.
+        if let warning = KernelISA.environmentWarning() { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         // Training allocates and frees tens of MiB per batch: keep freed memory mapped (see AllocatorTuning).
         AllocatorTuning.retainFreedMemory()
         var command: ParsableCommand

@@ -66,6 +66,8 @@ package enum Bench {
         package var emaShareOfEpoch: Double?
         /// The kernel family OpenBLAS ran (`BLAS.coreName`: "SkylakeX", "Haswell", "Prescott", ...).
         package var blasKernels: String?
+        /// The instruction-set path the C kernels ran (`KernelISA.active`: "avx512", "avx2" or "default").
+        package var kernelISA: String?
         enum CodingKeys: String, CodingKey {
             case variant, imageSize = "image_size", threads, batchSize = "batch_size",
                  trainImagesPerSecond = "train_images_per_s", inferImagesPerSecond = "infer_images_per_s", gflops,
@@ -74,7 +76,7 @@ package enum Bench {
                  iterations, preciseImages = "precise_images", preciseStatisticsSeconds = "precise_statistics_s",
                  emaMillisecondsPerStep = "ema_ms_per_step", epochImages = "epoch_images",
                  preciseShareOfEpoch = "precise_share_of_epoch", emaShareOfEpoch = "ema_share_of_epoch",
-                 blasKernels = "blas_kernels"
+                 blasKernels = "blas_kernels", kernelISA = "kernel_isa"
         }
     }
 
@@ -135,6 +137,7 @@ package enum Bench {
         result.preciseShareOfEpoch = preciseSeconds / epochSeconds
         result.emaShareOfEpoch = emaSeconds * stepsPerEpoch / epochSeconds
         result.blasKernels = BLAS.coreName
+        result.kernelISA = KernelISA.active.rawValue
         return result
     }
 

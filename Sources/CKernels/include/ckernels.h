@@ -1,0 +1,83 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+// The hand-written kernels that are not GEMM, compiled once per instruction set and chosen at run time, so that
+// one portable binary uses AVX-512 or AVX2 where the CPU has them (Swift code is compiled for baseline x86-64).
+// Every path runs the same arithmetic in the same order, without fused multiply-add, so every path computes the
+// same bytes: the path is a matter of speed only. Swift reaches the kernels through `KernelISA`
+// (Sources/Tensor/KernelISA.swift); the naive Swift references they are tested against sit beside their callers.
+//
+// Legend: C channels, H, W an input plane, K the kernel size, P the zero padding, Ho, Wo the output plane.
+
+#include <stddef.h>
+#include <stdint.h>
+
+// Instruction-set paths (`KernelISA`'s raw values).
+enum {
+    CK_ISA_DEFAULT = 0,  // what the compiler's baseline target gives (SSE2 on x86-64, NEON on aarch64)
+    CK_ISA_AVX2 = 1,     // AVX2 (x86-64 only)
+    CK_ISA_AVX512 = 2,   // AVX-512 F, BW, DQ, VL (x86-64 only)
+};
+
+// 1 when this CPU and operating system can run `isa`, else 0.
+int ck_isa_supported(int isa);
+
+typedef struct ck_kernels {
+    // Direct convolution of one image with one input channel:
+    // out[o, y, x] = bias[o] + sum_{ky, kx} weight[o, ky, kx] * x[y + ky - P, x + kx - P] (0 outside the image),
+    // the terms added in (ky, kx) order. x: [H, W], weight: [O, K, K], bias: [O], out: [O, Ho, Wo];
+    // padded: scratch of `ck_conv1_padded_floats(K, Ho, Wo)` floats.
+    void (*_Nonnull conv1_forward)(const float *_Nonnull x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t p,
+                                   ptrdiff_t ho, ptrdiff_t wo, const float *_Nonnull weight,
+                                   const float *_Nonnull bias, ptrdiff_t outputs, float *_Nonnull padded,
+                                   float *_Nonnull out);
+
+    // im2col of image [C, H, W] for output rows [row_start, row_end): columns [C*K*K, rows * Wo], row
+    // (c*K + ky)*K + kx, column (y - row_start)*Wo + x holding image[c, y + ky - P, x + kx - P], or 0 outside.
+    void (*_Nonnull im2col_pack)(const float *_Nonnull image, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w,
+                                 ptrdiff_t k, ptrdiff_t p, ptrdiff_t wo, ptrdiff_t row_start, ptrdiff_t row_end,
+                                 float *_Nonnull columns);
+
+    // Reductions in a fixed order (two 16-lane accumulators, then the lanes, then the tail):
+    // sum_i a[i], sum_i a[i] * b[i], sum_i (a[i] - mu)^2, for i in [0, n).
+    float (*_Nonnull sum)(const float *_Nonnull a, ptrdiff_t n);
+    float (*_Nonnull dot)(const float *_Nonnull a, const float *_Nonnull b, ptrdiff_t n);
+    float (*_Nonnull centred_squares)(const float *_Nonnull a, ptrdiff_t n, float mu);
+
+    // BatchNorm (as an affine map z = x * scale + shift), ReLU and 2x2 max pooling of one plane x: [H, W] ->
+    // y: [H/2, W/2]; winners[j] is the winning position in window j (0...3, row-major, the first of equal values)
+    // plus 4 when the winner is not positive (no gradient flows).
+    void (*_Nonnull bn_relu_pool_forward)(const float *_Nonnull x, ptrdiff_t h, ptrdiff_t w, float scale,
+                                          float shift, float *_Nonnull y, uint8_t *_Nonnull winners);
+
+    // The BatchNorm sums of one plane's backward pass, from the pooled positions: *sum_dy = sum_j g_j and
+    // *sum_dy_x = sum_j g_j * x[winner j], where g_j = dy[j] for an active winner and 0 otherwise.
+    void (*_Nonnull bn_relu_pool_sums)(const float *_Nonnull x, ptrdiff_t h, ptrdiff_t w,
+                                       const float *_Nonnull dy, const uint8_t *_Nonnull winners,
+                                       float *_Nonnull sum_dy, float *_Nonnull sum_dy_x);
+
+    // One plane's input gradient dx: [H, W]. Training: dx = k dy + bx x + c0 at active winners (in that order of
+    // addition), bx x + c0 elsewhere; evaluation (training = 0): k dy at active winners, 0 elsewhere.
+    void (*_Nonnull bn_relu_pool_backward)(const float *_Nonnull x, ptrdiff_t h, ptrdiff_t w,
+                                           const float *_Nonnull dy, const uint8_t *_Nonnull winners, float k,
+                                           float bx, float c0, int training, float *_Nonnull dx);
+
+    // Per 2x2 window of one plane x: [H, W] (stride 2, a last odd row or column dropped), the maximum and the minimum
+    // as Swift's max and min take them: maxima, minima: [H/2, W/2].
+    void (*_Nonnull window_extremes)(const float *_Nonnull x, ptrdiff_t h, ptrdiff_t w, float *_Nonnull maxima,
+                                     float *_Nonnull minima);
+
+    // One Adam step over n parameters (torch.optim.Adam, see `Adam`): g = grad + decay p,
+    // m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= step_size m / (sqrt(v) / correction2 + eps).
+    void (*_Nonnull adam)(float *_Nonnull p, const float *_Nonnull grad, float *_Nonnull m, float *_Nonnull v,
+                          ptrdiff_t n, float b1, float b2, float step_size, float correction2, float eps,
+                          float decay);
+} ck_kernels;
+
+// The kernels of `isa`; the default path's for an unknown value. The caller checks `ck_isa_supported` first.
+const ck_kernels *_Nonnull ck_kernels_for(int isa);
+
+// Floats of the scratch buffer `conv1_forward` needs.
+ptrdiff_t ck_conv1_padded_floats(ptrdiff_t k, ptrdiff_t ho, ptrdiff_t wo);
+
+#endif

@@ -1,0 +1,434 @@
+// The kernels' bodies, written once and compiled once per instruction set: kernels_default.c, kernels_avx2.c and
+// kernels_avx512.c each include this file under their own `#pragma clang attribute push(target(...))` and define
+// CK_TABLE (the name of the table made here) and CK_CONV_BLOCK (output channels the direct convolution keeps in
+// registers at once). Not a header of its own: it defines static functions and a table.
+//
+// Every path computes the same bytes. Vectors have 16 lanes on every path (one zmm register, two ymm, four xmm),
+// so every reduction adds in the same order, and fused multiply-add is off: these kernels move memory more than
+// they compute (the direct convolution writes 32 output planes per input plane), so FMA would buy little and
+// would make each path round differently. An element's result never depends on how the work is blocked.
+
+#pragma STDC FP_CONTRACT OFF
+// The helpers below take and return 64-byte vectors; they are always inlined, so no call uses the vector ABI the
+// warning is about.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float ck_v16 __attribute__((vector_size(64)));
+typedef int32_t ck_i16 __attribute__((vector_size(64)));
+typedef uint8_t ck_u8x16 __attribute__((vector_size(16)));
+typedef float ck_v8 __attribute__((vector_size(32)));
+typedef float ck_v4 __attribute__((vector_size(16)));
+typedef float ck_v16u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef float ck_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+typedef float ck_v4u __attribute__((vector_size(16), aligned(4), may_alias));
+typedef uint8_t ck_u8x16u __attribute__((vector_size(16), aligned(1), may_alias));
+
+#define CK_INLINE static inline __attribute__((always_inline))
+#define CK_EVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define CK_ODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+
+CK_INLINE ck_v16 load16(const float *p) { return *(const ck_v16u *)p; }
+CK_INLINE void store16(float *p, ck_v16 v) { *(ck_v16u *)p = v; }
+CK_INLINE ck_v16 splat16(float s) { return (ck_v16){0} + s; }
+CK_INLINE ck_v8 load8(const float *p) { return *(const ck_v8u *)p; }
+CK_INLINE void store8(float *p, ck_v8 v) { *(ck_v8u *)p = v; }
+CK_INLINE ck_v8 splat8(float s) { return (ck_v8){0} + s; }
+CK_INLINE ck_v4 load4(const float *p) { return *(const ck_v4u *)p; }
+CK_INLINE void store4(float *p, ck_v4 v) { *(ck_v4u *)p = v; }
+CK_INLINE ck_v4 splat4(float s) { return (ck_v4){0} + s; }
+CK_INLINE ck_i16 load_winners16(const uint8_t *p) { return __builtin_convertvector(*(const ck_u8x16u *)p, ck_i16); }
+
+/// Lane-wise mask ? a : b, for masks of all-ones or all-zero lanes (from a comparison).
+CK_INLINE ck_v16 select16(ck_i16 mask, ck_v16 a, ck_v16 b) {
+    return (ck_v16)((mask & (ck_i16)a) | (~mask & (ck_i16)b));
+}
+
+/// The lanes added in lane order.
+CK_INLINE float lanes_sum16(ck_v16 v) {
+    float total = 0;
+    for (int j = 0; j < 16; j++) total += v[j];
+    return total;
+}
+
+/// The first `n` (< 16) lanes of v to p.
+CK_INLINE void store_first16(float *p, ck_v16 v, ptrdiff_t n) {
+    for (ptrdiff_t j = 0; j < n; j++) p[j] = v[j];
+}
+
+/// dst[0..<n] = value. At least 4 floats go as vectors only: 16 lanes at a time, then one more vector that ends
+/// at n and overlaps what was written (the same values again), so short rows take no scalar loop.
+CK_INLINE void fill_floats(float *dst, float value, ptrdiff_t n) {
+    if (n >= 16) {
+        ptrdiff_t i = 0;
+        for (; i + 16 <= n; i += 16) store16(dst + i, splat16(value));
+        if (i < n) store16(dst + n - 16, splat16(value));
+    } else if (n >= 8) {
+        store8(dst, splat8(value));
+        store8(dst + n - 8, splat8(value));
+    } else if (n >= 4) {
+        store4(dst, splat4(value));
+        store4(dst + n - 4, splat4(value));
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++) dst[i] = value;
+    }
+}
+
+CK_INLINE void zero_floats(float *dst, ptrdiff_t n) { fill_floats(dst, 0, n); }
+
+/// dst[0..<n] = src[0..<n] for buffers that do not overlap, with vectors as `fill_floats`.
+CK_INLINE void copy_floats(float *restrict dst, const float *restrict src, ptrdiff_t n) {
+    if (n >= 16) {
+        ptrdiff_t i = 0;
+        for (; i + 16 <= n; i += 16) store16(dst + i, load16(src + i));
+        if (i < n) store16(dst + n - 16, load16(src + n - 16));
+    } else if (n >= 8) {
+        const ck_v8 head = load8(src), tail = load8(src + n - 8);
+        store8(dst, head);
+        store8(dst + n - 8, tail);
+    } else if (n >= 4) {
+        const ck_v4 head = load4(src), tail = load4(src + n - 4);
+        store4(dst, head);
+        store4(dst + n - 4, tail);
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++) dst[i] = src[i];
+    }
+}
+
+CK_INLINE ptrdiff_t min_index(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
+CK_INLINE ptrdiff_t max_index(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
+
+// MARK: Direct convolution, one input channel
+
+/// `count` output channels (weight: [count, K, K]) at 16 adjacent outputs of one row, whose K x K window starts
+/// at `window` in the padded image (row stride pw); `valid` of the 16 are written to dst (plane stride hw).
+CK_INLINE void conv1_outputs(const float *window, ptrdiff_t pw, ptrdiff_t k, const float *weight,
+                             const float *bias, int count, float *dst, ptrdiff_t hw, ptrdiff_t valid) {
+    ck_v16 acc[CK_CONV_BLOCK];
+    const ptrdiff_t kk = k * k;
+    for (int j = 0; j < count; j++) acc[j] = splat16(bias[j]);
+    for (ptrdiff_t ky = 0; ky < k; ky++) {
+        for (ptrdiff_t kx = 0; kx < k; kx++) {
+            const ck_v16 v = load16(window + ky * pw + kx);
+            for (int j = 0; j < count; j++) acc[j] += weight[j * kk + ky * k + kx] * v;
+        }
+    }
+    for (int j = 0; j < count; j++) {
+        if (valid == 16) store16(dst + j * hw, acc[j]);
+        else store_first16(dst + j * hw, acc[j], valid);
+    }
+}
+
+/// Each image is copied once into a zero-bordered buffer (the padding, and a width rounded up to 16), so the
+/// inner loops have no branches.
+static void conv1_forward(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t p, ptrdiff_t ho,
+                          ptrdiff_t wo, const float *weight, const float *bias, ptrdiff_t outputs, float *padded,
+                          float *out) {
+    const ptrdiff_t pw = (wo + 15) / 16 * 16 + k - 1, ph = ho + k - 1, hw = ho * wo, kk = k * k;
+    zero_floats(padded, ph * pw);
+    for (ptrdiff_t iy = 0; iy < h; iy++) copy_floats(padded + (iy + p) * pw + p, x + iy * w, w);
+    for (ptrdiff_t y = 0; y < ho; y++) {
+        for (ptrdiff_t x0 = 0; x0 < wo; x0 += 16) {
+            const float *window = padded + y * pw + x0;
+            const ptrdiff_t valid = min_index(16, wo - x0);
+            float *dst = out + y * wo + x0;
+            ptrdiff_t o = 0;
+            for (; o + CK_CONV_BLOCK <= outputs; o += CK_CONV_BLOCK) {
+                conv1_outputs(window, pw, k, weight + o * kk, bias + o, CK_CONV_BLOCK, dst + o * hw, hw, valid);
+            }
+            for (; o < outputs; o++) conv1_outputs(window, pw, k, weight + o * kk, bias + o, 1, dst + o * hw, hw, valid);
+        }
+    }
+}
+
+// MARK: im2col
+
+/// Output rows [ya, yb) of the tile read inside the image; the others are zero. With the same padding (Wo = W) the
+/// in-image rows of one (c, ky, kx) are the image's rows shifted by kx - P, one contiguous run: they are copied in
+/// one piece and the columns that read outside the image (a float or two a row) zeroed after. Otherwise each row is
+/// copied on its own.
+/// Rows are short (Wo floats) and their zero borders a float or two: written inline, not through memset calls.
+__attribute__((no_builtin("memset")))
+static void im2col_pack(const float *image, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k,
+                        ptrdiff_t p, ptrdiff_t wo, ptrdiff_t row_start, ptrdiff_t row_end, float *columns) {
+    const ptrdiff_t n = (row_end - row_start) * wo;
+    for (ptrdiff_t c = 0; c < channels; c++) {
+        const float *plane = image + c * h * w;
+        for (ptrdiff_t ky = 0; ky < k; ky++) {
+            const ptrdiff_t ya = min_index(max_index(p - ky, row_start), row_end);
+            const ptrdiff_t yb = min_index(max_index(h + p - ky, ya), row_end);
+            for (ptrdiff_t kx = 0; kx < k; kx++) {
+                float *dst = columns + ((c * k + ky) * k + kx) * n;
+                // Output columns [xs, xe) read inside the image.
+                const ptrdiff_t xs = max_index(0, p - kx), xe = max_index(xs, min_index(wo, w + p - kx));
+                zero_floats(dst, (ya - row_start) * wo);
+                zero_floats(dst + (yb - row_start) * wo, (row_end - yb) * wo);
+                float *inside = dst + (ya - row_start) * wo;
+                const ptrdiff_t first = (ya + ky - p) * w + kx - p;  // of output (ya, 0); read from column xs on
+                if (w == wo && xs < xe) {
+                    copy_floats(inside + xs, plane + first + xs, (yb - ya) * wo - xs - (wo - xe));
+                    for (ptrdiff_t y = ya; y < yb; y++) {
+                        float *row = inside + (y - ya) * wo;
+                        for (ptrdiff_t x = 0; x < xs; x++) row[x] = 0;
+                        for (ptrdiff_t x = xe; x < wo; x++) row[x] = 0;
+                    }
+                } else {
+                    for (ptrdiff_t y = ya; y < yb; y++) {
+                        float *row = inside + (y - ya) * wo;
+                        zero_floats(row, xs);
+                        copy_floats(row + xs, plane + first + (y - ya) * w + xs, xe - xs);
+                        zero_floats(row + xe, wo - xe);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: Reductions
+
+static float sum(const float *a, ptrdiff_t n) {
+    ck_v16 s0 = splat16(0), s1 = splat16(0);
+    ptrdiff_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 += load16(a + i);
+        s1 += load16(a + i + 16);
+    }
+    if (i + 16 <= n) { s0 += load16(a + i); i += 16; }
+    float total = lanes_sum16(s0 + s1);
+    for (; i < n; i++) total += a[i];
+    return total;
+}
+
+static float dot(const float *a, const float *b, ptrdiff_t n) {
+    ck_v16 s0 = splat16(0), s1 = splat16(0);
+    ptrdiff_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 += load16(a + i) * load16(b + i);
+        s1 += load16(a + i + 16) * load16(b + i + 16);
+    }
+    if (i + 16 <= n) { s0 += load16(a + i) * load16(b + i); i += 16; }
+    float total = lanes_sum16(s0 + s1);
+    for (; i < n; i++) total += a[i] * b[i];
+    return total;
+}
+
+static float centred_squares(const float *a, ptrdiff_t n, float mu) {
+    ck_v16 s0 = splat16(0), s1 = splat16(0);
+    ptrdiff_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const ck_v16 d0 = load16(a + i) - mu, d1 = load16(a + i + 16) - mu;
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+    }
+    if (i + 16 <= n) { const ck_v16 d = load16(a + i) - mu; s0 += d * d; i += 16; }
+    float total = lanes_sum16(s0 + s1);
+    for (; i < n; i++) { const float d = a[i] - mu; total += d * d; }
+    return total;
+}
+
+// MARK: BatchNorm-ReLU-max-pool
+
+CK_INLINE ck_v16 relu16(ck_v16 v) { return select16(v < 0, splat16(0), v); }
+CK_INLINE float relu1(float v) { return v < 0 ? 0 : v; }
+
+/// The four values of 16 adjacent 2x2 windows whose top-left corners are at r0 and r1 = r0 + w:
+/// a = top left, b = top right, c = bottom left, d = bottom right.
+typedef struct { ck_v16 a, b, c, d; } ck_windows16;
+
+CK_INLINE ck_windows16 load_windows16(const float *r0, const float *r1) {
+    const ck_v16 t0 = load16(r0), t1 = load16(r0 + 16), u0 = load16(r1), u1 = load16(r1 + 16);
+    return (ck_windows16){
+        __builtin_shufflevector(t0, t1, CK_EVEN), __builtin_shufflevector(t0, t1, CK_ODD),
+        __builtin_shufflevector(u0, u1, CK_EVEN), __builtin_shufflevector(u0, u1, CK_ODD),
+    };
+}
+
+static void bn_relu_pool_forward(const float *x, ptrdiff_t h, ptrdiff_t w, float scale, float shift, float *y,
+                                 uint8_t *winners) {
+    const ptrdiff_t ho = h / 2, wo = w / 2;
+    for (ptrdiff_t oy = 0; oy < ho; oy++) {
+        const float *r0 = x + 2 * oy * w, *r1 = r0 + w;
+        float *yo = y + oy * wo;
+        uint8_t *wn = winners + oy * wo;
+        ptrdiff_t ox = 0;
+        for (; ox + 16 <= wo; ox += 16) {
+            const ck_windows16 v = load_windows16(r0 + 2 * ox, r1 + 2 * ox);
+            const ck_v16 a = relu16(v.a * scale + shift), b = relu16(v.b * scale + shift);
+            const ck_v16 c = relu16(v.c * scale + shift), d = relu16(v.d * scale + shift);
+            ck_v16 best = a;
+            ck_i16 index = (ck_i16){0}, m;
+            m = b > best; best = select16(m, b, best); index = (m & 1) | (~m & index);
+            m = c > best; best = select16(m, c, best); index = (m & 2) | (~m & index);
+            m = d > best; best = select16(m, d, best); index = (m & 3) | (~m & index);
+            index |= ~(best > 0) & 4;
+            store16(yo + ox, best);
+            *(ck_u8x16u *)(wn + ox) = __builtin_convertvector(index, ck_u8x16);
+        }
+        for (; ox < wo; ox++) {
+            const float a = relu1(r0[2 * ox] * scale + shift), b = relu1(r0[2 * ox + 1] * scale + shift);
+            const float c = relu1(r1[2 * ox] * scale + shift), d = relu1(r1[2 * ox + 1] * scale + shift);
+            float best = a;
+            uint8_t index = 0;
+            if (b > best) { best = b; index = 1; }
+            if (c > best) { best = c; index = 2; }
+            if (d > best) { best = d; index = 3; }
+            yo[ox] = best;
+            wn[ox] = best > 0 ? index : index | 4;
+        }
+    }
+}
+
+/// The window value at each lane's winning position (index & 3).
+CK_INLINE ck_v16 winner_values16(ck_windows16 v, ck_i16 position) {
+    ck_v16 value = v.a;
+    value = select16(position == 1, v.b, value);
+    value = select16(position == 2, v.c, value);
+    return select16(position == 3, v.d, value);
+}
+
+static void bn_relu_pool_sums(const float *x, ptrdiff_t h, ptrdiff_t w, const float *dy, const uint8_t *winners,
+                              float *sum_dy, float *sum_dy_x) {
+    const ptrdiff_t ho = h / 2, wo = w / 2;
+    ck_v16 s = splat16(0), sx = splat16(0);
+    float ts = 0, tsx = 0;
+    for (ptrdiff_t oy = 0; oy < ho; oy++) {
+        const float *r0 = x + 2 * oy * w, *r1 = r0 + w, *d = dy + oy * wo;
+        const uint8_t *wn = winners + oy * wo;
+        ptrdiff_t ox = 0;
+        for (; ox + 16 <= wo; ox += 16) {
+            const ck_i16 index = load_winners16(wn + ox);
+            const ck_v16 g = select16((index & 4) == 0, load16(d + ox), splat16(0));
+            s += g;
+            sx += g * winner_values16(load_windows16(r0 + 2 * ox, r1 + 2 * ox), index & 3);
+        }
+        for (; ox < wo; ox++) {
+            const uint8_t index = wn[ox];
+            const float g = (index & 4) == 0 ? d[ox] : 0;
+            ts += g;
+            tsx += g * (index & 2 ? r1 : r0)[2 * ox + (index & 1)];
+        }
+    }
+    *sum_dy = lanes_sum16(s) + ts;
+    *sum_dy_x = lanes_sum16(sx) + tsx;
+}
+
+/// One window position's gradient: at an active winner k dy + bx x + c0 (training) or k dy; elsewhere bx x + c0
+/// (training) or 0.
+CK_INLINE ck_v16 window_gradient16(ck_i16 wins, ck_v16 kdy, ck_v16 x, float bx, float c0, int training) {
+    if (!training) return select16(wins, kdy, splat16(0));
+    const ck_v16 bxx = bx * x;
+    return select16(wins, kdy + bxx + c0, bxx + c0);
+}
+
+CK_INLINE void bn_relu_pool_backward_rows(const float *x, ptrdiff_t h, ptrdiff_t w, const float *dy,
+                                          const uint8_t *winners, float k, float bx, float c0, int training,
+                                          float *dx) {
+    const ptrdiff_t ho = h / 2, wo = w / 2;
+    for (ptrdiff_t oy = 0; oy < ho; oy++) {
+        const float *r0 = x + 2 * oy * w, *r1 = r0 + w, *d = dy + oy * wo;
+        float *o0 = dx + 2 * oy * w, *o1 = o0 + w;
+        const uint8_t *wn = winners + oy * wo;
+        ptrdiff_t ox = 0;
+        for (; ox + 16 <= wo; ox += 16) {
+            const ck_i16 index = load_winners16(wn + ox);
+            const ck_i16 active = (index & 4) == 0;
+            const ck_v16 kdy = k * load16(d + ox);
+            const ck_windows16 v = load_windows16(r0 + 2 * ox, r1 + 2 * ox);
+            const ck_v16 a = window_gradient16(active & (index == 0), kdy, v.a, bx, c0, training);
+            const ck_v16 b = window_gradient16(active & (index == 1), kdy, v.b, bx, c0, training);
+            const ck_v16 c = window_gradient16(active & (index == 2), kdy, v.c, bx, c0, training);
+            const ck_v16 e = window_gradient16(active & (index == 3), kdy, v.d, bx, c0, training);
+            store16(o0 + 2 * ox, __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+            store16(o0 + 2 * ox + 16, __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+            store16(o1 + 2 * ox, __builtin_shufflevector(c, e, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+            store16(o1 + 2 * ox + 16, __builtin_shufflevector(c, e, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+        }
+        for (; ox < wo; ox++) {
+            const uint8_t index = wn[ox];
+            for (int q = 0; q < 4; q++) {
+                float *out = (q & 2 ? o1 : o0) + 2 * ox + (q & 1);
+                const float xq = (q & 2 ? r1 : r0)[2 * ox + (q & 1)];
+                const int wins = (index & 4) == 0 && index == q;
+                if (training) *out = wins ? k * d[ox] + bx * xq + c0 : bx * xq + c0;
+                else *out = wins ? k * d[ox] : 0;
+            }
+        }
+        if (w % 2 == 1) {  // the last column is in no window
+            o0[w - 1] = training ? bx * r0[w - 1] + c0 : 0;
+            o1[w - 1] = training ? bx * r1[w - 1] + c0 : 0;
+        }
+    }
+    if (h % 2 == 1) {  // the last row is in no window
+        const float *r = x + (h - 1) * w;
+        float *o = dx + (h - 1) * w;
+        for (ptrdiff_t j = 0; j < w; j++) o[j] = training ? bx * r[j] + c0 : 0;
+    }
+}
+
+static void bn_relu_pool_backward(const float *x, ptrdiff_t h, ptrdiff_t w, const float *dy,
+                                  const uint8_t *winners, float k, float bx, float c0, int training, float *dx) {
+    if (training) bn_relu_pool_backward_rows(x, h, w, dy, winners, k, bx, c0, 1, dx);
+    else bn_relu_pool_backward_rows(x, h, w, dy, winners, k, bx, c0, 0, dx);
+}
+
+// MARK: Window extremes (precise BatchNorm statistics)
+
+/// Swift's max(a, b) and min(a, b), lane-wise and for one float: b >= a ? b : a and b < a ? b : a.
+CK_INLINE ck_v16 max16(ck_v16 a, ck_v16 b) { return select16(b >= a, b, a); }
+CK_INLINE ck_v16 min16(ck_v16 a, ck_v16 b) { return select16(b < a, b, a); }
+CK_INLINE float max1(float a, float b) { return b >= a ? b : a; }
+CK_INLINE float min1(float a, float b) { return b < a ? b : a; }
+
+static void window_extremes(const float *x, ptrdiff_t h, ptrdiff_t w, float *maxima, float *minima) {
+    const ptrdiff_t ho = h / 2, wo = w / 2;
+    for (ptrdiff_t oy = 0; oy < ho; oy++) {
+        const float *r0 = x + 2 * oy * w, *r1 = r0 + w;
+        float *high = maxima + oy * wo, *low = minima + oy * wo;
+        ptrdiff_t ox = 0;
+        for (; ox + 16 <= wo; ox += 16) {
+            const ck_windows16 v = load_windows16(r0 + 2 * ox, r1 + 2 * ox);
+            store16(high + ox, max16(max16(v.a, v.b), max16(v.c, v.d)));
+            store16(low + ox, min16(min16(v.a, v.b), min16(v.c, v.d)));
+        }
+        for (; ox < wo; ox++) {
+            const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+            high[ox] = max1(max1(a, b), max1(c, d));
+            low[ox] = min1(min1(a, b), min1(c, d));
+        }
+    }
+}
+
+// MARK: Adam
+
+static void adam(float *p, const float *grad, float *m, float *v, ptrdiff_t n, float b1, float b2,
+                 float step_size, float correction2, float eps, float decay) {
+    const float one_b1 = 1 - b1, one_b2 = 1 - b2;
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const ck_v16 pi = load16(p + i), g = load16(grad + i) + decay * pi;
+        const ck_v16 mi = b1 * load16(m + i) + one_b1 * g;
+        const ck_v16 vi = b2 * load16(v + i) + one_b2 * g * g;
+        store16(m + i, mi);
+        store16(v + i, vi);
+        store16(p + i, pi - step_size * mi / (__builtin_elementwise_sqrt(vi) / correction2 + eps));
+    }
+    for (; i < n; i++) {
+        const float g = grad[i] + decay * p[i];
+        m[i] = b1 * m[i] + one_b1 * g;
+        v[i] = b2 * v[i] + one_b2 * g * g;
+        p[i] -= step_size * m[i] / (__builtin_elementwise_sqrt(v[i]) / correction2 + eps);
+    }
+}
+
+const ck_kernels CK_TABLE = {
+    .conv1_forward = conv1_forward,
+    .im2col_pack = im2col_pack,
+    .sum = sum,
+    .dot = dot,
+    .centred_squares = centred_squares,
+    .bn_relu_pool_forward = bn_relu_pool_forward,
+    .bn_relu_pool_sums = bn_relu_pool_sums,
+    .bn_relu_pool_backward = bn_relu_pool_backward,
+    .window_extremes = window_extremes,
+    .adam = adam,
+};
