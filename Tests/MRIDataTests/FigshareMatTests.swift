@@ -163,12 +163,13 @@ import Tensor
         }
     }
 
-    /// Finding 14 (docs/fuzzing.md): a damaged local heap on which libhdf5 1.10.8 itself crashes (SIGSEGV in
-    /// `H5Dopen2`; Debian's `h5ls -r` crashes too). Nothing before the call can tell; enable this test when
-    /// libhdf5 is upgraded or `.mat` reading is isolated in a child process.
-    @Test(.disabled("libhdf5 1.10.8 crashes on this file (Fuzz/KnownCrashes/README.md)"))
-    func libhdf5CrashOnADamagedLocalHeap() throws {
-        let file = (FuzzCorpus.root as NSString).deletingLastPathComponent + "/KnownCrashes/mat/libhdf5-1.10.8-null-heap-read.mat"
+    /// Findings 14 and 15 (docs/fuzzing.md): a damaged local heap and a damaged symbol-table B-tree on which
+    /// libhdf5 1.10.8 itself crashes (SIGSEGV in `H5Dopen2`; Debian's `h5ls -r` crashes too). Nothing before the
+    /// call can tell; enable this test when libhdf5 is upgraded or `.mat` reading is isolated in a child process.
+    @Test(.disabled("libhdf5 1.10.8 crashes on these files (Fuzz/KnownCrashes/README.md)"),
+          arguments: ["libhdf5-1.10.8-null-heap-read.mat", "libhdf5-1.10.8-null-btree-read.mat"])
+    func libhdf5CrashOnADamagedGroup(_ name: String) throws {
+        let file = (FuzzCorpus.root as NSString).deletingLastPathComponent + "/KnownCrashes/mat/" + name
         let folder = TestData.temporaryDirectory()
         defer { TestData.remove(folder) }
         try FileManager.default.copyItem(atPath: file, toPath: folder + "/1.mat")
