@@ -89,19 +89,9 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
 
     /// Items at `indices` of the leading dimension, in that order, as a new tensor.
     public func gathered(items indices: [Int]) -> Tensor {
-        let size = itemCount
         var newShape = shape
         newShape[0] = indices.count
-        var out = [Float](repeating: 0, count: indices.count * size)
-        scalars.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for (row, index) in indices.enumerated() {
-                    precondition(index >= 0 && index < shape[0], "Tensor.gathered: index \(index) out of bounds for shape \(shape)")
-                    for j in 0..<size { dst[row * size + j] = src[index * size + j] }
-                }
-            }
-        }
-        return Tensor(shape: newShape, scalars: out)
+        return Tensor(shape: newShape, scalars: scalars.gatheredItems(indices, shape: shape))
     }
 
     /// Stacks tensors of equal shape [S...] into [count, S...].
@@ -130,5 +120,20 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let head = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
         return "Tensor(shape: \(shape), scalars: [\(head)\(count > 8 ? ", ..." : "")])"
+    }
+}
+
+extension Array {
+    /// Items at `indices` of the leading dimension of this array read as `shape` (row-major), in that order.
+    public func gatheredItems(_ indices: [Int], shape: [Int]) -> [Element] {
+        precondition(!shape.isEmpty && shape.reduce(1, *) == count, "gatheredItems: shape \(shape) for \(count) elements")
+        let size = shape[0] == 0 ? 0 : count / shape[0]
+        var out: [Element] = []
+        out.reserveCapacity(indices.count * size)
+        for index in indices {
+            precondition(index >= 0 && index < shape[0], "gatheredItems: index \(index) out of bounds for shape \(shape)")
+            out.append(contentsOf: self[(index * size)..<((index + 1) * size)])
+        }
+        return out
     }
 }
