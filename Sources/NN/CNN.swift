@@ -75,6 +75,24 @@ public struct CNN: Sendable {
         return classify(features, cache: cache)
     }
 
+    /// Evaluation-mode logits [N, classes] without a cache, the blocks run on `chunk` images at a time: the same
+    /// numbers as `evaluated(_:).logits` (each block works per image or per plane, and the classifier still sees
+    /// the whole batch), with a chunk's activations in memory instead of the batch's (at 256 px and 64 images, the
+    /// first convolution's output alone is 0.5 GB).
+    public func evaluatedLogits(_ images: Tensor, chunk: Int = 8) -> Tensor {
+        let n = images.shape[0]
+        guard n > chunk else { return evaluated(images).logits }
+        var features: [Float] = []
+        features.reserveCapacity(n * configuration.featureCount)
+        var start = 0
+        while start < n {
+            let end = Swift.min(n, start + chunk)
+            features += featuresWithoutUpdating(images.items(start..<end), mode: .evaluation).features.scalars
+            start = end
+        }
+        return classifier.forward(Tensor(shape: [n, configuration.featureCount], scalars: features)).output
+    }
+
     /// Evaluation-mode features h(x): [N, D] (the model is not changed).
     public func evaluatedFeatures(_ images: Tensor) -> (features: Tensor, cache: Cache) {
         featuresWithoutUpdating(images, mode: .evaluation)

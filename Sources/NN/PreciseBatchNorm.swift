@@ -49,8 +49,7 @@ extension CNN {
             var start = 0
             while start < n {
                 let end = Swift.min(n, start + batchSize)
-                var input = source.items(start..<end)
-                for j in sourceBlock..<b { input = model.pooledBlockOutput(j, input) }
+                let input = model.pooledBlockOutputs(sourceBlock..<b, source.items(start..<end))
                 let convolved = model.blocks[b].convolution.forward(input, threads: threads).output
                 moments.merge(convolved, batchNorm: model.blocks[b].batchNorm, threads: threads)
                 if keeps {
@@ -77,6 +76,22 @@ extension CNN {
             }
         }
         return result
+    }
+
+    /// Blocks `range` in evaluation mode on x, `chunk` images at a time (`pooledBlockOutput`; per image, so the chunk
+    /// changes no number, only how much of the first block's large output is in memory at once).
+    func pooledBlockOutputs(_ range: Range<Int>, _ x: Tensor, chunk: Int = 8) -> Tensor {
+        guard !range.isEmpty else { return x }
+        var outputs: [Tensor] = []
+        var start = 0
+        while start < x.shape[0] {
+            let end = Swift.min(x.shape[0], start + chunk)
+            var y = x.items(start..<end)
+            for j in range { y = pooledBlockOutput(j, y) }
+            outputs.append(y)
+            start = end
+        }
+        return outputs.count == 1 ? outputs[0] : Tensor.concatenated(outputs)
     }
 
     /// Block j's evaluation-mode output (BatchNorm with its running statistics, ReLU, max-pool) for input x: from

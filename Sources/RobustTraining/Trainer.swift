@@ -251,7 +251,7 @@ public struct Trainer {
         var start = 0
         while start < n {
             let end = min(n, start + batchSize)
-            scalars += model.evaluated(images.items(start..<end)).logits.scalars
+            scalars += model.evaluatedLogits(images.items(start..<end)).scalars
             start = end
         }
         return Tensor(shape: [n, classes], scalars: scalars)

@@ -107,6 +107,19 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         return Tensor(shape: [tensors.count] + itemShape, scalars: out)
     }
 
+    /// Joins tensors [N_k, S...] of equal item shape along the leading dimension: [sum N_k, S...].
+    public static func concatenated(_ tensors: [Tensor]) -> Tensor {
+        precondition(!tensors.isEmpty, "Tensor.concatenated: nothing to join")
+        let itemShape = Array(tensors[0].shape.dropFirst())
+        var out: [Float] = []
+        out.reserveCapacity(tensors.reduce(0) { $0 + $1.count })
+        for t in tensors {
+            precondition(Array(t.shape.dropFirst()) == itemShape, "Tensor.concatenated: shape \(t.shape) does not end in \(itemShape)")
+            out.append(contentsOf: t.scalars)
+        }
+        return Tensor(shape: [tensors.reduce(0) { $0 + $1.shape[0] }] + itemShape, scalars: out)
+    }
+
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         try scalars.withUnsafeBufferPointer(body)
     }

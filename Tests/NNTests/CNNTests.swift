@@ -132,4 +132,21 @@ import TestSupport
             try target.load(namedTensors: source.namedTensors() + [("extra", Tensor(zeros: [1]))])
         }
     }
+
+    /// The evaluation pass without a cache, in chunks of images: the batch's logits to the bit, for any chunk (one
+    /// image, a divisor, a remainder, the whole batch) and thread count.
+    @Test(arguments: small)
+    func chunkedEvaluationLogitsEqualTheBatchsToTheBit(configuration: CNNConfiguration) throws {
+        var generator = SeededGenerator(seed: 4)
+        let images = Tensor(randomUniform: [13, 1, configuration.imageSize, configuration.imageSize], generator: &generator)
+        for threads in [1, 2] {
+            let cnn = try model(configuration, threads: threads)
+            let batch = cnn.evaluated(images).logits
+            for chunk in [1, 4, 5, 13, 64] {
+                let chunked = cnn.evaluatedLogits(images, chunk: chunk)
+                #expect(chunked.shape == batch.shape)
+                #expect(chunked.scalars.map(\.bitPattern) == batch.scalars.map(\.bitPattern), "chunk \(chunk), threads \(threads)")
+            }
+        }
+    }
 }
