@@ -149,4 +149,26 @@ import TestSupport
             }
         }
     }
+
+    /// Training's parameter gradients form the first layer's dout one image at a time (`parameterGradients`); the
+    /// full backward pass (which also returns the input gradient) forms the whole batch's first. The same bytes, at
+    /// 1 and 2 threads, with batches of fewer and more images than the reduction's pieces.
+    @Test(arguments: small)
+    func firstLayerDoutFormedPerImageGivesTheSameGradientsToTheBit(configuration: CNNConfiguration) throws {
+        var generator = SeededGenerator(seed: 9)
+        for (threads, n) in [(1, 5), (2, 5), (2, 11)] {
+            var cnn = try model(configuration, threads: threads)
+            let images = Tensor(randomUniform: [n, 1, configuration.imageSize, configuration.imageSize], generator: &generator)
+            let (logits, cache) = cnn.forward(images, mode: .training)
+            let dlogits = Tensor(randomNormal: logits.shape, generator: &generator)
+            let perImage = cnn.parameterGradients(dlogits: dlogits, cache: cache)
+            let wholeBatch = cnn.backward(dlogits: dlogits, cache: cache).gradients
+            func bits(_ g: CNNGradients) -> [UInt32] {
+                (g.blocks.flatMap { [$0.convolution.weight, $0.convolution.bias, $0.batchNorm.weight, $0.batchNorm.bias] }
+                    + [g.classifier.weight, g.classifier.bias]).flatMap { $0.scalars.map(\.bitPattern) }
+            }
+            #expect(bits(perImage) == bits(wholeBatch), "threads \(threads), \(n) images")
+        }
+    }
 }
+
