@@ -47,16 +47,33 @@ extension CNN {
             var kept = [Float](repeating: 0, count: keeps ? pooledShape.reduce(1, *) : 0)
             var moments = PopulationMoments(channels: channels)
             var start = 0
+            let perImage = pooledShape[1...].reduce(1, *)
             while start < n {
                 let end = Swift.min(n, start + batchSize)
-                let input = model.pooledBlockOutputs(sourceBlock..<b, source.items(start..<end))
-                let convolved = model.blocks[b].convolution.forward(input, threads: threads).output
-                moments.merge(convolved, batchNorm: model.blocks[b].batchNorm, threads: threads)
-                if keeps {
-                    let offset = start * pooledShape[1...].reduce(1, *)
-                    kept.withUnsafeMutableBufferPointer { out in
-                        guard let base = out.baseAddress else { return }
-                        Self.selectedWindowExtremes(convolved, maxima: useMaxima, into: base + offset, threads: threads)
+                let batchBytes = (end - start) * channels * sizes[b].convolution * sizes[b].convolution * MemoryLayout<Float>.size
+                if batchBytes > carryBudget {
+                    // A batch output too large to hold (the first block at 256 px: 0.5 GB): its moments in two passes
+                    // over chunks of images, the convolution run in each.
+                    let (batchMean, batchVariance) = model.chunkedBatchMoments(
+                        b, inputs: { model.pooledBlockOutputs(sourceBlock..<b, source.items((start + $0.lowerBound)..<(start + $0.upperBound))) },
+                        count: end - start) { range, convolved in
+                        guard keeps else { return }
+                        kept.withUnsafeMutableBufferPointer { out in
+                            guard let base = out.baseAddress else { return }
+                            Self.selectedWindowExtremes(convolved, maxima: useMaxima, into: base + (start + range.lowerBound) * perImage, threads: threads)
+                        }
+                    }
+                    moments.merge(mean: batchMean, variance: batchVariance, count: Double(batchBytes / MemoryLayout<Float>.size / channels))
+                } else {
+                    let input = model.pooledBlockOutputs(sourceBlock..<b, source.items(start..<end))
+                    let convolved = model.blocks[b].convolution.forward(input, threads: threads).output
+                    let batch = model.blocks[b].batchNorm.statistics(convolved, mode: .training, threads: threads)
+                    moments.merge(mean: batch.mean, variance: batch.variance, count: Double(convolved.count / channels))
+                    if keeps {
+                        kept.withUnsafeMutableBufferPointer { out in
+                            guard let base = out.baseAddress else { return }
+                            Self.selectedWindowExtremes(convolved, maxima: useMaxima, into: base + start * perImage, threads: threads)
+                        }
                     }
                 }
                 start = end
@@ -76,6 +93,46 @@ extension CNN {
             }
         }
         return result
+    }
+
+    /// The (mean, biased variance) per channel of block b's convolution output over `count` images, exactly as
+    /// `BatchNorm2D.statistics` forms them for the whole batch at once (per plane sums in image order, in Double, then
+    /// the centred squares about the Float mean), with `chunk` images' output in memory at a time: `inputs(range)` gives
+    /// the block's input for images `range`, convolved once for the sums and once more for the squares, when
+    /// `visit(range, output)` also sees each chunk's output.
+    func chunkedBatchMoments(_ b: Int, inputs: (Range<Int>) -> Tensor, count: Int, chunk: Int = 8,
+                             isa: KernelISA = .active, visit: (Range<Int>, Tensor) -> Void) -> (mean: [Float], variance: [Float]) {
+        let c = blocks[b].batchNorm.channels, kernels = isa.kernels
+        let hw = configuration.blockSizes[b].convolution * configuration.blockSizes[b].convolution
+        let m = Double(count * hw)
+        func forEachChunk(_ body: (Range<Int>, Tensor) -> Void) {
+            var start = 0
+            while start < count {
+                let range = start..<Swift.min(count, start + chunk)
+                body(range, blocks[b].convolution.forward(inputs(range), threads: threads).output)
+                start = range.upperBound
+            }
+        }
+        func addPerChannel(_ totals: inout [Double], _ x: Tensor, _ term: (UnsafePointer<Float>, Int) -> Float) {
+            let images = x.shape[0]
+            withPointer(x) { p in
+                totals.withUnsafeMutableBufferPointer { t in
+                    let sums = UncheckedSendable(t)
+                    Parallel.forEachChunk(count: c, chunks: threads) { _, channels in
+                        for ch in channels { for i in 0..<images { sums.value[ch] += Double(term(p + (i * c + ch) * hw, ch)) } }
+                    }
+                }
+            }
+        }
+        var sums = [Double](repeating: 0, count: c)
+        forEachChunk { _, x in addPerChannel(&sums, x) { plane, _ in kernels.sum(plane, hw) } }
+        let mean = sums.map { Float($0 / m) }
+        var squares = [Double](repeating: 0, count: c)
+        forEachChunk { range, x in
+            addPerChannel(&squares, x) { plane, ch in kernels.centred_squares(plane, hw, mean[ch]) }
+            visit(range, x)
+        }
+        return (mean, squares.map { Float($0 / m) })
     }
 
     /// Blocks `range` in evaluation mode on x, `chunk` images at a time (`pooledBlockOutput`; per image, so the chunk
@@ -168,7 +225,8 @@ extension CNN {
             while start < n {
                 let end = Swift.min(n, start + batchSize)
                 let convolved = model.blocks[b].convolution.forward(current.items(start..<end), threads: threads).output
-                moments.merge(convolved, batchNorm: model.blocks[b].batchNorm, threads: threads)
+                let batch = model.blocks[b].batchNorm.statistics(convolved, mode: .training, threads: threads)
+                moments.merge(mean: batch.mean, variance: batch.variance, count: Double(convolved.count / channels))
                 if carryOn {
                     let (high, low) = Self.windowExtremes(convolved, threads: threads)
                     if maxima.isEmpty { pooledShape = [n, channels, convolved.shape[2] / 2, convolved.shape[3] / 2] }
@@ -306,16 +364,14 @@ struct PopulationMoments {
         squares = mean
     }
 
-    /// Merges the batch x: [B, C, H, W] (its per-channel mean and biased variance as BatchNorm's training pass forms
-    /// them) into the totals with Chan, Golub and LeVeque's pairwise update.
-    mutating func merge(_ x: Tensor, batchNorm: BatchNorm2D, threads: Int) {
-        let batch = batchNorm.statistics(x, mode: .training, threads: threads)
-        let m = Double(x.count / mean.count)
+    /// Merges a batch of m values per channel, with its per-channel mean and biased variance (as BatchNorm's training
+    /// pass forms them), into the totals with Chan, Golub and LeVeque's pairwise update.
+    mutating func merge(mean batchMean: [Float], variance batchVariance: [Float], count m: Double) {
         for ch in mean.indices {
-            let delta = Double(batch.mean[ch]) - mean[ch]
+            let delta = Double(batchMean[ch]) - mean[ch]
             let total = count + m
             mean[ch] += delta * m / total
-            squares[ch] += Double(batch.variance[ch]) * m + delta * delta * count * m / total
+            squares[ch] += Double(batchVariance[ch]) * m + delta * delta * count * m / total
         }
         count += m
     }

@@ -86,8 +86,9 @@ import Tensor
     }
 
     /// The precise pass keeps one window extreme per block output when it fits its budget and recomputes the block
-    /// otherwise: the statistics must be the reference's (both extremes of every block kept) to the bit, whichever
-    /// blocks are kept, for negative and zero gamma (the minimum is kept), odd sizes (5x5 valid: 20 -> 16 -> 8 -> 4),
+    /// otherwise, and forms a batch's moments in two passes over chunks of images when the batch's output exceeds the
+    /// budget: the statistics must be the reference's (both extremes of every block kept) to the bit, whichever
+    /// blocks are kept or chunked (budget 0: every batch chunked), for negative and zero gamma (the minimum is kept), odd sizes (5x5 valid: 20 -> 16 -> 8 -> 4),
     /// batch sizes that leave a short last batch, and 1 or 2 threads.
     @Test func keptOrRecomputedBlocksGiveTheReferenceStatisticsToTheBit() throws {
         var generator = SeededGenerator(seed: 31)
