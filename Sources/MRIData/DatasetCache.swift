@@ -11,7 +11,7 @@ import Tensor
 ///     "RMRICACH" | UInt32 format version | UInt64 header length | header (JSON) | images | masks | UInt64 checksum
 ///
 /// Images are stored as bytes round(255 x) (the preprocessing already quantises to 1/255, so this
-/// is exact), masks as 0/1 bytes; the checksum (FNV-1a over the payload) catches truncation and
+/// is exact, and a read dataset keeps them as bytes: `PixelStore`), masks as 0/1 bytes; the checksum (FNV-1a over the payload) catches truncation and
 /// corruption. A cache that fails any check is reported, ignored and rebuilt, never trusted.
 /// Writes are atomic (temporary file, then rename).
 public struct DatasetCache: Sendable {
@@ -101,20 +101,28 @@ public struct DatasetCache: Sendable {
                             folds: dataset.folds, patientIDs: dataset.patientIDs, sourceIDs: dataset.sourceIDs,
                             hasMasks: dataset.masks != nil, sourceDescription: dataset.sourceDescription)
         let headerBytes = [UInt8](try JSONEncoder().encode(header))
-        let pixels = dataset.images.count
+        let pixels = dataset.pixels.shape.reduce(1, *)
         let payloadStart = 20 + headerBytes.count
-        let payloadLength = pixels * (dataset.masks == nil ? 1 : 2)
+        let payloadLength = pixels * (dataset.maskPixels == nil ? 1 : 2)
         var out = [UInt8](repeating: 0, count: payloadStart + payloadLength + 8)
         out.withUnsafeMutableBytes { raw in
             for (k, byte) in Self.magic.enumerated() { raw[k] = byte }
             raw.storeBytes(of: Self.formatVersion.littleEndian, toByteOffset: 8, as: UInt32.self)
             raw.storeBytes(of: UInt64(headerBytes.count).littleEndian, toByteOffset: 12, as: UInt64.self)
             for (k, byte) in headerBytes.enumerated() { raw[20 + k] = byte }
-            dataset.images.withUnsafeBufferPointer { images in
-                for i in 0..<pixels { raw[payloadStart + i] = UInt8((Swift.min(Swift.max(images[i], 0), 1) * 255).rounded()) }
+            if let bytes = dataset.pixels.bytes {
+                for i in 0..<pixels { raw[payloadStart + i] = bytes[i] }
+            } else {
+                dataset.images.withUnsafeBufferPointer { images in
+                    for i in 0..<pixels { raw[payloadStart + i] = UInt8((Swift.min(Swift.max(images[i], 0), 1) * 255).rounded()) }
+                }
             }
-            dataset.masks?.withUnsafeBufferPointer { masks in
-                for i in 0..<pixels { raw[payloadStart + pixels + i] = masks[i] > 0.5 ? 1 : 0 }
+            if let bytes = dataset.maskPixels?.bytes {
+                for i in 0..<pixels { raw[payloadStart + pixels + i] = bytes[i] > 0 ? 1 : 0 }
+            } else {
+                dataset.masks?.withUnsafeBufferPointer { masks in
+                    for i in 0..<pixels { raw[payloadStart + pixels + i] = masks[i] > 0.5 ? 1 : 0 }
+                }
             }
             let payload = UnsafeRawBufferPointer(rebasing: raw[payloadStart..<(payloadStart + payloadLength)])
             let checksum = Self.checksum(headerBytes, payload)
@@ -137,19 +145,9 @@ public struct DatasetCache: Sendable {
         return hash
     }
 
-    /// bytes[from ..< from + count] as Float(b) / divisor (for 255 exactly what preprocessing produced),
-    /// converted on two threads.
-    static func floats(_ bytes: UnsafeRawBufferPointer, from: Int, count: Int, divisor: Float) -> [Float] {
-        let source = UncheckedSendable(bytes)
-        return [Float](unsafeUninitializedCapacity: count) { out, initialised in
-            let target = UncheckedSendable(out)
-            Parallel.forEachChunk(count: count, chunks: 2) { _, range in
-                for i in range {
-                    target.value[i] = Float(source.value[from + i]) / divisor
-                }
-            }
-            initialised = count
-        }
+    /// bytes[from ..< from + count], copied.
+    static func copied(_ bytes: UnsafeRawBufferPointer, from: Int, count: Int) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(rebasing: bytes[from..<(from + count)]))
     }
 
     struct CorruptCache: Error, CustomStringConvertible {
@@ -194,10 +192,10 @@ public struct DatasetCache: Sendable {
             throw CorruptCache(description: "inconsistent header")
         }
         let shape = [header.count, 1, header.imageSize, header.imageSize]
-        let images = Self.floats(payload, from: 0, count: pixels, divisor: 255)
-        let masks: [Float]? = header.hasMasks ? Self.floats(payload, from: pixels, count: pixels, divisor: 1) : nil
-        return MRIDataset(images: Tensor(shape: shape, scalars: images), labels: header.labels, folds: header.folds,
-                          patientIDs: header.patientIDs, masks: masks.map { Tensor(shape: shape, scalars: $0) },
-                          sourceIDs: header.sourceIDs, sourceDescription: header.sourceDescription)
+        // Bytes as stored: the images' Float values are k / 255 (`PixelStore`), the masks' 0 / 1.
+        let images = PixelStore(shape: shape, bytes: Self.copied(payload, from: 0, count: pixels), scale: 255)
+        let masks = header.hasMasks ? PixelStore(shape: shape, bytes: Self.copied(payload, from: pixels, count: pixels), scale: 1) : nil
+        return MRIDataset(pixels: images, labels: header.labels, folds: header.folds, patientIDs: header.patientIDs,
+                          maskPixels: masks, sourceIDs: header.sourceIDs, sourceDescription: header.sourceDescription)
     }
 }

@@ -62,6 +62,19 @@ public enum BatchNormReLUPool {
 
     static func backward(dout: Tensor, cache: Cache, batchNorm: BatchNorm2D, threads: Int, isa: KernelISA)
         -> (din: Tensor, dweight: [Float], dbias: [Float]) {
+        let (dgamma, dbeta) = parameterGradients(dout: dout, cache: cache, threads: threads, isa: isa)
+        let input = cache.batchNorm.input, planeSize = input.shape[2] * input.shape[3]
+        let din = makeTensor(shape: input.shape) { dx in
+            Parallel.forEachChunk(count: input.shape[0] * input.shape[1], chunks: threads) { _, planes in
+                inputGradient(planes: planes, dout: dout, cache: cache, batchNorm: batchNorm, dweight: dgamma, dbias: dbeta,
+                              into: dx + planes.lowerBound * planeSize, isa: isa)
+            }
+        }
+        return (din, dgamma, dbeta)
+    }
+
+    /// This batch's (dgamma, dbeta) of the BatchNorm: the first half of `backward`. dout: [N, C, H/2, W/2].
+    static func parameterGradients(dout: Tensor, cache: Cache, threads: Int, isa: KernelISA = .active) -> (dweight: [Float], dbias: [Float]) {
         let bn = cache.batchNorm, input = bn.input
         let n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3]
         let hwo = (h / 2) * (w / 2)
@@ -94,30 +107,37 @@ public enum BatchNormReLUPool {
                 }
             }
         }
+        return (dgamma, dbeta)
+    }
+
+    /// The input gradient of planes `planes` (plane = image * C + channel), given the batch's (dgamma, dbeta): the second
+    /// half of `backward`, written to `dx + (plane - planes.lowerBound) * H * W`, so one image's planes can go to a
+    /// buffer of one image.
+    static func inputGradient(planes: Range<Int>, dout: Tensor, cache: Cache, batchNorm: BatchNorm2D, dweight dgamma: [Float],
+                              dbias dbeta: [Float], into dx: UnsafeMutablePointer<Float>, isa: KernelISA = .active) {
+        let bn = cache.batchNorm, input = bn.input
+        let n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3]
+        let hwo = (h / 2) * (w / 2)
         let training = bn.mode == .training
         let m = Float(n * h * w)
-        let din = makeTensor(shape: input.shape) { dx in
-            withPointer(input) { x in
-                withPointer(dout) { dy in
-                    withPointer(batchNorm.weight) { gamma in
-                        cache.winners.withUnsafeBufferPointer { win in
-                            guard let wp = win.baseAddress else { return }
-                            Parallel.forEachChunk(count: n * c, chunks: threads) { _, planes in
-                                for plane in planes {
-                                    let ch = plane % c
-                                    let istd = bn.inverseStd[ch], k = gamma[ch] * istd
-                                    // Training: dx = k dy + bx x + c0 (see BatchNorm2D.backward); evaluation: dx = k dy.
-                                    let bx = training ? -k * istd * dgamma[ch] / m : 0
-                                    let c0 = training ? -k * dbeta[ch] / m - bx * bn.mean[ch] : 0
-                                    kernels.bn_relu_pool_backward(x + plane * h * w, h, w, dy + plane * hwo, wp + plane * hwo,
-                                                                  k, bx, c0, training ? 1 : 0, dx + plane * h * w)
-                                }
-                            }
+        let kernels = isa.kernels
+        withPointer(input) { x in
+            withPointer(dout) { dy in
+                withPointer(batchNorm.weight) { gamma in
+                    cache.winners.withUnsafeBufferPointer { win in
+                        guard let wp = win.baseAddress else { return }
+                        for plane in planes {
+                            let ch = plane % c
+                            let istd = bn.inverseStd[ch], k = gamma[ch] * istd
+                            // Training: dx = k dy + bx x + c0 (see BatchNorm2D.backward); evaluation: dx = k dy.
+                            let bx = training ? -k * istd * dgamma[ch] / m : 0
+                            let c0 = training ? -k * dbeta[ch] / m - bx * bn.mean[ch] : 0
+                            kernels.bn_relu_pool_backward(x + plane * h * w, h, w, dy + plane * hwo, wp + plane * hwo,
+                                                          k, bx, c0, training ? 1 : 0, dx + (plane - planes.lowerBound) * h * w)
                         }
                     }
                 }
             }
         }
-        return (din, dgamma, dbeta)
     }
 }

@@ -75,6 +75,24 @@ public struct CNN: Sendable {
         return classify(features, cache: cache)
     }
 
+    /// Evaluation-mode logits [N, classes] without a cache, the blocks run on `chunk` images at a time: the same
+    /// numbers as `evaluated(_:).logits` (each block works per image or per plane, and the classifier still sees
+    /// the whole batch), with a chunk's activations in memory instead of the batch's (at 256 px and 64 images, the
+    /// first convolution's output alone is 0.5 GB).
+    public func evaluatedLogits(_ images: Tensor, chunk: Int = 8) -> Tensor {
+        let n = images.shape[0]
+        guard n > chunk else { return evaluated(images).logits }
+        var features: [Float] = []
+        features.reserveCapacity(n * configuration.featureCount)
+        var start = 0
+        while start < n {
+            let end = Swift.min(n, start + chunk)
+            features += featuresWithoutUpdating(images.items(start..<end), mode: .evaluation).features.scalars
+            start = end
+        }
+        return classifier.forward(Tensor(shape: [n, configuration.featureCount], scalars: features)).output
+    }
+
     /// Evaluation-mode features h(x): [N, D] (the model is not changed).
     public func evaluatedFeatures(_ images: Tensor) -> (features: Tensor, cache: Cache) {
         featuresWithoutUpdating(images, mode: .evaluation)
@@ -149,9 +167,29 @@ public struct CNN: Sendable {
         var dx = Flatten.backward(dout: dfeatures, inputShape: cache.pooledShape)
         for b in blocks.indices.reversed() {
             let block = blocks[b], c = cache.blocks[b]
+            let needsInput = b > 0 || inputGradient
+            if parameters && !needsInput {
+                // The first block when training: its convolution's dout is formed one image at a time, as the weight
+                // gradient's sums reach it (the same numbers; the batch's first-layer dout is never in memory).
+                let (dgamma, dbeta) = BatchNormReLUPool.parameterGradients(dout: dx, cache: c.normalizedPool, threads: threads)
+                for ch in 0..<dgamma.count {
+                    gradients.blocks[b].batchNorm.weight.scalars[ch] += dgamma[ch]
+                    gradients.blocks[b].batchNorm.bias.scalars[ch] += dbeta[ch]
+                }
+                let channels = block.batchNorm.channels, pooled = dx
+                var g = LayerGradients(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0]))
+                swap(&g, &gradients.blocks[b].convolution)
+                defer { swap(&g, &gradients.blocks[b].convolution) }
+                block.convolution.accumulateParameterGradients(
+                    doutOfImage: { i, buffer in
+                        BatchNormReLUPool.inputGradient(planes: (i * channels)..<((i + 1) * channels), dout: pooled, cache: c.normalizedPool,
+                                                        batchNorm: block.batchNorm, dweight: dgamma, dbias: dbeta, into: buffer)
+                    },
+                    cache: c.convolution, dweight: &g.weight, dbias: &g.bias, threads: threads)
+                return nil
+            }
             let (dconvolved, dgamma, dbeta) = BatchNormReLUPool.backward(dout: dx, cache: c.normalizedPool,
                                                                          batchNorm: block.batchNorm, threads: threads)
-            let needsInput = b > 0 || inputGradient
             if parameters {
                 for ch in 0..<dgamma.count {
                     gradients.blocks[b].batchNorm.weight.scalars[ch] += dgamma[ch]
@@ -161,14 +199,8 @@ public struct CNN: Sendable {
                 var g = LayerGradients(weight: Tensor(zeros: [0]), bias: Tensor(zeros: [0]))
                 swap(&g, &gradients.blocks[b].convolution)
                 defer { swap(&g, &gradients.blocks[b].convolution) }
-                if needsInput {
-                    dx = block.convolution.backward(dout: dconvolved, cache: c.convolution, dweight: &g.weight,
-                                                    dbias: &g.bias, threads: threads)
-                } else {
-                    block.convolution.accumulateParameterGradients(dout: dconvolved, cache: c.convolution,
-                                                                   dweight: &g.weight, dbias: &g.bias, threads: threads)
-                    return nil
-                }
+                dx = block.convolution.backward(dout: dconvolved, cache: c.convolution, dweight: &g.weight,
+                                                dbias: &g.bias, threads: threads)
             } else {
                 dx = block.convolution.inputGradient(dout: dconvolved, cache: c.convolution, threads: threads)
             }

@@ -117,6 +117,37 @@ public struct Conv2D: Sendable {
         addGradients(result, dweight: &dweight, dbias: &dbias)
     }
 
+    /// As `accumulateParameterGradients(dout:...)` with dout [N, O, Ho, Wo] formed one image at a time, as the sums
+    /// reach it: `doutOfImage(i, buffer)` writes image i's O*Ho*Wo values. The same sums in the same order (the
+    /// same bytes), without the batch's dout in memory (the first layer's at 256 px and 32 images: 0.26 GB).
+    /// `doutOfImage` is called from several threads at once, each time with its own buffer.
+    public func accumulateParameterGradients(doutOfImage: (Int, UnsafeMutablePointer<Float>) -> Void, cache: Cache,
+                                             dweight: inout Tensor, dbias: inout Tensor, threads: Int = 1, kernel: Kernel = .automatic) {
+        let g = geometry(cache.input)
+        guard resolved(kernel, backward: true) == .gemm else {
+            // The reference kernels read a whole dout: form it.
+            let dout = makeTensor(shape: [g.n, g.o, g.ho, g.wo]) { d in for i in 0..<g.n { doutOfImage(i, d + i * g.outPlane) } }
+            accumulateParameterGradients(dout: dout, cache: cache, dweight: &dweight, dbias: &dbias, threads: threads, kernel: kernel)
+            return
+        }
+        let pieces = Swift.max(1, Swift.min(Parallel.reductionPieces, g.n))
+        var result = BackwardResult(pieces: pieces, dweightParts: [Float](repeating: 0, count: pieces * g.o * g.ckk),
+                                    dbiasParts: [Float](repeating: 0, count: pieces * g.o), din: nil)
+        withPointer(cache.input) { inp in
+            withPointer(weight) { wt in
+                result.dweightParts.withUnsafeMutableBufferPointer { dwp in
+                    result.dbiasParts.withUnsafeMutableBufferPointer { dbp in
+                        let work = BackwardBuffers(dweight: dwp.baseAddress, dbias: dbp.baseAddress, din: nil)
+                        withoutActuallyEscaping(doutOfImage) { form in
+                            Conv2D.gemmBackward(g, inp, wt, nil, work, pieces: pieces, threads: threads, doutOfImage: form)
+                        }
+                    }
+                }
+            }
+        }
+        addGradients(result, dweight: &dweight, dbias: &dbias)
+    }
+
     /// As `backward`, without parameter gradients (the gradient with respect to the input only).
     public func inputGradient(dout: Tensor, cache: Cache, threads: Int = 1, kernel: Kernel = .automatic) -> Tensor {
         let result = backward(dout: dout, cache: cache, parameters: false, input: true, threads: threads, kernel: kernel)

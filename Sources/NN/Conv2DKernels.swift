@@ -57,8 +57,11 @@ extension Conv2D {
     /// din[i] is the transposed convolution, computed as a convolution too (no col2im scatter, and an
     /// sgemm with K = O*K*K instead of K = O): din[i][C, H*W] = flipped[C, O*K*K] x columns(dout[i])
     /// with padding K - 1 - P, where flipped[c, o, ky, kx] = weight[o, c, K-1-ky, K-1-kx].
+    /// With `doutOfImage`, dout[i] is not read from `dy` but formed in a per-piece buffer just before its sums.
     static func gemmBackward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
-                             _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int, threads: Int) {
+                             _ dy: UnsafePointer<Float>?, _ work: BackwardBuffers, pieces: Int, threads: Int,
+                             doutOfImage: ((Int, UnsafeMutablePointer<Float>) -> Void)? = nil) {
+        precondition((dy == nil) != (doutOfImage == nil), "Conv2D.gemmBackward: dout comes from dy or from doutOfImage")
         let rowsPerTile = tileRows(g)
         let hw = g.ho * g.wo, kk = g.k * g.k, okk = g.o * kk
         let inputRowsPerTile = Swift.max(1, Swift.min(g.h, columnBudget / Swift.max(1, okk * g.w)))
@@ -73,11 +76,21 @@ extension Conv2D {
         flipped.withUnsafeBufferPointer { flippedBuffer in
             Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { piece, images in
                 let columns = UnsafeMutablePointer<Float>.allocate(capacity: tile)
-                defer { columns.deallocate() }
+                let formed = UnsafeMutablePointer<Float>.allocate(capacity: doutOfImage == nil ? 0 : g.outPlane)
+                defer { columns.deallocate(); formed.deallocate() }
                 let dw = work.dweight.map { $0 + piece * g.o * g.ckk }
                 let db = work.dbias.map { $0 + piece * g.o }
                 for i in images {
-                    let x = inp + i * g.inPlane, d = dy + i * g.outPlane
+                    let x = inp + i * g.inPlane
+                    let d: UnsafePointer<Float>
+                    if let doutOfImage {
+                        doutOfImage(i, formed)
+                        d = UnsafePointer(formed)
+                    } else if let dy {
+                        d = dy + i * g.outPlane
+                    } else {
+                        preconditionFailure("Conv2D.gemmBackward: no dout")
+                    }
                     if let db { for o in 0..<g.o { db[o] += vectorSum(d + o * hw, hw) } }
                     if let dw {
                         forEachRowTile(g.ho, perTile: rowsPerTile) { rows in

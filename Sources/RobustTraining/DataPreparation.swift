@@ -20,8 +20,7 @@ public enum DataPreparation {
             validation: labelled(dataset.subset(split.validation)),
             testSets: testSets(dataset: dataset, split: split, noise: noise, testNoiseFractions: testNoiseFractions,
                                seed: seed, threads: threads),
-            trainClean: cleanTrain.images,
-            trainMasks: cleanTrain.masks)
+            dataset: dataset, cleanTrainItems: split.train)
     }
 
     /// The test images of `split` at each rho: a seeded share rho of them noisy, stored as distinct images.

@@ -47,6 +47,7 @@ public struct Trainer {
         }
         while state.completedEpochs < configuration.epochs {
             let epoch = state.completedEpochs
+            state.lastEvaluationModels = nil
             let started = Date()
             let event = try method.beginEpoch(epoch, state: &state, context: context)
             let (loss, accuracy, images) = try trainOneEpoch(epoch, data: data, method: method, state: &state, observer: observer)
@@ -79,11 +80,13 @@ public struct Trainer {
             }
             state.history.append(metrics)
             state.completedEpochs += 1
+            state.lastEvaluationModels = models
             if health.catastrophicOverfitting && configuration.method == .at && configuration.adversarial.earlyStop,
                let kept = state.bestRobust {
                 // Keep the last good epoch's evaluated weights (their statistics are recomputed the same way).
                 state.model = kept.model
                 if state.averagedModel != nil { state.averagedModel = kept.model }
+                state.lastEvaluationModels = nil
                 state.earlyStop = EarlyStop(detectedAtEpoch: epoch + 1, keptEpoch: kept.epoch)
                 observer.message("--at-early-stop: stopped after epoch \(epoch + 1); the weights of epoch \(kept.epoch) are kept")
                 state.completedEpochs = configuration.epochs
@@ -251,7 +254,7 @@ public struct Trainer {
         var start = 0
         while start < n {
             let end = min(n, start + batchSize)
-            scalars += model.evaluated(images.items(start..<end)).logits.scalars
+            scalars += model.evaluatedLogits(images.items(start..<end)).scalars
             start = end
         }
         return Tensor(shape: [n, classes], scalars: scalars)

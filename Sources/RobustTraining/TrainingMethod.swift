@@ -21,6 +21,9 @@ public struct TrainingState: Sendable {
     public var bestRobust: (epoch: Int, model: CNN)? = nil
     /// Set when training stopped before its last epoch (`--at-early-stop`).
     public var earlyStop: EarlyStop? = nil
+    /// The models the last epoch was evaluated with (`Trainer.evaluationModels`), while the state has not changed since:
+    /// the run saves them instead of recomputing their precise statistics. Not saved in checkpoints.
+    public var lastEvaluationModels: (model: CNN, cleanAdapted: CNN?)? = nil
 }
 
 /// Training that stopped at catastrophic overfitting and kept an earlier epoch's weights.

@@ -89,19 +89,9 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
 
     /// Items at `indices` of the leading dimension, in that order, as a new tensor.
     public func gathered(items indices: [Int]) -> Tensor {
-        let size = itemCount
         var newShape = shape
         newShape[0] = indices.count
-        var out = [Float](repeating: 0, count: indices.count * size)
-        scalars.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for (row, index) in indices.enumerated() {
-                    precondition(index >= 0 && index < shape[0], "Tensor.gathered: index \(index) out of bounds for shape \(shape)")
-                    for j in 0..<size { dst[row * size + j] = src[index * size + j] }
-                }
-            }
-        }
-        return Tensor(shape: newShape, scalars: out)
+        return Tensor(shape: newShape, scalars: scalars.gatheredItems(indices, shape: shape))
     }
 
     /// Stacks tensors of equal shape [S...] into [count, S...].
@@ -117,6 +107,19 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         return Tensor(shape: [tensors.count] + itemShape, scalars: out)
     }
 
+    /// Joins tensors [N_k, S...] of equal item shape along the leading dimension: [sum N_k, S...].
+    public static func concatenated(_ tensors: [Tensor]) -> Tensor {
+        precondition(!tensors.isEmpty, "Tensor.concatenated: nothing to join")
+        let itemShape = Array(tensors[0].shape.dropFirst())
+        var out: [Float] = []
+        out.reserveCapacity(tensors.reduce(0) { $0 + $1.count })
+        for t in tensors {
+            precondition(Array(t.shape.dropFirst()) == itemShape, "Tensor.concatenated: shape \(t.shape) does not end in \(itemShape)")
+            out.append(contentsOf: t.scalars)
+        }
+        return Tensor(shape: [tensors.reduce(0) { $0 + $1.shape[0] }] + itemShape, scalars: out)
+    }
+
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         try scalars.withUnsafeBufferPointer(body)
     }
@@ -130,5 +133,20 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let head = scalars.prefix(8).map { "\($0)" }.joined(separator: ", ")
         return "Tensor(shape: \(shape), scalars: [\(head)\(count > 8 ? ", ..." : "")])"
+    }
+}
+
+extension Array {
+    /// Items at `indices` of the leading dimension of this array read as `shape` (row-major), in that order.
+    public func gatheredItems(_ indices: [Int], shape: [Int]) -> [Element] {
+        precondition(!shape.isEmpty && shape.reduce(1, *) == count, "gatheredItems: shape \(shape) for \(count) elements")
+        let size = shape[0] == 0 ? 0 : count / shape[0]
+        var out: [Element] = []
+        out.reserveCapacity(indices.count * size)
+        for index in indices {
+            precondition(index >= 0 && index < shape[0], "gatheredItems: index \(index) out of bounds for shape \(shape)")
+            out.append(contentsOf: self[(index * size)..<((index + 1) * size)])
+        }
+        return out
     }
 }

@@ -166,4 +166,43 @@ import TestSupport
             try target.load(namedTensors: source.namedTensors() + [("extra", Tensor(zeros: [1]))])
         }
     }
+
+    /// The evaluation pass without a cache, in chunks of images: the batch's logits to the bit, for any chunk (one
+    /// image, a divisor, a remainder, the whole batch) and thread count.
+    @Test(arguments: small)
+    func chunkedEvaluationLogitsEqualTheBatchsToTheBit(configuration: CNNConfiguration) throws {
+        var generator = SeededGenerator(seed: 4)
+        let images = Tensor(randomUniform: [13, 1, configuration.imageSize, configuration.imageSize], generator: &generator)
+        for threads in [1, 2] {
+            let cnn = try model(configuration, threads: threads)
+            let batch = cnn.evaluated(images).logits
+            for chunk in [1, 4, 5, 13, 64] {
+                let chunked = cnn.evaluatedLogits(images, chunk: chunk)
+                #expect(chunked.shape == batch.shape)
+                #expect(chunked.scalars.map(\.bitPattern) == batch.scalars.map(\.bitPattern), "chunk \(chunk), threads \(threads)")
+            }
+        }
+    }
+
+    /// Training's parameter gradients form the first layer's dout one image at a time (`parameterGradients`); the
+    /// full backward pass (which also returns the input gradient) forms the whole batch's first. The same bytes, at
+    /// 1 and 2 threads, with batches of fewer and more images than the reduction's pieces.
+    @Test(arguments: small)
+    func firstLayerDoutFormedPerImageGivesTheSameGradientsToTheBit(configuration: CNNConfiguration) throws {
+        var generator = SeededGenerator(seed: 9)
+        for (threads, n) in [(1, 5), (2, 5), (2, 11)] {
+            var cnn = try model(configuration, threads: threads)
+            let images = Tensor(randomUniform: [n, 1, configuration.imageSize, configuration.imageSize], generator: &generator)
+            let (logits, cache) = cnn.forward(images, mode: .training)
+            let dlogits = Tensor(randomNormal: logits.shape, generator: &generator)
+            let perImage = cnn.parameterGradients(dlogits: dlogits, cache: cache)
+            let wholeBatch = cnn.backward(dlogits: dlogits, cache: cache).gradients
+            func bits(_ g: CNNGradients) -> [UInt32] {
+                (g.blocks.flatMap { [$0.convolution.weight, $0.convolution.bias, $0.batchNorm.weight, $0.batchNorm.bias] }
+                    + [g.classifier.weight, g.classifier.bias]).flatMap { $0.scalars.map(\.bitPattern) }
+            }
+            #expect(bits(perImage) == bits(wholeBatch), "threads \(threads), \(n) images")
+        }
+    }
 }
+

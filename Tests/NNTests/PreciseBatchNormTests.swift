@@ -85,6 +85,38 @@ import Tensor
         }
     }
 
+    /// The precise pass keeps one window extreme per block output when it fits its budget and recomputes the block
+    /// otherwise, and forms a batch's moments in two passes over chunks of images when the batch's output exceeds the
+    /// budget: the statistics must be the reference's (both extremes of every block kept) to the bit, whichever
+    /// blocks are kept or chunked (budget 0: every batch chunked), for negative and zero gamma (the minimum is kept), odd sizes (5x5 valid: 20 -> 16 -> 8 -> 4),
+    /// batch sizes that leave a short last batch, and 1 or 2 threads.
+    @Test func keptOrRecomputedBlocksGiveTheReferenceStatisticsToTheBit() throws {
+        var generator = SeededGenerator(seed: 31)
+        var cnn = try CNN(configuration: CNNConfiguration(imageSize: 23, channels: [3, 4, 2], kernelSize: 3, padding: .valid),
+                          generator: &generator, threads: 1)
+        cnn.blocks[0].batchNorm.weight = Tensor(shape: [3], scalars: [1.2, -0.8, 0])
+        cnn.blocks[1].batchNorm.weight = Tensor(shape: [4], scalars: [-0.5, 0.9, -0.0, 1.1])
+        for b in cnn.blocks.indices {
+            cnn.blocks[b].batchNorm.bias = Tensor(randomUniform: [cnn.blocks[b].batchNorm.channels], low: -0.3, high: 0.5, generator: &generator)
+        }
+        let x = Tensor(randomUniform: [11, 1, 23, 23], low: 0, high: 1, generator: &generator)
+        func bits(_ statistics: [(mean: [Float], variance: [Float])]) -> [UInt32] {
+            statistics.flatMap { $0.mean + $0.variance }.map(\.bitPattern)
+        }
+        for threads in [1, 2] {
+            cnn.threads = threads
+            for batchSize in [1, 4, 64] {
+                let reference = bits(cnn.referencePreciseStatistics(over: x, batchSize: batchSize))
+                // Budgets: nothing kept (every block recomputed), block 2's output only (11 x 4 x 4 x 4 floats; block 1's
+                // 11 x 3 x 10 x 10 is recomputed), everything.
+                for budget in [0, 11 * 4 * 4 * 4 * 4, Int.max] {
+                    #expect(bits(cnn.preciseStatistics(over: x, batchSize: batchSize, carryBudget: budget)) == reference,
+                            "threads \(threads), batch \(batchSize), budget \(budget)")
+                }
+            }
+        }
+    }
+
     @Test func withStatisticsReplacesOnlyTheRunningStatistics() throws {
         let cnn = try Self.model()
         let adapted = cnn.withPreciseStatistics(over: Self.images(9))

@@ -85,6 +85,20 @@ import Tensor
         }
     }
 
+    /// The clean training images and masks are formed from the dataset when asked: the clean subset's, all of them
+    /// or picked items, as the copies made at preparation used to be.
+    @Test func cleanTrainingImagesAndMasksAreTheCleanSubsets() throws {
+        let split = try Self.split()
+        let data = DataPreparation.trainingData(dataset: Self.phantom, split: split, noise: .gaussian(),
+                                                testNoiseFractions: [0], seed: 7, threads: 2)
+        let clean = Self.phantom.subset(split.train)
+        #expect(data.trainClean == clean.images)
+        #expect(data.trainMasks == clean.masks)
+        #expect(data.trainClean(items: [3, 1]) == clean.images.gathered(items: [3, 1]))
+        #expect(data.trainMasks(items: [3, 1]) == clean.masks?.gathered(items: [3, 1]))
+        #expect(data.trainClean != data.train.images)
+    }
+
     @Test func evaluatingOnceMatchesEvaluatingEachSet() throws {
         let split = try Self.split()
         let data = DataPreparation.trainingData(dataset: Self.phantom, split: split, noise: .gaussian(sigma: 40),

@@ -72,4 +72,15 @@ import TestSupport
             }
         }
     }
+
+    @Test func concatenatingAndGatheringItems() {
+        let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]), b = Tensor(shape: [1, 3], scalars: [7, 8, 9])
+        let joined = Tensor.concatenated([a, b])
+        #expect(joined.shape == [3, 3] && joined.scalars == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        #expect(joined.gathered(items: [2, 0, 2]).scalars == [7, 8, 9, 1, 2, 3, 7, 8, 9])
+        #expect(joined.gathered(items: []).shape == [0, 3])
+        let bytes: [UInt8] = [1, 2, 3, 4]
+        #expect(bytes.gatheredItems([1, 0], shape: [2, 2]) == [3, 4, 1, 2])
+    }
 }
+

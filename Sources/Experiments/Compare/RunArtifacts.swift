@@ -23,12 +23,11 @@ public struct RunArtifacts: Sendable {
     /// 32 (or the first, without masks).
     public static func examplePositions(data: TrainingData, classes: Int) -> [Int] {
         (0..<classes).compactMap { c -> Int? in
-            let members = data.train.labels.indices.filter { data.train.labels[$0] == c }.prefix(32)
-            guard let masks = data.trainMasks else { return members.first }
+            let members = Array(data.train.labels.indices.filter { data.train.labels[$0] == c }.prefix(32))
+            guard let masks = data.trainMasks(items: members) else { return members.first }
             let size = masks.itemCount
-            return members.max { a, b in
-                masks.scalars[(a * size)..<((a + 1) * size)].reduce(0, +) < masks.scalars[(b * size)..<((b + 1) * size)].reduce(0, +)
-            }
+            func area(_ k: Int) -> Float { masks.scalars[(k * size)..<((k + 1) * size)].reduce(0, +) }
+            return members.indices.max { area($0) < area($1) }.map { members[$0] }
         }
     }
 
@@ -41,9 +40,9 @@ public struct RunArtifacts: Sendable {
         let version = method.trainingBatch(current, labels: labels, model: state.model, generator: &generator)
         let scores = method.checkpointTensors().first { $0.name == "influence_scores" }?.tensor.scalars
         return RunArtifacts(
-            examplePositions: positions, exampleLabels: labels, clean: data.trainClean?.gathered(items: positions),
+            examplePositions: positions, exampleLabels: labels, clean: data.trainClean(items: positions),
             noisy: data.train.images.gathered(items: positions), methodVersion: version,
-            masks: data.trainMasks?.gathered(items: positions), influenceScores: scores)
+            masks: data.trainMasks(items: positions), influenceScores: scores)
     }
 
     public func write(to path: String) throws {

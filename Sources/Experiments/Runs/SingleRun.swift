@@ -73,7 +73,7 @@ public struct SingleRun {
         record.earlyStop = state.earlyStop
         if let directory {
             // The weights and statistics that were evaluated: averaged weights, precise statistics (recipe).
-            let models = trainer.evaluationModels(state: state, data: trainingData, method: method)
+            let models = state.lastEvaluationModels ?? trainer.evaluationModels(state: state, data: trainingData, method: method)
             try ModelCheckpoint.save(models.model, to: "\(directory)/model.safetensors")
             if let adapted = models.cleanAdapted {
                 try ModelCheckpoint.save(adapted, to: "\(directory)/\(Self.cleanAdaptedModelFileName)")
