@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of Fuzz/ and runs each for SECONDS (default 30) from its committed seed corpus
 # Fuzz/Corpus/<target>, one target at a time, one process each (docs/fuzzing.md).
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: safetensors mat jpeg png manifest cache settings (default: all)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: safetensors mat jpeg png manifest cache settings dicom nifti (default: all)
 #
 # FUZZ_SEED=N fixes libFuzzer's random seed (CI does, so that a commit's run is the same run each time).
 # New inputs go to $FUZZ_WORK/corpus/<target> (default .build/fuzz), never into the committed corpus; a crash,
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors mat jpeg png manifest cache settings)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors mat jpeg png manifest cache settings dicom nifti)
 work="${FUZZ_WORK:-$PWD/.build/fuzz}"
 mkdir -p "$work/findings"
 
