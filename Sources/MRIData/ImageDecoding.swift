@@ -98,9 +98,11 @@ public final class ImageDecoder {
     /// single pixel is read.
     public static let maximumPixels = 8192 * 8192
 
-    /// Why a `width` x `height` image is refused, or nil when it is within `maximumPixels`.
+    /// Why a `width` x `height` image is refused, or nil when it is within `maximumPixels` (sides of any size: a
+    /// NIfTI-2 header's reach 2^63).
     static func tooLarge(width: Int, height: Int) -> String? {
-        guard width * height > maximumPixels else { return nil }
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard overflow || pixels > maximumPixels else { return nil }
         return "the header declares \(width) x \(height) pixels, more than the \(maximumPixels) (8192 x 8192) "
             + "this loader accepts (an MRI slice has 512 x 512): the file is damaged, or not an MRI slice"
     }
