@@ -67,7 +67,7 @@ inline long storedValue(unsigned long raw, int bitsStored, int highBit, bool isS
     return static_cast<long>(bits);
 }
 
-CDICOMStatus readImage(const char *path, unsigned long maximumPixels, CDICOMImage *image, char *error, size_t capacity) {
+CDICOMStatus readImage(const char *path, unsigned maximumSide, CDICOMImage *image, char *error, size_t capacity) {
     DcmFileFormat file;
     const OFCondition loaded = file.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
     // A transfer syntax this DCMTK does not know at all (JPEG XL, HTJ2K ...) is named from the meta header.
@@ -120,9 +120,9 @@ CDICOMStatus readImage(const char *path, unsigned long maximumPixels, CDICOMImag
                     "%d frames; only single-frame images are read (split the file into one file per frame)", frames);
     }
     // Before any pixel is decoded or allocated (`Rows` x `Columns` can claim 65535 x 65535).
-    if (rows == 0 || columns == 0 || static_cast<unsigned long>(rows) * columns > maximumPixels) {
-        return fail(CDICOM_UNSUPPORTED_IMAGE, error, capacity, "image size %u x %u is empty or beyond the %lu pixels read",
-                    columns, rows, maximumPixels);
+    if (rows == 0 || columns == 0 || rows > maximumSide || columns > maximumSide) {
+        return fail(CDICOM_UNSUPPORTED_IMAGE, error, capacity, "image size %u x %u is empty or beyond the %u x %u read",
+                    columns, rows, maximumSide, maximumSide);
     }
     if ((bitsAllocated != 8 && bitsAllocated != 16) || bitsStored == 0 || bitsStored > bitsAllocated
         || highBit >= bitsAllocated || highBit + 1 < bitsStored) {
@@ -293,13 +293,13 @@ CDICOMStatus writeTextReport(const char *path, const char *text, char *error, si
 
 }  // namespace
 
-extern "C" CDICOMStatus cdicom_read_image(const char *path, uint64_t maximum_pixels, CDICOMImage *image, char *error,
+extern "C" CDICOMStatus cdicom_read_image(const char *path, uint32_t maximum_side, CDICOMImage *image, char *error,
                                           size_t error_capacity) {
     std::memset(image, 0, sizeof *image);
     if (error != nullptr && error_capacity > 0) error[0] = 0;
     initialise();
     try {
-        return readImage(path, static_cast<unsigned long>(maximum_pixels), image, error, error_capacity);
+        return readImage(path, maximum_side, image, error, error_capacity);
     } catch (const std::bad_alloc &) {
         return fail(CDICOM_UNREADABLE, error, error_capacity, "out of memory while decoding");
     } catch (...) {

@@ -14,13 +14,13 @@ public struct NIfTIHeader: Sendable, Equatable {
     public var scaleSlope: Double, scaleIntercept: Double
 
     /// The most voxels a 3D volume may hold: 2^28 (512 x 512 x 1024; 1 GiB as the 32-bit floats it is read
-    /// into). A NIfTI-2 header may declare up to 2^63 voxels along each axis; a slice is also held to
-    /// `ImageDecoder.maximumPixels`.
+    /// into). A NIfTI-2 header may declare up to 2^63 voxels along each axis; a slice's sides are also held to
+    /// `ImageDecoder.maximumSide`.
     public static let maximumVoxels = 1 << 28
 
     /// The header of the file at `path`, through niftilib (the CNIfTI shim). Throws `MRIDataError` naming
     /// the file: unreadable (not NIfTI, damaged header) or unsupported (5 or more dimensions, complex or RGB
-    /// voxels, a 1D file, slices beyond `ImageDecoder.maximumPixels` or volumes beyond `maximumVoxels`).
+    /// voxels, a 1D file, slices with a side beyond `ImageDecoder.maximumSide` or volumes beyond `maximumVoxels`).
     public static func read(path: String) throws -> NIfTIHeader {
         guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
         var header = CNIfTIHeader()

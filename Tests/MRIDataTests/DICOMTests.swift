@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import MRIData
+import TestSupport
 
 @Suite struct DICOMTests {
     /// Every transfer syntax DCMTK writes losslessly gives back the stored values exactly, and the same
@@ -85,6 +86,19 @@ import MRIData
         try TestData.write("not a DICOM file\n", to: folder + "/text.dcm")
         expectDataError("text.dcm") { _ = try ImageDecoder().decodeFile(folder + "/text.dcm") }
         expectDataError("absent.dcm") { _ = try ImageDecoder().decodeFile(folder + "/absent.dcm") }
+    }
+
+    /// Fuzz finding 16 (docs/fuzzing.md): a JPEG baseline file whose Rows became 16390 (8 columns) decoded, and
+    /// preprocessing padded it to a 16390 x 16390 square (a GiB, seconds a slice). Either side beyond
+    /// `ImageDecoder.maximumSide` is now refused before the pixel data is decoded.
+    @Test func imagesWithASideBeyondTheLimitAreRefusedBeforeDecoding() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        try FileManager.default.copyItem(atPath: FuzzCorpus.root + "/dicom/finding-tall-narrow-image.dcm", toPath: folder + "/finding.dcm")
+        expectDataError("finding.dcm", "8 x 16390", "8192 x 8192") { _ = try ImageDecoder().decodeFile(folder + "/finding.dcm") }
+        try ScanWriter.writeDICOM(ScanWriter.DICOMSlice(width: 8193, height: 2, stored: [UInt16](repeating: 100, count: 2 * 8193),
+                                                        transferSyntax: .rleLossless), to: folder + "/wide.dcm")
+        expectDataError("wide.dcm", "8193 x 2", "8192 x 8192") { _ = try ImageDecoder().decodeFile(folder + "/wide.dcm") }
     }
 
     /// Scanner exports name files without an extension (IM0001): the DICOM marker tells them apart.

@@ -78,8 +78,8 @@ import TestSupport
 
     /// Fuzz finding 15 (docs/fuzzing.md): a NIfTI-2 header declaring 6 x 1.8e16 x 1.8e16 voxels made
     /// `--nifti-slices all` list 1.8e16 slices (a trap allocating them); the volume read would have allocated
-    /// the declared voxels before reading one. Sizes are now checked in the header: a slice within
-    /// `ImageDecoder.maximumPixels`, a volume within `NIfTIHeader.maximumVoxels`, products without overflow.
+    /// the declared voxels before reading one. Sizes are now checked in the header: a slice's sides within
+    /// `ImageDecoder.maximumSide`, a volume within `NIfTIHeader.maximumVoxels`, products without overflow.
     @Test func absurdDimensionsAreErrorsBeforeAnyAllocation() throws {
         let folder = TestData.temporaryDirectory("nifti")
         defer { TestData.remove(folder) }
