@@ -101,6 +101,20 @@ import TestSupport
         expectDataError("wide.dcm", "8193 x 2", "8192 x 8192") { _ = try ImageDecoder().decodeFile(folder + "/wide.dcm") }
     }
 
+    /// Fuzz finding 17 (docs/fuzzing.md): a 788-byte file whose meta header (implicit VR, which DCMTK also takes)
+    /// declared a TransferSyntaxUID of 4,293,506,726 bytes. DCMTK refused the load, but reading the UID from what it
+    /// had parsed, to name an unknown transfer syntax, allocated the declared 4 GB. The UID is now read only at a
+    /// UID's length (64). The allocation is seen only under the fuzz target's malloc limit, where `scripts/fuzz.sh`
+    /// replays the committed input at every run; here the file must be an unreadable file naming DCMTK's reason.
+    @Test func anOverlongTransferSyntaxUIDIsAnUnreadableFile() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        try FileManager.default.copyItem(atPath: FuzzCorpus.root + "/dicom/finding-4gb-transfer-syntax-uid.dcm", toPath: folder + "/finding.dcm")
+        expectDataError("finding.dcm", "Cannot read", "not a readable DICOM file (DCMTK:") {
+            _ = try ImageDecoder().decodeFile(folder + "/finding.dcm")
+        }
+    }
+
     /// Scanner exports name files without an extension (IM0001): the DICOM marker tells them apart.
     @Test func extensionlessFilesAreRecognisedByTheirMarker() throws {
         let folder = TestData.temporaryDirectory("dicom")
