@@ -3,6 +3,8 @@
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmdata/dcpixseq.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmdata/dcrleerg.h"
 #include "dcmtk/dcmdata/dcrlerp.h"
@@ -65,6 +67,43 @@ inline long storedValue(unsigned long raw, int bitsStored, int highBit, bool isS
     const unsigned long bits = (raw >> (highBit + 1 - bitsStored)) & mask;
     if (isSigned && (bits >> (bitsStored - 1)) != 0) return static_cast<long>(bits) - (1l << bitsStored);
     return static_cast<long>(bits);
+}
+
+/// Whether JPEG data meets a TEM marker (FF01) on the walk DCMTK 3.6.7's JPEG decoder (dcmjpeg) makes before it
+/// decodes: from the start, over marker segments, up to the frame header (SOFn), to read its bit depth
+/// (`DJCodecDecoder::scanJpegDataForBitDepth`). That walk does not move past a TEM marker and loops forever (fuzz
+/// finding 18; Debian's `dcmdjpeg` hangs on such a file too). Markers without a length (SOI, EOI, RSTm) are
+/// stepped over, those from C0 to FE skipped by their length; anything else ends the walk, as it ends DCMTK's.
+bool meetsTEMBeforeFrameHeader(const Uint8 *data, unsigned long length) {
+    unsigned long offset = 0;
+    while (offset + 4 < length && data[offset] == 0xFF) {
+        const Uint8 marker = data[offset + 1];
+        if (marker == 0x01) return true;
+        const bool frameHeader = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+        if (frameHeader || marker < 0xC0 || marker == 0xFF) return false;
+        offset += marker >= 0xD0 && marker <= 0xD9 ? 2 : ((data[offset + 2] << 8) | data[offset + 3]) + 2ul;
+    }
+    return false;
+}
+
+/// Whether any fragment of the encapsulated pixel data meets a TEM marker where DCMTK's JPEG decoder would loop.
+bool jpegDecoderWouldLoop(DcmDataset *dataset, const DcmXfer &xfer) {
+    DcmElement *element = nullptr;
+    DcmPixelSequence *fragments = nullptr;
+    if (dataset->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr
+        || static_cast<DcmPixelData *>(element)->getEncapsulatedRepresentation(xfer.getXfer(), nullptr, fragments).bad()
+        || fragments == nullptr) {
+        return false;
+    }
+    for (unsigned long i = 1; i < fragments->card(); i++) {
+        DcmPixelItem *fragment = nullptr;
+        Uint8 *data = nullptr;
+        if (fragments->getItem(fragment, i).good() && fragment != nullptr && fragment->getUint8Array(data).good()
+            && data != nullptr && meetsTEMBeforeFrameHeader(data, fragment->getLength())) {
+            return true;
+        }
+    }
+    return false;
 }
 
 CDICOMStatus readImage(const char *path, unsigned maximumSide, CDICOMImage *image, char *error, size_t capacity) {
@@ -147,6 +186,12 @@ CDICOMStatus readImage(const char *path, unsigned maximumSide, CDICOMImage *imag
             return fail(CDICOM_UNSUPPORTED_TRANSFER_SYNTAX, error, capacity,
                         "its pixel data is compressed as %s, which DCMTK cannot decode here (it decodes JPEG baseline, extended and "
                         "lossless, JPEG-LS and RLE); convert it, e.g. `gdcmconv --raw` or `dcmdjpeg`", describe(xfer).c_str());
+        }
+        // JPEG processes 1 to 29 and 14 SV1: DCMTK's IJG-based decoder.
+        const bool jpeg = xfer.getXfer() >= EXS_JPEGProcess1 && xfer.getXfer() <= EXS_JPEGProcess14SV1;
+        if (jpeg && jpegDecoderWouldLoop(dataset, xfer)) {
+            return fail(CDICOM_UNREADABLE, error, capacity, "its %s data holds a TEM marker before the frame header, on which "
+                        "DCMTK 3.6.7's JPEG decoder never ends: the data is damaged", xfer.getXferName());
         }
         const OFCondition decoded = dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
         if (decoded.bad() || !dataset->canWriteXfer(EXS_LittleEndianExplicit)) {
