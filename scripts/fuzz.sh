@@ -18,8 +18,10 @@ work="${FUZZ_WORK:-$PWD/.build/fuzz}"
 mkdir -p "$work/findings"
 
 # `--sanitize fuzzer` makes SwiftPM keep libFuzzer's main; the compiler takes one -sanitize list (the last),
-# so fuzzer and address are given again together. -enable-testing: the targets `@testable import` the readers.
-build=(swift build --package-path Fuzz -c release -j 1 --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
+# so fuzzer and address are given again together. The C and C++ shims (CDICOM, CNIfTI) get only -fsanitize=fuzzer
+# from SwiftPM: -Xcc/-Xcxx add ASan to them. -enable-testing: the targets `@testable import` the readers.
+build=(swift build --package-path Fuzz -c release -j 1 --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address
+       -Xcc -fsanitize=address -Xcxx -fsanitize=address -Xswiftc -enable-testing)
 for target in "${targets[@]}"; do
   echo "== building fuzz-$target"
   "${build[@]}" --product "fuzz-$target" 2>&1 | grep -v "warning: Cannot export local symbol" | tail -n 3

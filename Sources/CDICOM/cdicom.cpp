@@ -70,18 +70,28 @@ inline long storedValue(unsigned long raw, int bitsStored, int highBit, bool isS
 }
 
 /// Whether JPEG data meets a TEM marker (FF01) on the walk DCMTK 3.6.7's JPEG decoder (dcmjpeg) makes before it
-/// decodes: from the start, over marker segments, up to the frame header (SOFn), to read its bit depth
-/// (`DJCodecDecoder::scanJpegDataForBitDepth`). That walk does not move past a TEM marker and loops forever (fuzz
-/// finding 18; Debian's `dcmdjpeg` hangs on such a file too). Markers without a length (SOI, EOI, RSTm) are
-/// stepped over, those from C0 to FE skipped by their length; anything else ends the walk, as it ends DCMTK's.
+/// decodes, to read the frame header's bit depth (`DJCodecDecoder::scanJpegDataForBitDepth`): its walk does not
+/// move past a TEM marker and loops forever (fuzz findings 18 and 19; Debian's `dcmdjpeg` hangs on such files
+/// too). The same walk, step for step: a frame header (SOFn) ends it; fill bytes (FFFF) are stepped over one byte
+/// at a time, RSTm, SOI, EOI and reserved markers (FF03-FFBF) two bytes; other marker segments (DHT, DAC, SOS, DQT,
+/// ..., APPn, JPGn, COM) are skipped by their length; anything else (a byte that is no marker, FF00, FF02) ends it.
 bool meetsTEMBeforeFrameHeader(const Uint8 *data, unsigned long length) {
     unsigned long offset = 0;
-    while (offset + 4 < length && data[offset] == 0xFF) {
+    while (offset + 4 < length) {
+        if (data[offset] != 0xFF) return false;
         const Uint8 marker = data[offset + 1];
-        if (marker == 0x01) return true;
         const bool frameHeader = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-        if (frameHeader || marker < 0xC0 || marker == 0xFF) return false;
-        offset += marker >= 0xD0 && marker <= 0xD9 ? 2 : ((data[offset + 2] << 8) | data[offset + 3]) + 2ul;
+        if (marker == 0x01) return true;
+        if (frameHeader) return false;
+        if (marker == 0xFF) {
+            offset += 1;
+        } else if ((marker >= 0xD0 && marker <= 0xD9) || (marker >= 0x03 && marker <= 0xBF)) {
+            offset += 2;
+        } else if (marker >= 0xC0) {
+            offset += ((data[offset + 2] << 8) | data[offset + 3]) + 2ul;
+        } else {
+            return false;
+        }
     }
     return false;
 }

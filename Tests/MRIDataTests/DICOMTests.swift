@@ -115,26 +115,33 @@ import TestSupport
         }
     }
 
-    /// Fuzz finding 18 (docs/fuzzing.md): JPEG data whose APP0 marker became a TEM marker (FF01). DCMTK 3.6.7's JPEG
-    /// decoder walks the markers to the frame header for its bit depth and never moves past a TEM marker: the
-    /// decode looped forever (Debian's `dcmdjpeg` hangs on the file too). The shim makes the same walk first and
-    /// refuses the file; the same data without the TEM marker still decodes.
+    /// Fuzz findings 18 and 19 (docs/fuzzing.md): JPEG data with a TEM marker (FF01) where its APP0 marker was, or
+    /// after a fill byte. DCMTK 3.6.7's JPEG decoder walks the markers to the frame header for its bit depth and
+    /// never moves past a TEM marker: the decode looped forever (Debian's `dcmdjpeg` hangs on these files too). The
+    /// shim makes the same walk first and refuses the file; the same data without the TEM marker still decodes.
     @Test func aTEMMarkerBeforeTheFrameHeaderIsRefusedNotLoopedOn() throws {
         let folder = TestData.temporaryDirectory("dicom")
         defer { TestData.remove(folder) }
-        try FileManager.default.copyItem(atPath: FuzzCorpus.root + "/dicom/finding-dcmtk-tem-marker-loop.dcm", toPath: folder + "/finding.dcm")
-        expectDataError("finding.dcm", "TEM marker", "damaged") { _ = try ImageDecoder().decodeFile(folder + "/finding.dcm") }
+        for finding in ["finding-dcmtk-tem-marker-loop.dcm", "finding-dcmtk-tem-marker-after-fill-byte.dcm"] {
+            try FileManager.default.copyItem(atPath: FuzzCorpus.root + "/dicom/" + finding, toPath: folder + "/" + finding)
+            expectDataError(finding, "TEM marker", "damaged") { _ = try ImageDecoder().decodeFile(folder + "/" + finding) }
+        }
 
         let stored = ScanFixture.pattern().map { $0 / 16 }
         try ScanFixture.writeDICOM(folder + "/baseline.dcm", stored: stored, bitsAllocated: 8, bitsStored: 8, syntax: .jpegBaseline)
         let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/baseline.dcm")))
-        let start = try #require((0..<(file.count - 3)).first { file[$0..<($0 + 4)].elementsEqual([0xFF, 0xD8, 0xFF, 0xE0]) })
-        // The APP0 marker right after SOI, then the marker after the APP0 segment (its length at start + 4).
-        let afterApp0 = start + 4 + (Int(file[start + 4]) << 8 | Int(file[start + 5]))
-        for (name, position) in [("tem-after-soi.dcm", start + 3), ("tem-after-app0.dcm", afterApp0 + 1)] {
+        let soi = try #require((0..<(file.count - 3)).first { file[$0..<($0 + 4)].elementsEqual([0xFF, 0xD8, 0xFF, 0xE0]) })
+        // The marker after the APP0 segment (whose length is at soi + 4).
+        let afterApp0 = soi + 4 + (Int(file[soi + 4]) << 8 | Int(file[soi + 5]))
+        let damages: [(name: String, bytes: [(position: Int, value: UInt8)])] = [
+            ("tem-after-soi.dcm", [(soi + 3, 0x01)]),
+            ("tem-after-app0.dcm", [(afterApp0 + 1, 0x01)]),
+            ("tem-after-fill-byte.dcm", [(soi + 3, 0xFF), (soi + 4, 0x01)]),
+            ("tem-after-reserved-marker.dcm", [(soi + 3, 0x05), (soi + 4, 0xFF), (soi + 5, 0x01)]),
+        ]
+        for (name, bytes) in damages {
             var damaged = file
-            #expect(damaged[position - 1] == 0xFF)
-            damaged[position] = 0x01
+            for (position, value) in bytes { damaged[position] = value }
             try Data(damaged).write(to: URL(fileURLWithPath: folder + "/" + name))
             expectDataError(name, "TEM marker") { _ = try ImageDecoder().decodeFile(folder + "/" + name) }
         }
