@@ -6,7 +6,7 @@ import PackageDescription
 // with `--sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing` (docs/fuzzing.md says
 // why): `@testable import` reaches the internal readers (ManifestReader, FigshareMatReader,
 // DatasetCache.decode) without widening their access.
-let loaders = ["safetensors", "mat", "jpeg", "png", "manifest", "cache", "settings"]
+let loaders = ["safetensors", "mat", "jpeg", "png", "manifest", "cache", "settings", "dicom", "nifti"]
 
 let package = Package(
     name: "RobustMRIFuzz",
@@ -15,8 +15,11 @@ let package = Package(
     ],
     targets: [
         .target(name: "FuzzSupport"),
+        // zlib (module map only): the NIfTI target also offers its input gzipped, as a `.nii.gz` is stored.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     ] + loaders.map { loader in
         .executableTarget(name: "fuzz-\(loader)",
-                          dependencies: ["FuzzSupport", .product(name: "RobustMRI", package: "RobustMRI")])
+                          dependencies: ["FuzzSupport", .product(name: "RobustMRI", package: "RobustMRI")]
+                              + (loader == "nifti" ? ["CZlib"] : []))
     }
 )

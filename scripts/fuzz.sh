@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of Fuzz/ and runs each for SECONDS (default 30) from its committed seed corpus
 # Fuzz/Corpus/<target>, one target at a time, one process each (docs/fuzzing.md).
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: safetensors mat jpeg png manifest cache settings (default: all)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: safetensors mat jpeg png manifest cache settings dicom nifti (default: all)
 #
 # FUZZ_SEED=N fixes libFuzzer's random seed (CI does, so that a commit's run is the same run each time).
 # New inputs go to $FUZZ_WORK/corpus/<target> (default .build/fuzz), never into the committed corpus; a crash,
@@ -13,13 +13,15 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors mat jpeg png manifest cache settings)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors mat jpeg png manifest cache settings dicom nifti)
 work="${FUZZ_WORK:-$PWD/.build/fuzz}"
 mkdir -p "$work/findings"
 
 # `--sanitize fuzzer` makes SwiftPM keep libFuzzer's main; the compiler takes one -sanitize list (the last),
-# so fuzzer and address are given again together. -enable-testing: the targets `@testable import` the readers.
-build=(swift build --package-path Fuzz -c release -j 1 --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
+# so fuzzer and address are given again together. The C and C++ shims (CDICOM, CNIfTI) get only -fsanitize=fuzzer
+# from SwiftPM: -Xcc/-Xcxx add ASan to them. -enable-testing: the targets `@testable import` the readers.
+build=(swift build --package-path Fuzz -c release -j 1 --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address
+       -Xcc -fsanitize=address -Xcxx -fsanitize=address -Xswiftc -enable-testing)
 for target in "${targets[@]}"; do
   echo "== building fuzz-$target"
   "${build[@]}" --product "fuzz-$target" 2>&1 | grep -v "warning: Cannot export local symbol" | tail -n 3

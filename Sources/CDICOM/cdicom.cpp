@@ -3,6 +3,8 @@
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmdata/dcpixseq.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmdata/dcrleerg.h"
 #include "dcmtk/dcmdata/dcrlerp.h"
@@ -24,10 +26,6 @@
 #include <new>
 
 namespace {
-
-/// The largest slice read: 2^27 pixels (11585 x 11585), far above any scanner's single frame. A damaged or
-/// hostile header cannot make the decoder allocate more (`Rows` x `Columns` can claim 65535 x 65535).
-const unsigned long maximumPixels = 1ul << 27;
 
 /// Registers DCMTK's decoders and encoders once per process, and silences its logger (errors come back
 /// through the status and message instead).
@@ -71,13 +69,66 @@ inline long storedValue(unsigned long raw, int bitsStored, int highBit, bool isS
     return static_cast<long>(bits);
 }
 
-CDICOMStatus readImage(const char *path, CDICOMImage *image, char *error, size_t capacity) {
+/// Whether JPEG data meets a TEM marker (FF01) on the walk DCMTK 3.6.7's JPEG decoder (dcmjpeg) makes before it
+/// decodes, to read the frame header's bit depth (`DJCodecDecoder::scanJpegDataForBitDepth`): its walk does not
+/// move past a TEM marker and loops forever (fuzz findings 18 and 19; Debian's `dcmdjpeg` hangs on such files
+/// too). The same walk, step for step: a frame header (SOFn) ends it; fill bytes (FFFF) are stepped over one byte
+/// at a time, RSTm, SOI, EOI and reserved markers (FF03-FFBF) two bytes; other marker segments (DHT, DAC, SOS, DQT,
+/// ..., APPn, JPGn, COM) are skipped by their length; anything else (a byte that is no marker, FF00, FF02) ends it.
+bool meetsTEMBeforeFrameHeader(const Uint8 *data, unsigned long length) {
+    unsigned long offset = 0;
+    while (offset + 4 < length) {
+        if (data[offset] != 0xFF) return false;
+        const Uint8 marker = data[offset + 1];
+        const bool frameHeader = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+        if (marker == 0x01) return true;
+        if (frameHeader) return false;
+        if (marker == 0xFF) {
+            offset += 1;
+        } else if ((marker >= 0xD0 && marker <= 0xD9) || (marker >= 0x03 && marker <= 0xBF)) {
+            offset += 2;
+        } else if (marker >= 0xC0) {
+            offset += ((data[offset + 2] << 8) | data[offset + 3]) + 2ul;
+        } else {
+            return false;
+        }
+    }
+    return false;
+}
+
+/// Whether any fragment of the encapsulated pixel data meets a TEM marker where DCMTK's JPEG decoder would loop.
+bool jpegDecoderWouldLoop(DcmDataset *dataset, const DcmXfer &xfer) {
+    DcmElement *element = nullptr;
+    DcmPixelSequence *fragments = nullptr;
+    if (dataset->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr
+        || static_cast<DcmPixelData *>(element)->getEncapsulatedRepresentation(xfer.getXfer(), nullptr, fragments).bad()
+        || fragments == nullptr) {
+        return false;
+    }
+    for (unsigned long i = 1; i < fragments->card(); i++) {
+        DcmPixelItem *fragment = nullptr;
+        Uint8 *data = nullptr;
+        if (fragments->getItem(fragment, i).good() && fragment != nullptr && fragment->getUint8Array(data).good()
+            && data != nullptr && meetsTEMBeforeFrameHeader(data, fragment->getLength())) {
+            return true;
+        }
+    }
+    return false;
+}
+
+CDICOMStatus readImage(const char *path, unsigned maximumSide, CDICOMImage *image, char *error, size_t capacity) {
     DcmFileFormat file;
     const OFCondition loaded = file.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
-    // A transfer syntax this DCMTK does not know at all (JPEG XL, HTJ2K ...) is named from the meta header.
+    // A transfer syntax this DCMTK does not know at all (JPEG XL, HTJ2K ...) is named from the meta header, which
+    // holds what was parsed even when the load failed. Its element is read only when its length field is one a
+    // UID can have (64 bytes): a value DCMTK has not loaded yet is allocated at the declared length when read, and
+    // a damaged meta header declared 4 GB in a 788-byte file (fuzz finding 17).
+    const unsigned long maximumUIDLength = 64;
+    DcmElement *syntaxElement = nullptr;
     OFString metaSyntax;
-    if (file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, metaSyntax).good() && !metaSyntax.empty()
-        && DcmXfer(metaSyntax.c_str()).getXfer() == EXS_Unknown) {
+    if (file.getMetaInfo()->findAndGetElement(DCM_TransferSyntaxUID, syntaxElement).good() && syntaxElement != nullptr
+        && syntaxElement->getLengthField() <= maximumUIDLength && syntaxElement->getOFString(metaSyntax, 0).good()
+        && !metaSyntax.empty() && DcmXfer(metaSyntax.c_str()).getXfer() == EXS_Unknown) {
         return fail(CDICOM_UNSUPPORTED_TRANSFER_SYNTAX, error, capacity,
                     "transfer syntax %s is not one DCMTK 3.6 knows", metaSyntax.c_str());
     }
@@ -123,8 +174,10 @@ CDICOMStatus readImage(const char *path, CDICOMImage *image, char *error, size_t
         return fail(CDICOM_UNSUPPORTED_IMAGE, error, capacity,
                     "%d frames; only single-frame images are read (split the file into one file per frame)", frames);
     }
-    if (rows == 0 || columns == 0 || static_cast<unsigned long>(rows) * columns > maximumPixels) {
-        return fail(CDICOM_UNSUPPORTED_IMAGE, error, capacity, "image size %u x %u is empty or too large", columns, rows);
+    // Before any pixel is decoded or allocated (`Rows` x `Columns` can claim 65535 x 65535).
+    if (rows == 0 || columns == 0 || rows > maximumSide || columns > maximumSide) {
+        return fail(CDICOM_UNSUPPORTED_IMAGE, error, capacity, "image size %u x %u is empty or beyond the %u x %u read",
+                    columns, rows, maximumSide, maximumSide);
     }
     if ((bitsAllocated != 8 && bitsAllocated != 16) || bitsStored == 0 || bitsStored > bitsAllocated
         || highBit >= bitsAllocated || highBit + 1 < bitsStored) {
@@ -143,6 +196,12 @@ CDICOMStatus readImage(const char *path, CDICOMImage *image, char *error, size_t
             return fail(CDICOM_UNSUPPORTED_TRANSFER_SYNTAX, error, capacity,
                         "its pixel data is compressed as %s, which DCMTK cannot decode here (it decodes JPEG baseline, extended and "
                         "lossless, JPEG-LS and RLE); convert it, e.g. `gdcmconv --raw` or `dcmdjpeg`", describe(xfer).c_str());
+        }
+        // JPEG processes 1 to 29 and 14 SV1: DCMTK's IJG-based decoder.
+        const bool jpeg = xfer.getXfer() >= EXS_JPEGProcess1 && xfer.getXfer() <= EXS_JPEGProcess14SV1;
+        if (jpeg && jpegDecoderWouldLoop(dataset, xfer)) {
+            return fail(CDICOM_UNREADABLE, error, capacity, "its %s data holds a TEM marker before the frame header, on which "
+                        "DCMTK 3.6.7's JPEG decoder never ends: the data is damaged", xfer.getXferName());
         }
         const OFCondition decoded = dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
         if (decoded.bad() || !dataset->canWriteXfer(EXS_LittleEndianExplicit)) {
@@ -295,12 +354,13 @@ CDICOMStatus writeTextReport(const char *path, const char *text, char *error, si
 
 }  // namespace
 
-extern "C" CDICOMStatus cdicom_read_image(const char *path, CDICOMImage *image, char *error, size_t error_capacity) {
+extern "C" CDICOMStatus cdicom_read_image(const char *path, uint32_t maximum_side, CDICOMImage *image, char *error,
+                                          size_t error_capacity) {
     std::memset(image, 0, sizeof *image);
     if (error != nullptr && error_capacity > 0) error[0] = 0;
     initialise();
     try {
-        return readImage(path, image, error, error_capacity);
+        return readImage(path, maximum_side, image, error, error_capacity);
     } catch (const std::bad_alloc &) {
         return fail(CDICOM_UNREADABLE, error, error_capacity, "out of memory while decoding");
     } catch (...) {

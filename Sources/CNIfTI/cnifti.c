@@ -9,8 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/// The largest volume read: 2^31 bytes of voxels; a damaged header cannot make niftilib allocate more.
-static const int64_t maximumBytes = (int64_t)1 << 31;
+// Reading. The header is read from its bytes and checked here before anything is allocated from it; niftilib
+// supplies the header layouts, their byte swapping, the datatype table and znzlib (plain or gzip reading, by
+// the name, as niftilib itself decides). Its own readers are not used to read: nifti_image_read allocates
+// every header extension as declared, and nifti_read_collapsed_image the whole volume the header declares,
+// before a byte is read (and nothing tells a .nii.gz's length beforehand); both print to stderr. The voxels
+// are read here through znzlib a chunk at a time, so memory grows only with data that is there.
 
 static CNIfTIStatus fail(CNIfTIStatus status, char *error, size_t capacity, const char *format, ...) {
     if (error != NULL && capacity > 0) {
@@ -22,51 +26,120 @@ static CNIfTIStatus fail(CNIfTIStatus status, char *error, size_t capacity, cons
     return status;
 }
 
-/// The header of `path` (no data), or NULL with the reason in `error`.
-static nifti_image *openHeader(const char *path, CNIfTIStatus *status, char *error, size_t capacity) {
-    nifti_set_debug_level(0);
-    nifti_image *image = nifti_image_read(path, 0);
-    if (image == NULL) {
-        *status = fail(CNIFTI_UNREADABLE, error, capacity, "not a readable NIfTI-1 or NIfTI-2 file (bad or truncated header)");
-        return NULL;
+/// What the reader takes from a NIfTI-1 or NIfTI-2 header, in this machine's byte order.
+typedef struct {
+    int version;
+    /// The file's byte order is not this machine's: voxels are swapped after reading.
+    int swapped;
+    /// dim[0] = number of dimensions, dim[1..7] their sizes (1 beyond dim[0]).
+    int64_t dim[8];
+    int datatype, nbyper, swapsize;
+    double scl_slope, scl_inter;
+    /// Where the voxels start (vox_offset; the standard reads a value below the header's size as that size).
+    int64_t offset;
+} Header;
+
+static int32_t swapped32(int32_t value) {
+    nifti_swap_4bytes(1, &value);
+    return value;
+}
+
+/// Reads and checks the header of `path`: sizeof_hdr 348 or 540 in either byte order, the single-file magic
+/// ("n+1", "n+2"), 1 to 7 dimensions of at least one voxel each, a vox_offset that is a byte position.
+static CNIfTIStatus readHeader(const char *path, Header *header, char *error, size_t capacity) {
+    memset(header, 0, sizeof *header);
+    union {
+        nifti_1_header one;
+        nifti_2_header two;
+        unsigned char bytes[sizeof(nifti_2_header)];
+    } raw;
+    memset(&raw, 0, sizeof raw);
+    znzFile file = znzopen(path, "rb", nifti_is_gzfile(path));
+    if (znz_isnull(file)) return fail(CNIFTI_UNREADABLE, error, capacity, "the file cannot be opened");
+    const size_t length = znzread(raw.bytes, 1, sizeof raw.bytes, file);
+    znzclose(file);
+    int32_t sizeofHeader;
+    memcpy(&sizeofHeader, raw.bytes, sizeof sizeofHeader);
+    if (sizeofHeader == 348 || swapped32(sizeofHeader) == 348) {
+        header->version = 1;
+        header->swapped = sizeofHeader != 348;
+    } else if (sizeofHeader == 540 || swapped32(sizeofHeader) == 540) {
+        header->version = 2;
+        header->swapped = sizeofHeader != 540;
+    } else {
+        return fail(CNIFTI_UNREADABLE, error, capacity, "not a NIfTI-1 or NIfTI-2 file (sizeof_hdr is neither 348 nor 540)");
     }
-    if (image->nifti_type != NIFTI_FTYPE_NIFTI1_1 && image->nifti_type != NIFTI_FTYPE_NIFTI2_1) {
-        *status = fail(CNIFTI_UNSUPPORTED, error, capacity,
-                       "not a single-file NIfTI-1 or NIfTI-2 image (niftilib file type %d)", image->nifti_type);
-        nifti_image_free(image);
-        return NULL;
+    const size_t headerSize = header->version == 1 ? sizeof(nifti_1_header) : sizeof(nifti_2_header);
+    if (length < headerSize) {
+        return fail(CNIFTI_UNREADABLE, error, capacity, "its NIfTI-%d header is cut short (%zu of %zu bytes)",
+                    header->version, length, headerSize);
+    }
+    double offset;
+    const char *magic;
+    if (header->version == 1) {
+        nifti_1_header *one = &raw.one;
+        if (header->swapped) nifti_swap_as_nifti1(one);
+        magic = one->magic;
+        for (int d = 0; d < 8; d++) header->dim[d] = one->dim[d];
+        header->datatype = one->datatype;
+        header->scl_slope = one->scl_slope;
+        header->scl_inter = one->scl_inter;
+        offset = one->vox_offset;
+    } else {
+        nifti_2_header *two = &raw.two;
+        if (header->swapped) nifti_swap_as_nifti2(two);
+        magic = two->magic;
+        for (int d = 0; d < 8; d++) header->dim[d] = two->dim[d];
+        header->datatype = two->datatype;
+        header->scl_slope = two->scl_slope;
+        header->scl_inter = two->scl_inter;
+        offset = (double)two->vox_offset;
+    }
+    // "n+1\0" or "n+2\0": the first four bytes, as niftilib checks them (its 3.0.1 writer leaves the "\r\n\032\n"
+    // that NIfTI-2 puts after "n+2\0" out). "ni1\0", "ni2\0": a header whose voxels are in a separate .img file.
+    const char singleFile[4] = {'n', '+', (char)('0' + header->version), 0}, pair[4] = {'n', 'i', (char)('0' + header->version), 0};
+    if (memcmp(magic, pair, 4) == 0) {
+        return fail(CNIFTI_UNSUPPORTED, error, capacity, "a NIfTI-%d header whose voxels are in a separate .img file; "
+                    "convert the pair to a single .nii file", header->version);
+    }
+    if (memcmp(magic, singleFile, 4) != 0) {
+        return fail(CNIFTI_UNREADABLE, error, capacity, "no NIfTI-%d magic \"n+%d\"%s", header->version, header->version,
+                    header->version == 1 ? " (an ANALYZE 7.5 header?)" : "");
+    }
+    if (header->dim[0] < 1 || header->dim[0] > 7) {
+        return fail(CNIFTI_UNREADABLE, error, capacity, "dim[0] is %lld; a NIfTI file has 1 to 7 dimensions",
+                    (long long)header->dim[0]);
     }
     for (int d = 1; d <= 7; d++) {
-        if (d <= image->dim[0] && image->dim[d] < 1) {
-            *status = fail(CNIFTI_UNREADABLE, error, capacity, "dimension %d has size %lld", d, (long long)image->dim[d]);
-            nifti_image_free(image);
-            return NULL;
+        if (d > header->dim[0]) {
+            header->dim[d] = 1;
+        } else if (header->dim[d] < 1) {
+            return fail(CNIFTI_UNREADABLE, error, capacity, "dimension %d has size %lld", d, (long long)header->dim[d]);
         }
     }
-    *status = CNIFTI_OK;
-    return image;
+    if (!(offset < 0x1p62)) {
+        return fail(CNIFTI_UNREADABLE, error, capacity, "its vox_offset (%g) is no position in a file", offset);
+    }
+    header->offset = offset < (double)headerSize ? (int64_t)headerSize : (int64_t)offset;
+    nifti_datatype_sizes(header->datatype, &header->nbyper, &header->swapsize);
+    return CNIFTI_OK;
 }
 
 CNIfTIStatus cnifti_read_header(const char *path, CNIfTIHeader *header, char *error, size_t error_capacity) {
     memset(header, 0, sizeof *header);
-    CNIfTIStatus status;
-    nifti_image *image = openHeader(path, &status, error, error_capacity);
-    if (image == NULL) return status;
-    // niftilib gives single-file NIfTI-2 images nifti_type 1 too: the header's own version tells.
-    int version = 1;
-    free(nifti_read_header(path, &version, 0));
-    header->version = version;
-    header->dim[0] = image->dim[0];
-    for (int d = 1; d <= 7; d++) header->dim[d] = d <= image->dim[0] ? image->dim[d] : 1;
-    header->datatype = image->datatype;
-    snprintf(header->datatype_name, sizeof header->datatype_name, "%s", nifti_datatype_string(image->datatype));
-    header->scl_slope = image->scl_slope;
-    header->scl_inter = image->scl_inter;
-    nifti_image_free(image);
+    Header read;
+    const CNIfTIStatus status = readHeader(path, &read, error, error_capacity);
+    if (status != CNIFTI_OK) return status;
+    header->version = read.version;
+    for (int d = 0; d < 8; d++) header->dim[d] = read.dim[d];
+    header->datatype = read.datatype;
+    snprintf(header->datatype_name, sizeof header->datatype_name, "%s", nifti_datatype_string(read.datatype));
+    header->scl_slope = read.scl_slope;
+    header->scl_inter = read.scl_inter;
     return CNIFTI_OK;
 }
 
-/// Voxel `i` of `data` (of `datatype`) as a float.
+/// Voxel `i` of `data` (of `datatype`) as a float; a NaN or infinite float voxel as 0, as niftilib reads them.
 static float voxel(const void *data, int datatype, int64_t i) {
     switch (datatype) {
     case NIFTI_TYPE_UINT8: return ((const uint8_t *)data)[i];
@@ -77,8 +150,14 @@ static float voxel(const void *data, int datatype, int64_t i) {
     case NIFTI_TYPE_UINT32: return (float)((const uint32_t *)data)[i];
     case NIFTI_TYPE_INT64: return (float)((const int64_t *)data)[i];
     case NIFTI_TYPE_UINT64: return (float)((const uint64_t *)data)[i];
-    case NIFTI_TYPE_FLOAT32: return ((const float *)data)[i];
-    case NIFTI_TYPE_FLOAT64: return (float)((const double *)data)[i];
+    case NIFTI_TYPE_FLOAT32: {
+        const float value = ((const float *)data)[i];
+        return isfinite(value) ? value : 0;
+    }
+    case NIFTI_TYPE_FLOAT64: {
+        const double value = ((const double *)data)[i];
+        return isfinite(value) ? (float)value : 0;
+    }
     default: return 0;
     }
 }
@@ -96,37 +175,59 @@ static int isRealType(int datatype) {
 
 CNIfTIStatus cnifti_read_volume(const char *path, int64_t volume, float *values, int64_t count,
                                 char *error, size_t error_capacity) {
-    CNIfTIStatus status;
-    nifti_image *image = openHeader(path, &status, error, error_capacity);
-    if (image == NULL) return status;
-    const int64_t nx = image->dim[1], ny = image->dim[0] >= 2 ? image->dim[2] : 1, nz = image->dim[0] >= 3 ? image->dim[3] : 1;
-    const int64_t nt = image->dim[0] >= 4 ? image->dim[4] : 1;
-    if (!isRealType(image->datatype)) {
-        status = fail(CNIFTI_UNSUPPORTED, error, error_capacity, "voxels of type %s are not greyscale values",
-                      nifti_datatype_string(image->datatype));
-    } else if (nx * ny * nz != count || volume < 0 || volume >= nt) {
-        status = fail(CNIFTI_UNSUPPORTED, error, error_capacity, "no volume %lld of %lld x %lld x %lld x %lld",
-                      (long long)volume, (long long)nx, (long long)ny, (long long)nz, (long long)nt);
-    } else if (count > maximumBytes / image->nbyper) {
-        status = fail(CNIFTI_UNSUPPORTED, error, error_capacity, "a %lld x %lld x %lld volume is larger than 2 GiB",
-                      (long long)nx, (long long)ny, (long long)nz);
-    } else {
-        // dims[i] = -1: all of dimension i; an index: that one.
-        const int64_t dims[8] = {0, -1, -1, -1, volume, 0, 0, 0};
-        void *data = NULL;
-        const int64_t read = nifti_read_collapsed_image(image, (int64_t *)dims, &data);
-        if (read < 0 || data == NULL || read < count * image->nbyper) {
-            status = fail(CNIFTI_UNREADABLE, error, error_capacity,
-                          "its voxel data is shorter than the header's %lld x %lld x %lld %s volume (truncated?)",
-                          (long long)nx, (long long)ny, (long long)nz, nifti_datatype_string(image->datatype));
-        } else {
-            for (int64_t i = 0; i < count; i++) values[i] = voxel(data, image->datatype, i);
-            status = CNIFTI_OK;
-        }
-        free(data);
+    Header header;
+    const CNIfTIStatus status = readHeader(path, &header, error, error_capacity);
+    if (status != CNIFTI_OK) return status;
+    const int64_t *dim = header.dim;
+    if (!isRealType(header.datatype)) {
+        return fail(CNIFTI_UNSUPPORTED, error, error_capacity, "voxels of type %s are not greyscale values",
+                    nifti_datatype_string(header.datatype));
     }
-    nifti_image_free(image);
-    return status;
+    int64_t voxels, volumeBytes, skipped, start, end;
+    if (__builtin_mul_overflow(dim[1], dim[2], &voxels) || __builtin_mul_overflow(voxels, dim[3], &voxels)
+        || voxels != count || volume < 0 || volume >= dim[4]) {
+        return fail(CNIFTI_UNSUPPORTED, error, error_capacity, "no volume %lld of %lld x %lld x %lld x %lld",
+                    (long long)volume, (long long)dim[1], (long long)dim[2], (long long)dim[3], (long long)dim[4]);
+    }
+    if (__builtin_mul_overflow(count, (int64_t)header.nbyper, &volumeBytes)
+        || __builtin_mul_overflow(volume, volumeBytes, &skipped) || __builtin_add_overflow(header.offset, skipped, &start)
+        || __builtin_add_overflow(start, volumeBytes, &end)) {
+        return fail(CNIFTI_UNREADABLE, error, error_capacity, "volume %lld would lie beyond any file's end (damaged header?)",
+                    (long long)volume);
+    }
+    const int gzipped = nifti_is_gzfile(path);
+    // A plain file's length is known: a volume it cannot hold is refused before reading.
+    const int64_t fileSize = gzipped ? -1 : nifti_get_filesize(path);
+    if (!gzipped && fileSize < end) {
+        return fail(CNIFTI_UNREADABLE, error, error_capacity,
+                    "its voxel data is shorter than the header's %lld x %lld x %lld %s volume (truncated?): volume %lld "
+                    "needs bytes %lld to %lld, the file has %lld",
+                    (long long)dim[1], (long long)dim[2], (long long)dim[3], nifti_datatype_string(header.datatype),
+                    (long long)volume, (long long)start, (long long)end, (long long)fileSize);
+    }
+    znzFile file = znzopen(path, "rb", gzipped);
+    if (znz_isnull(file)) return fail(CNIFTI_UNREADABLE, error, error_capacity, "the file cannot be opened");
+    // Aligned for any voxel type; 64 KiB at a time.
+    double chunk[8192];
+    const int64_t perChunk = (int64_t)sizeof chunk / header.nbyper;
+    int64_t done = 0;
+    // znzseek gives fseek's 0 or gzseek's new offset on success, -1 on failure.
+    if (znzseek(file, (znz_off_t)start, SEEK_SET) >= 0) {
+        while (done < count) {
+            const int64_t wanted = count - done < perChunk ? count - done : perChunk;
+            if ((int64_t)znzread(chunk, (size_t)header.nbyper, (size_t)wanted, file) != wanted) break;
+            if (header.swapped && header.swapsize > 1) nifti_swap_Nbytes(wanted, header.swapsize, chunk);
+            for (int64_t i = 0; i < wanted; i++) values[done + i] = voxel(chunk, header.datatype, i);
+            done += wanted;
+        }
+    }
+    znzclose(file);
+    if (done < count) {
+        return fail(CNIFTI_UNREADABLE, error, error_capacity,
+                    "its voxel data is shorter than the header's %lld x %lld x %lld %s volume (truncated?)",
+                    (long long)dim[1], (long long)dim[2], (long long)dim[3], nifti_datatype_string(header.datatype));
+    }
+    return CNIFTI_OK;
 }
 
 CNIfTIStatus cnifti_write_volume(const char *path, int32_t version, const int64_t dims[4], int32_t datatype,

@@ -10,14 +10,15 @@ extension ImageDecoder {
     ///
     /// Refused, naming the file and what to do: a file without pixel data (a structured report, a
     /// DICOMDIR), a transfer syntax DCMTK cannot decode here (JPEG 2000, JPEG XL, HTJ2K, video), colour,
-    /// multi-frame, a Modality LUT Sequence instead of a rescale, bit depths other than 8 or 16 allocated.
+    /// multi-frame, a Modality LUT Sequence instead of a rescale, bit depths other than 8 or 16 allocated, a side
+    /// beyond `maximumSide`.
     /// Damaged or truncated files are `unreadableFile`. An entry point for fuzzing: any bytes at `path`
     /// must give an image or an `MRIDataError`, never a crash.
     public static func decodeDICOM(path: String) throws -> GrayImage {
         guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
         var image = CDICOMImage()
         var error = [CChar](repeating: 0, count: 512)
-        let status = cdicom_read_image(path, &image, &error, error.count)
+        let status = cdicom_read_image(path, UInt32(maximumSide), &image, &error, error.count)
         defer { cdicom_image_free(&image) }
         let reason = messageText(error)
         switch status {

@@ -93,16 +93,17 @@ public final class ImageDecoder {
         throw MRIDataError.unreadableFile(path: path, reason: "neither a JPEG, a PNG nor a DICOM file (\(bytes.count) bytes)")
     }
 
-    /// The most pixels an image may have: 8192 x 8192 (an MRI slice has 512 x 512). A header may declare up to
-    /// 65,535 x 65,535 (JPEG) or 1,000,000 x 1,000,000 (libpng's limit), which would be allocated before a
-    /// single pixel is read.
-    public static let maximumPixels = 8192 * 8192
+    /// The longest side an image may have: 8192 pixels (an MRI slice has 512 x 512). A header may declare up to
+    /// 65,535 pixels a side (JPEG, DICOM), 1,000,000 (libpng's limit) or 2^63 (NIfTI-2), which would be allocated
+    /// before a single pixel is read; and preprocessing pads an image to a square of its longer side, so even a
+    /// 65,535 x 1 image would cost 65,535^2 values. Both sides within it keep every image within 8192^2 pixels.
+    public static let maximumSide = 8192
 
-    /// Why a `width` x `height` image is refused, or nil when it is within `maximumPixels`.
+    /// Why a `width` x `height` image is refused, or nil when both sides are within `maximumSide`.
     static func tooLarge(width: Int, height: Int) -> String? {
-        guard width * height > maximumPixels else { return nil }
-        return "the header declares \(width) x \(height) pixels, more than the \(maximumPixels) (8192 x 8192) "
-            + "this loader accepts (an MRI slice has 512 x 512): the file is damaged, or not an MRI slice"
+        guard width > maximumSide || height > maximumSide else { return nil }
+        return "the header declares \(width) x \(height) pixels, beyond the \(maximumSide) x \(maximumSide) this loader accepts "
+            + "(an MRI slice has 512 x 512): the file is damaged, or not an MRI slice"
     }
 
     /// libjpeg warnings after which every pixel is still decoded (the first warning of a decode is the

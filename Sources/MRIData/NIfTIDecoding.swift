@@ -13,9 +13,14 @@ public struct NIfTIHeader: Sendable, Equatable {
     /// which the NIfTI standard reads as "no scaling".
     public var scaleSlope: Double, scaleIntercept: Double
 
+    /// The most voxels a 3D volume may hold: 2^28 (512 x 512 x 1024; 1 GiB as the 32-bit floats it is read
+    /// into). A NIfTI-2 header may declare up to 2^63 voxels along each axis; a slice's sides are also held to
+    /// `ImageDecoder.maximumSide`.
+    public static let maximumVoxels = 1 << 28
+
     /// The header of the file at `path`, through niftilib (the CNIfTI shim). Throws `MRIDataError` naming
     /// the file: unreadable (not NIfTI, damaged header) or unsupported (5 or more dimensions, complex or RGB
-    /// voxels, a 1D file).
+    /// voxels, a 1D file, slices with a side beyond `ImageDecoder.maximumSide` or volumes beyond `maximumVoxels`).
     public static func read(path: String) throws -> NIfTIHeader {
         guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
         var header = CNIfTIHeader()
@@ -30,6 +35,15 @@ public struct NIfTIHeader: Sendable, Equatable {
         guard dims[5...7].allSatisfy({ $0 == 1 }) else {
             throw MRIDataError.unsupportedImage(path: path, reason: "a NIfTI file of \(dims[0]) dimensions "
                 + "(\(dims[1...dims[0]].map(String.init).joined(separator: " x "))); only 3D volumes and 4D series are read")
+        }
+        if let reason = ImageDecoder.tooLarge(width: dims[1], height: dims[2]) {
+            throw MRIDataError.unsupportedImage(path: path, reason: reason)
+        }
+        let (voxels, overflow) = (dims[1] * dims[2]).multipliedReportingOverflow(by: dims[3])
+        guard !overflow, voxels <= maximumVoxels else {
+            throw MRIDataError.unsupportedImage(path: path, reason: "the header declares volumes of \(dims[1]) x \(dims[2]) x "
+                + "\(dims[3]) voxels, more than the \(maximumVoxels) (512 x 512 x 1024) this loader accepts: the file is damaged, "
+                + "or a volume too large to read whole (crop or resample it first)")
         }
         guard [2, 4, 8, 16, 64, 256, 512, 768, 1024, 1280].contains(header.datatype) else {
             throw MRIDataError.unsupportedImage(path: path, reason: "its voxels are \(name), not greyscale values; "
@@ -94,10 +108,15 @@ extension ImageDecoder {
             throw MRIDataError.unsupportedImage(path: path, reason: "a file of \(header.volumeCount) volumes has no volume "
                 + "\(index.map(String.init) ?? "chosen"); choose one with a `volume` column in the manifest")
         }
+        // Within `NIfTIHeader.maximumVoxels`; reserved, not filled: the shim writes the voxels as it reads them, so a
+        // header that declares more than the file holds costs no more memory than the file's data.
         let count = header.width * header.height * header.sliceCount
-        var values = [Float](repeating: 0, count: count)
         var error = [CChar](repeating: 0, count: 512)
-        let status = cnifti_read_volume(path, Int64(volumeIndex), &values, Int64(count), &error, error.count)
+        var status = CNIFTI_UNREADABLE
+        var values = [Float](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            status = cnifti_read_volume(path, Int64(volumeIndex), buffer.baseAddress, Int64(count), &error, error.count)
+            initializedCount = status == CNIFTI_OK ? count : 0
+        }
         try NIfTIHeader.check(status, error: error, path: path)
         var nonFinite = 0
         let slope = header.isScaled ? header.scaleSlope : 1, intercept = header.isScaled ? header.scaleIntercept : 0

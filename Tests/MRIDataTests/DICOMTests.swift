@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import MRIData
+import TestSupport
 
 @Suite struct DICOMTests {
     /// Every transfer syntax DCMTK writes losslessly gives back the stored values exactly, and the same
@@ -85,6 +86,66 @@ import MRIData
         try TestData.write("not a DICOM file\n", to: folder + "/text.dcm")
         expectDataError("text.dcm") { _ = try ImageDecoder().decodeFile(folder + "/text.dcm") }
         expectDataError("absent.dcm") { _ = try ImageDecoder().decodeFile(folder + "/absent.dcm") }
+    }
+
+    /// Fuzz finding 16 (docs/fuzzing.md): a JPEG baseline file whose Rows became 16390 (8 columns) decoded, and
+    /// preprocessing padded it to a 16390 x 16390 square (a GiB, seconds a slice). Either side beyond
+    /// `ImageDecoder.maximumSide` is now refused before the pixel data is decoded.
+    @Test func imagesWithASideBeyondTheLimitAreRefusedBeforeDecoding() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        try FileManager.default.copyItem(atPath: FuzzCorpus.root + "/dicom/finding-tall-narrow-image.dcm", toPath: folder + "/finding.dcm")
+        expectDataError("finding.dcm", "8 x 16390", "8192 x 8192") { _ = try ImageDecoder().decodeFile(folder + "/finding.dcm") }
+        try ScanWriter.writeDICOM(ScanWriter.DICOMSlice(width: 8193, height: 2, stored: [UInt16](repeating: 100, count: 2 * 8193),
+                                                        transferSyntax: .rleLossless), to: folder + "/wide.dcm")
+        expectDataError("wide.dcm", "8193 x 2", "8192 x 8192") { _ = try ImageDecoder().decodeFile(folder + "/wide.dcm") }
+    }
+
+    /// Fuzz finding 17 (docs/fuzzing.md): a 788-byte file whose meta header (implicit VR, which DCMTK also takes)
+    /// declared a TransferSyntaxUID of 4,293,506,726 bytes. DCMTK refused the load, but reading the UID from what it
+    /// had parsed, to name an unknown transfer syntax, allocated the declared 4 GB. The UID is now read only at a
+    /// UID's length (64). The allocation is seen only under the fuzz target's malloc limit, where `scripts/fuzz.sh`
+    /// replays the committed input at every run; here the file must be an unreadable file naming DCMTK's reason.
+    @Test func anOverlongTransferSyntaxUIDIsAnUnreadableFile() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        try FileManager.default.copyItem(atPath: FuzzCorpus.root + "/dicom/finding-4gb-transfer-syntax-uid.dcm", toPath: folder + "/finding.dcm")
+        expectDataError("finding.dcm", "Cannot read", "not a readable DICOM file (DCMTK:") {
+            _ = try ImageDecoder().decodeFile(folder + "/finding.dcm")
+        }
+    }
+
+    /// Fuzz findings 18 and 19 (docs/fuzzing.md): JPEG data with a TEM marker (FF01) where its APP0 marker was, or
+    /// after a fill byte. DCMTK 3.6.7's JPEG decoder walks the markers to the frame header for its bit depth and
+    /// never moves past a TEM marker: the decode looped forever (Debian's `dcmdjpeg` hangs on these files too). The
+    /// shim makes the same walk first and refuses the file; the same data without the TEM marker still decodes.
+    @Test func aTEMMarkerBeforeTheFrameHeaderIsRefusedNotLoopedOn() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        for finding in ["finding-dcmtk-tem-marker-loop.dcm", "finding-dcmtk-tem-marker-after-fill-byte.dcm"] {
+            try FileManager.default.copyItem(atPath: FuzzCorpus.root + "/dicom/" + finding, toPath: folder + "/" + finding)
+            expectDataError(finding, "TEM marker", "damaged") { _ = try ImageDecoder().decodeFile(folder + "/" + finding) }
+        }
+
+        let stored = ScanFixture.pattern().map { $0 / 16 }
+        try ScanFixture.writeDICOM(folder + "/baseline.dcm", stored: stored, bitsAllocated: 8, bitsStored: 8, syntax: .jpegBaseline)
+        let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/baseline.dcm")))
+        let soi = try #require((0..<(file.count - 3)).first { file[$0..<($0 + 4)].elementsEqual([0xFF, 0xD8, 0xFF, 0xE0]) })
+        // The marker after the APP0 segment (whose length is at soi + 4).
+        let afterApp0 = soi + 4 + (Int(file[soi + 4]) << 8 | Int(file[soi + 5]))
+        let damages: [(name: String, bytes: [(position: Int, value: UInt8)])] = [
+            ("tem-after-soi.dcm", [(soi + 3, 0x01)]),
+            ("tem-after-app0.dcm", [(afterApp0 + 1, 0x01)]),
+            ("tem-after-fill-byte.dcm", [(soi + 3, 0xFF), (soi + 4, 0x01)]),
+            ("tem-after-reserved-marker.dcm", [(soi + 3, 0x05), (soi + 4, 0xFF), (soi + 5, 0x01)]),
+        ]
+        for (name, bytes) in damages {
+            var damaged = file
+            for (position, value) in bytes { damaged[position] = value }
+            try Data(damaged).write(to: URL(fileURLWithPath: folder + "/" + name))
+            expectDataError(name, "TEM marker") { _ = try ImageDecoder().decodeFile(folder + "/" + name) }
+        }
+        #expect(try ImageDecoder().decodeFile(folder + "/baseline.dcm").width == ScanFixture.width)
     }
 
     /// Scanner exports name files without an extension (IM0001): the DICOM marker tells them apart.

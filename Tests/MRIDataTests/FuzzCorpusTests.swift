@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 @testable import MRIData
 
-/// The seed corpora of the MRIData fuzz targets (Fuzz/Corpus/{jpeg,png,mat,manifest,cache}): written by
+/// The seed corpora of the MRIData fuzz targets (Fuzz/Corpus/{jpeg,png,mat,manifest,cache,dicom,nifti}): written by
 /// the package's own writers with `ROBUST_MRI_WRITE_FUZZ_CORPUS=1`, and checked to load otherwise
 /// (see `FuzzCorpus`). Each check calls the loader as the fuzz target does.
 @Suite struct FuzzCorpusTests {
@@ -116,6 +116,111 @@ import Testing
         }
     }
 
+    /// DICOM seeds written by DCMTK (`ScanWriter`), 8 x 6 pixels: a 12-in-16-bit MONOCHROME2 MR slice in every
+    /// transfer syntax family the reader decodes (explicit and implicit VR little endian, explicit big endian,
+    /// RLE, JPEG lossless, JPEG-LS, JPEG baseline), MONOCHROME1 with a rescale, signed CT values, and a
+    /// structured report (no pixel data), which must be refused as not an image.
+    @Test func dicomSeedsDecode() throws {
+        let folder = TestData.temporaryDirectory("fuzz-dicom")
+        defer { TestData.remove(folder) }
+        let width = 8, height = 6
+        let stored = (0..<(width * height)).map { UInt16(($0 * 83) % 4000 + 20) }
+        func slice(_ syntax: ScanWriter.DICOMTransferSyntax, values: [UInt16] = stored, bitsAllocated: Int = 16,
+                   bitsStored: Int = 12, isSigned: Bool = false, rescale: (slope: Double, intercept: Double)? = nil,
+                   photometric: String = "MONOCHROME2", modality: String = "MR") -> ScanWriter.DICOMSlice {
+            ScanWriter.DICOMSlice(width: width, height: height, stored: values, bitsAllocated: bitsAllocated,
+                                  bitsStored: bitsStored, isSigned: isSigned, rescale: rescale,
+                                  photometricInterpretation: photometric, modality: modality, transferSyntax: syntax)
+        }
+        let seeds: [(name: String, slice: ScanWriter.DICOMSlice)] = [
+            ("mr16.dcm", slice(.explicitLittleEndian)),
+            ("dx-monochrome1-rescale-implicit.dcm", slice(.implicitLittleEndian, rescale: (2, 10), photometric: "MONOCHROME1", modality: "DX")),
+            ("ct-signed-rescale-big-endian.dcm", slice(.explicitBigEndian, values: stored.map { UInt16(bitPattern: Int16($0) - 2000) },
+                                                       bitsStored: 16, isSigned: true, rescale: (1, -1024), modality: "CT")),
+            ("mr-rle.dcm", slice(.rleLossless)),
+            ("mr-jpeg-lossless.dcm", slice(.jpegLossless)),
+            ("mr-jpeg-ls.dcm", slice(.jpegLSLossless)),
+            ("cr8-jpeg-baseline.dcm", slice(.jpegBaseline, values: stored.map { $0 / 16 }, bitsAllocated: 8, bitsStored: 8, modality: "CR")),
+        ]
+        for (name, slice) in seeds {
+            try ScanWriter.writeDICOM(slice, to: folder + "/" + name)
+            try FuzzCorpus.offer([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))), target: "dicom", name: name)
+        }
+        try ScanWriter.writeDICOMTextReport("No acute findings.", to: folder + "/report.dcm")
+        try FuzzCorpus.offer([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/report.dcm"))), target: "dicom",
+                             name: "sr-report.dcm")
+        for (name, bytes) in try FuzzCorpus.seeds("dicom") {
+            if name.contains("report") {
+                expectDataError("x.dcm", "no pixel data") { try Self.readDICOMAsTheTargetDoes(bytes, folder: folder) }
+            } else {
+                #expect(throws: Never.self, "\(name)") { try Self.readDICOMAsTheTargetDoes(bytes, folder: folder) }
+            }
+        }
+    }
+
+    /// A DICOM fuzz input read as Fuzz/Sources/fuzz-dicom reads it: as `x.dcm`, decoded and preprocessed.
+    static func readDICOMAsTheTargetDoes(_ bytes: [UInt8], folder: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: folder + "/x.dcm"))
+        let image = try ImageDecoder().decodeFile(folder + "/x.dcm")
+        try expectPreprocessedInUnitRange(image)
+    }
+
+    /// NIfTI seeds written by niftilib (`ScanWriter`), 6 x 5 voxels a slice: NIfTI-1 int16 with scl_slope and
+    /// scl_inter, NIfTI-2 float32, a 4D NIfTI-1 uint16 series of 3 volumes, and a gzipped NIfTI-1 (`.nii.gz`).
+    @Test func niftiSeedsLoad() throws {
+        let folder = TestData.temporaryDirectory("fuzz-nifti")
+        defer { TestData.remove(folder) }
+        let width = 6, height = 5
+        func values(slices: Int, volumes: Int = 1) -> [Float] {
+            (0..<(width * height * slices * volumes)).map { Float(($0 * 37) % 500) }
+        }
+        try ScanWriter.writeNIfTI(values(slices: 3), width: width, height: height, slices: 3, voxelType: .int16,
+                                  scaleSlope: 0.5, scaleIntercept: -100, to: folder + "/int16-scaled.nii")
+        try ScanWriter.writeNIfTI(values(slices: 2), width: width, height: height, slices: 2, voxelType: .float32, version: 2,
+                                  to: folder + "/nifti2-float32.nii")
+        try ScanWriter.writeNIfTI(values(slices: 2, volumes: 3), width: width, height: height, slices: 2, volumes: 3,
+                                  voxelType: .uint16, to: folder + "/4d-uint16.nii")
+        try ScanWriter.writeNIfTI(values(slices: 3), width: width, height: height, slices: 3, voxelType: .int16,
+                                  to: folder + "/int16.nii.gz")
+        for name in ["int16-scaled.nii", "nifti2-float32.nii", "4d-uint16.nii", "int16.nii.gz"] {
+            try FuzzCorpus.offer([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))), target: "nifti", name: name)
+        }
+        for (name, bytes) in try FuzzCorpus.seeds("nifti") {
+            // The target's `raw.nii.gz` copy is the one a gzipped seed is read through; the others go through `x.nii`.
+            let path = folder + (name.hasSuffix(".gz") ? "/raw.nii.gz" : "/x.nii")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            #expect(throws: Never.self, "\(name)") {
+                let slices = try Self.readNIfTIAsTheTargetDoes(path)
+                #expect(slices >= 2, "\(name): \(slices) slices")
+            }
+        }
+    }
+
+    /// A NIfTI file read as Fuzz/Sources/fuzz-nifti reads each copy of its input: the header, then for the first
+    /// and the last volume of a 4D file the slices `--nifti-slices all` lists, the first four and the last,
+    /// preprocessed. Returns the number of slices read.
+    @discardableResult
+    static func readNIfTIAsTheTargetDoes(_ path: String) throws -> Int {
+        let decoder = ImageDecoder()
+        let header = try NIfTIHeader.read(path: path)
+        let volumes: [Int?] = header.volumeCount > 1 ? [0, header.volumeCount - 1] : [nil]
+        var count = 0
+        for volume in volumes {
+            let slices = try SliceReference.slices(of: path, slice: nil, volume: volume, mode: .all)
+            for reference in slices.prefix(4) + slices.suffix(1) {
+                try expectPreprocessedInUnitRange(try decoder.decode(reference))
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// Preprocessing keeps a decoded slice finite and in [0, 1], as the DICOM and NIfTI targets check.
+    static func expectPreprocessedInUnitRange(_ image: GrayImage) throws {
+        let values = Preprocessing.preprocessed(image, size: 16, intensity: .standard)
+        #expect(values.count == 256 && values.allSatisfy { $0 >= 0 && $0 <= 1 }, "values outside [0, 1] or NaN")
+    }
+
     /// Every input that once crashed an MRIData fuzz target goes through the same calls again (errors are
     /// fine, a trap would end the test run); what each now reports is checked beside the loader's tests.
     @Test func findingsNoLongerCrash() throws {
@@ -135,6 +240,16 @@ import Testing
             _ = try? FigshareMatReader.readFoldIndex(folder + "/1.mat")
         }
         try FileManager.default.removeItem(atPath: folder + "/1.mat")
+        for (_, bytes) in try FuzzCorpus.findings("dicom") { try? Self.readDICOMAsTheTargetDoes(bytes, folder: folder) }
+        // NIfTI findings as the target's `x.nii` and `raw.nii.gz` copies (one found through the gzipped copy is
+        // committed gzipped, so `raw.nii.gz` decompresses it).
+        for (_, bytes) in try FuzzCorpus.findings("nifti") {
+            for name in ["x.nii", "raw.nii.gz"] {
+                try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + name))
+                _ = try? ImageDecoder().decodeFile(folder + "/" + name)
+                _ = try? Self.readNIfTIAsTheTargetDoes(folder + "/" + name)
+            }
+        }
         try Self.writeManifestImages(folder)
         for (_, bytes) in try FuzzCorpus.findings("manifest") {
             try Self.writeManifestInput(bytes, to: folder)

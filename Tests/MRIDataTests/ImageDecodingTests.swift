@@ -113,8 +113,9 @@ import Testing
         expectDataError("cut.png", "PNG data is damaged") { _ = try ImageDecoder().decode(Array(png.dropLast(20)), path: "cut.png") }
     }
 
-    /// A header declaring more than `ImageDecoder.maximumPixels` is refused before the pixels are allocated
-    /// (a JPEG may declare 65,535 x 65,535, a PNG up to libpng's 1,000,000 x 1,000,000).
+    /// A header declaring a side beyond `ImageDecoder.maximumSide` is refused before the pixels are allocated
+    /// (a JPEG may declare 65,535 x 65,535, a PNG up to libpng's 1,000,000 x 1,000,000), a narrow image too: it
+    /// would be padded to a square of its longer side (fuzz finding 16).
     @Test func imagesLargerThanTheLimitAreRefusedBeforeAllocation() throws {
         let file = try ImageFixture.jpeg(ImageFixture.pattern(width: 8, height: 8), width: 8, height: 8, format: TJPF_GRAY)
         // The SOF0 segment: FF C0, length (2), precision (1), height (2), width (2).
@@ -125,5 +126,8 @@ import Testing
         expectDataError("huge.jpg", "60000 x 60000", "8192 x 8192") { _ = try ImageDecoder().decode(huge, path: "huge.jpg") }
         #expect(ImageDecoder.tooLarge(width: 8192, height: 8192) == nil)
         #expect(ImageDecoder.tooLarge(width: 8193, height: 8192) != nil)
+        #expect(ImageDecoder.tooLarge(width: 1, height: 65_535) != nil)
+        let tall = try PNGImage.encode(gray: [UInt8](repeating: 7, count: 8193), width: 1, height: 8193).data
+        expectDataError("tall.png", "1 x 8193", "8192 x 8192") { _ = try ImageDecoder().decode(tall, path: "tall.png") }
     }
 }

@@ -44,3 +44,13 @@ public enum Scratch {
         try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
     }
 }
+
+/// What a loader promises of every slice it returns, checked where a violation would not crash by itself.
+public enum LoaderPromise {
+    /// A preprocessed slice holds only finite values in [0, 1]: a NaN or an infinity from a file's scaling
+    /// (DICOM's rescale, NIfTI's scl_slope, float voxels) would otherwise reach training without a sound.
+    public static func checkPreprocessed(_ values: [Float], size: Int) {
+        precondition(values.count == size * size, "preprocessed slice of \(values.count) values, not \(size) x \(size)")
+        precondition(values.allSatisfy { $0 >= 0 && $0 <= 1 }, "preprocessed slice with values outside [0, 1] or NaN")
+    }
+}

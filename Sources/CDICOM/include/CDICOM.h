@@ -42,9 +42,11 @@ typedef struct {
     double rescale_intercept;
 } CDICOMImage;
 
-/// Reads the image of the DICOM file at `path` into `image`. Returns CDICOM_OK, or another status with a
-/// message (no path: the caller names the file) in `error` (at most `error_capacity` bytes, terminated).
-CDICOMStatus cdicom_read_image(const char *path, CDICOMImage *image, char *error, size_t error_capacity);
+/// Reads the image of the DICOM file at `path` into `image`; an image with more than `maximum_side` Rows or
+/// Columns is refused before its pixel data is decoded. Returns CDICOM_OK, or another status with a message
+/// (no path: the caller names the file) in `error` (at most `error_capacity` bytes, terminated).
+CDICOMStatus cdicom_read_image(const char *path, uint32_t maximum_side, CDICOMImage *image, char *error,
+                               size_t error_capacity);
 
 /// Frees `image->values` (safe on a zeroed or already freed image).
 void cdicom_image_free(CDICOMImage *image);

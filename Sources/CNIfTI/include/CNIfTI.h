@@ -29,11 +29,14 @@ typedef struct {
     double scl_inter;
 } CNIfTIHeader;
 
-/// Reads the header of the file at `path`.
+/// Reads and checks the header of the file at `path` (sizeof_hdr, single-file magic, dims, vox_offset); reads
+/// no extension and no voxel.
 CNIfTIStatus cnifti_read_header(const char *path, CNIfTIHeader *header, char *error, size_t error_capacity);
 
 /// Reads 3D volume `volume` (index along dim[4]; 0 for a 3D file) as dim[1] x dim[2] x dim[3] floats, i
-/// fastest, as stored (no scaling), into `values` (room for `count` floats, which must equal that product).
+/// fastest, as stored (no scaling; NaN and infinite float voxels as 0), into `values` (room for `count` floats,
+/// which must equal that product). `values` is written front to back as the voxels are read, 64 KiB at a
+/// time, so memory the caller reserved but the file does not fill is never touched.
 CNIfTIStatus cnifti_read_volume(const char *path, int64_t volume, float *values, int64_t count,
                                 char *error, size_t error_capacity);
 
