@@ -108,16 +108,24 @@ extension ImageDecoder {
             throw MRIDataError.unsupportedImage(path: path, reason: "a file of \(header.volumeCount) volumes has no volume "
                 + "\(index.map(String.init) ?? "chosen"); choose one with a `volume` column in the manifest")
         }
-        // Within `NIfTIHeader.maximumVoxels`; reserved, not filled: the shim writes the voxels as it reads them, so a
-        // header that declares more than the file holds costs no more memory than the file's data.
+        // Within `NIfTIHeader.maximumVoxels`. Grown as the voxels are read, a mebivoxel at a time: a header that
+        // declares more than the file holds costs no more memory than the file's data.
         let count = header.width * header.height * header.sliceCount
         var error = [CChar](repeating: 0, count: 512)
-        var status = CNIFTI_UNREADABLE
-        var values = [Float](unsafeUninitializedCapacity: count) { buffer, initializedCount in
-            status = cnifti_read_volume(path, Int64(volumeIndex), buffer.baseAddress, Int64(count), &error, error.count)
-            initializedCount = status == CNIFTI_OK ? count : 0
+        var opened: OpaquePointer?
+        try NIfTIHeader.check(cnifti_open_volume(path, Int64(volumeIndex), Int64(count), &opened, &error, error.count),
+                              error: error, path: path)
+        guard let reader = opened else { throw MRIDataError.unreadableFile(path: path, reason: "the volume could not be opened") }
+        defer { cnifti_close_volume(reader) }
+        var values: [Float] = []
+        while values.count < count {
+            let start = values.count, wanted = Swift.min(1 << 20, count - start)
+            values.append(contentsOf: repeatElement(0, count: wanted))
+            let status = values.withUnsafeMutableBufferPointer { buffer in
+                cnifti_read_voxels(reader, buffer.baseAddress.map { $0 + start }, Int64(wanted), &error, error.count)
+            }
+            try NIfTIHeader.check(status, error: error, path: path)
         }
-        try NIfTIHeader.check(status, error: error, path: path)
         var nonFinite = 0
         let slope = header.isScaled ? header.scaleSlope : 1, intercept = header.isScaled ? header.scaleIntercept : 0
         for i in values.indices {

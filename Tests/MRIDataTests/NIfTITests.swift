@@ -103,7 +103,7 @@ import TestSupport
     }
 
     /// A header within the limits whose file holds less: a plain file is refused from its length before
-    /// reading, one read through zlib when its data ends (memory for the declared volume is reserved, not filled).
+    /// reading, one read through zlib when its data ends (memory grows only with the voxels read).
     @Test func volumesLargerThanTheFileAreTruncatedFiles() throws {
         let folder = TestData.temporaryDirectory("nifti")
         defer { TestData.remove(folder) }
