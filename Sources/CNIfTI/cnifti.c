@@ -237,7 +237,10 @@ CNIfTIStatus cnifti_read_voxels(CNIfTIVolumeReader *reader, float *values, int64
     int64_t done = 0;
     while (done < count && done < reader->remaining) {
         const int64_t wanted = count - done < perChunk ? count - done : perChunk;
-        if ((int64_t)znzread(chunk, (size_t)header->nbyper, (size_t)wanted, reader->file) != wanted) break;
+        // Counted in bytes: for a gzipped file znzread counts a voxel it read only partly as read (it warns on
+        // stderr), which left that voxel whatever `chunk` held before (fuzz finding 20).
+        const size_t bytes = (size_t)(wanted * header->nbyper);
+        if (znzread(chunk, 1, bytes, reader->file) != bytes) break;
         if (header->swapped && header->swapsize > 1) nifti_swap_Nbytes(wanted, header->swapsize, chunk);
         for (int64_t i = 0; i < wanted; i++) values[done + i] = voxel(chunk, header->datatype, i);
         done += wanted;

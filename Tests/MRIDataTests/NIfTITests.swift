@@ -117,6 +117,28 @@ import TestSupport
         }
     }
 
+    /// Fuzz finding 20 (docs/fuzzing.md): a gzipped volume whose data ended 1 byte into its last float32 voxel was
+    /// read as complete (znzlib counts a partly read voxel as read), that voxel taking whatever the read buffer held
+    /// before, and preprocessing made NaN of it. Every byte must now be there.
+    @Test func dataEndingInsideAVoxelIsTruncated() throws {
+        let folder = TestData.temporaryDirectory("nifti")
+        defer { TestData.remove(folder) }
+        try FileManager.default.copyItem(atPath: FuzzCorpus.root + "/nifti/finding-gzip-data-ends-inside-a-voxel.nii",
+                                         toPath: folder + "/finding.nii.gz")
+        expectDataError("finding.nii.gz", "truncated") { _ = try ImageDecoder().decode(SliceReference(path: folder + "/finding.nii.gz", slice: 0)) }
+        for version in [1, 2] {
+            try ScanFixture.writeNIfTI(folder + "/whole.nii", slices: 2, version: version, voxelType: .float32)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/whole.nii"))
+            // Under a .gz name a plain file is read through zlib (its transparent mode), as a gzipped one is.
+            for cut in 1...3 {
+                try bytes.dropLast(cut).write(to: URL(fileURLWithPath: folder + "/short.nii.gz"))
+                expectDataError("short.nii.gz", "truncated") {
+                    _ = try ImageDecoder().decode(SliceReference(path: folder + "/short.nii.gz", slice: 1))
+                }
+            }
+        }
+    }
+
     /// The shim reads headers and voxels itself (niftilib supplies layouts and swapping): a file in the other
     /// byte order, NIfTI-1 and NIfTI-2, int16 and float32, voxels after a vox_offset past the header, reads as
     /// the values written.
