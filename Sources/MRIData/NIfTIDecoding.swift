@@ -14,13 +14,13 @@ public struct NIfTIHeader: Sendable, Equatable {
     public var scaleSlope: Double, scaleIntercept: Double
 
     /// The most voxels a 3D volume may hold: 2^28 (512 x 512 x 1024; 1 GiB as the 32-bit floats it is read
-    /// into). A NIfTI-2 header may declare up to 2^63 voxels along each axis; a slice's sides are also held to
-    /// `ImageDecoder.maximumSide`.
+    /// into). A NIfTI-2 header may declare up to 2^63 voxels along each axis; each of the three axes is also held
+    /// to `ImageDecoder.maximumSide`.
     public static let maximumVoxels = 1 << 28
 
     /// The header of the file at `path`, through niftilib (the CNIfTI shim). Throws `MRIDataError` naming
     /// the file: unreadable (not NIfTI, damaged header) or unsupported (5 or more dimensions, complex or RGB
-    /// voxels, a 1D file, slices with a side beyond `ImageDecoder.maximumSide` or volumes beyond `maximumVoxels`).
+    /// voxels, a 1D file, an axis beyond `ImageDecoder.maximumSide` or volumes beyond `maximumVoxels`).
     public static func read(path: String) throws -> NIfTIHeader {
         guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
         var header = CNIfTIHeader()
@@ -38,6 +38,12 @@ public struct NIfTIHeader: Sendable, Equatable {
         }
         if let reason = ImageDecoder.tooLarge(width: dims[1], height: dims[2]) {
             throw MRIDataError.unsupportedImage(path: path, reason: reason)
+        }
+        // Each slice can become an image of the dataset (`--nifti-slices all`): the slice axis is held to the same
+        // side as the others.
+        guard dims[3] <= ImageDecoder.maximumSide else {
+            throw MRIDataError.unsupportedImage(path: path, reason: "the header declares \(dims[3]) axial slices, more than the "
+                + "\(ImageDecoder.maximumSide) this loader reads: the file is damaged, or not an MRI volume")
         }
         let (voxels, overflow) = (dims[1] * dims[2]).multipliedReportingOverflow(by: dims[3])
         guard !overflow, voxels <= maximumVoxels else {
