@@ -17,6 +17,7 @@
 #include "dcmtk/dcmjpls/djrparam.h"
 #include "dcmtk/oflog/oflog.h"
 
+#include <cfloat>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -230,6 +231,13 @@ CDICOMStatus readImage(const char *path, unsigned maximumSide, CDICOMImage *imag
     // so that the same picture stored either way gives the same values.
     const double lowest = isSigned ? -std::ldexp(1.0, bitsStored - 1) : 0;
     const double highest = isSigned ? std::ldexp(1.0, bitsStored - 1) - 1 : std::ldexp(1.0, bitsStored) - 1;
+    // Every value a stored one can become must be a float: a slope of 1e36 would make infinities (and NaN after
+    // min-max mapping) out of ordinary pixels.
+    const double lowestValue = lowest * slope + intercept, highestValue = highest * slope + intercept;
+    if (!(std::fabs(lowestValue) <= FLT_MAX && std::fabs(highestValue) <= FLT_MAX)) {
+        return fail(CDICOM_UNSUPPORTED_IMAGE, error, capacity, "RescaleSlope %g and RescaleIntercept %g take its %d-bit stored "
+                    "values beyond the range of 32-bit floats (3.4e38): the header is damaged", slope, intercept, bitsStored);
+    }
     const double inversionSum = (lowest + highest) * slope + 2 * intercept;
     const bool invert = photometric == "MONOCHROME1";
 

@@ -63,10 +63,16 @@ public enum IntensityMapping: Codable, Equatable, Sendable, CustomStringConverti
         }
     }
 
-    /// (clip(x, bottom, top) - bottom) / (top - bottom); all zeros when top <= bottom.
+    /// (clip(x, bottom, top) - bottom) / (top - bottom); all zeros when top <= bottom. Where top - bottom exceeds
+    /// Float's range (finite values beyond +-1.7e38 on both sides, as a float NIfTI volume may hold) it is taken
+    /// in Double, which a Float range cannot exceed: in Float it would be infinite, and the top value NaN.
     static func stretched(_ pixels: [Float], from bottom: Float, to top: Float) -> [Float] {
         guard top > bottom else { return [Float](repeating: 0, count: pixels.count) }
         let range = top - bottom
+        guard range.isFinite else {
+            let wideRange = Double(top) - Double(bottom)
+            return pixels.map { Float((Double(Swift.min(Swift.max($0, bottom), top)) - Double(bottom)) / wideRange) }
+        }
         return pixels.map { (Swift.min(Swift.max($0, bottom), top) - bottom) / range }
     }
 
@@ -77,6 +83,10 @@ public enum IntensityMapping: Codable, Equatable, Sendable, CustomStringConverti
         let rank = p / 100 * Double(sorted.count - 1)
         let below = Int(rank.rounded(.down)), above = Swift.min(below + 1, sorted.count - 1)
         let fraction = Float(rank - Double(below))
-        return below >= sorted.count - 1 ? (sorted.last ?? first) : sorted[below] + fraction * (sorted[above] - sorted[below])
+        guard below < sorted.count - 1 else { return sorted.last ?? first }
+        let low = sorted[below], gap = sorted[above] - low
+        // A gap beyond Float's range (as in `stretched`) is taken in Double; the result lies between the two values.
+        guard gap.isFinite else { return Float(Double(low) + Double(fraction) * (Double(sorted[above]) - Double(low))) }
+        return low + fraction * gap
     }
 }

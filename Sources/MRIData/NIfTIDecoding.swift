@@ -14,13 +14,13 @@ public struct NIfTIHeader: Sendable, Equatable {
     public var scaleSlope: Double, scaleIntercept: Double
 
     /// The most voxels a 3D volume may hold: 2^28 (512 x 512 x 1024; 1 GiB as the 32-bit floats it is read
-    /// into). A NIfTI-2 header may declare up to 2^63 voxels along each axis; a slice's sides are also held to
-    /// `ImageDecoder.maximumSide`.
+    /// into). A NIfTI-2 header may declare up to 2^63 voxels along each axis; each of the three axes is also held
+    /// to `ImageDecoder.maximumSide`.
     public static let maximumVoxels = 1 << 28
 
     /// The header of the file at `path`, through niftilib (the CNIfTI shim). Throws `MRIDataError` naming
     /// the file: unreadable (not NIfTI, damaged header) or unsupported (5 or more dimensions, complex or RGB
-    /// voxels, a 1D file, slices with a side beyond `ImageDecoder.maximumSide` or volumes beyond `maximumVoxels`).
+    /// voxels, a 1D file, an axis beyond `ImageDecoder.maximumSide` or volumes beyond `maximumVoxels`).
     public static func read(path: String) throws -> NIfTIHeader {
         guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
         var header = CNIfTIHeader()
@@ -38,6 +38,12 @@ public struct NIfTIHeader: Sendable, Equatable {
         }
         if let reason = ImageDecoder.tooLarge(width: dims[1], height: dims[2]) {
             throw MRIDataError.unsupportedImage(path: path, reason: reason)
+        }
+        // Each slice can become an image of the dataset (`--nifti-slices all`): the slice axis is held to the same
+        // side as the others.
+        guard dims[3] <= ImageDecoder.maximumSide else {
+            throw MRIDataError.unsupportedImage(path: path, reason: "the header declares \(dims[3]) axial slices, more than the "
+                + "\(ImageDecoder.maximumSide) this loader reads: the file is damaged, or not an MRI volume")
         }
         let (voxels, overflow) = (dims[1] * dims[2]).multipliedReportingOverflow(by: dims[3])
         guard !overflow, voxels <= maximumVoxels else {
@@ -108,16 +114,24 @@ extension ImageDecoder {
             throw MRIDataError.unsupportedImage(path: path, reason: "a file of \(header.volumeCount) volumes has no volume "
                 + "\(index.map(String.init) ?? "chosen"); choose one with a `volume` column in the manifest")
         }
-        // Within `NIfTIHeader.maximumVoxels`; reserved, not filled: the shim writes the voxels as it reads them, so a
-        // header that declares more than the file holds costs no more memory than the file's data.
+        // Within `NIfTIHeader.maximumVoxels`. Grown as the voxels are read, a mebivoxel at a time: a header that
+        // declares more than the file holds costs no more memory than the file's data.
         let count = header.width * header.height * header.sliceCount
         var error = [CChar](repeating: 0, count: 512)
-        var status = CNIFTI_UNREADABLE
-        var values = [Float](unsafeUninitializedCapacity: count) { buffer, initializedCount in
-            status = cnifti_read_volume(path, Int64(volumeIndex), buffer.baseAddress, Int64(count), &error, error.count)
-            initializedCount = status == CNIFTI_OK ? count : 0
+        var opened: OpaquePointer?
+        try NIfTIHeader.check(cnifti_open_volume(path, Int64(volumeIndex), Int64(count), &opened, &error, error.count),
+                              error: error, path: path)
+        guard let reader = opened else { throw MRIDataError.unreadableFile(path: path, reason: "the volume could not be opened") }
+        defer { cnifti_close_volume(reader) }
+        var values: [Float] = []
+        while values.count < count {
+            let start = values.count, wanted = Swift.min(1 << 20, count - start)
+            values.append(contentsOf: repeatElement(0, count: wanted))
+            let status = values.withUnsafeMutableBufferPointer { buffer in
+                cnifti_read_voxels(reader, buffer.baseAddress.map { $0 + start }, Int64(wanted), &error, error.count)
+            }
+            try NIfTIHeader.check(status, error: error, path: path)
         }
-        try NIfTIHeader.check(status, error: error, path: path)
         var nonFinite = 0
         let slope = header.isScaled ? header.scaleSlope : 1, intercept = header.isScaled ? header.scaleIntercept : 0
         for i in values.indices {

@@ -50,6 +50,20 @@ import TestSupport
         #expect(try ImageDecoder().decodeFile(folder + "/signed12.dcm").pixels == ScanFixture.pattern().map { Float(Int($0) - 2000) })
     }
 
+    /// A rescale that takes stored values beyond 32-bit floats is refused: the pixels would be infinite, and NaN
+    /// after min-max mapping (the dicom fuzz target checks that every preprocessed value is in [0, 1]).
+    @Test func aRescaleBeyondFloatsIsRefused() throws {
+        let folder = TestData.temporaryDirectory("dicom")
+        defer { TestData.remove(folder) }
+        try ScanFixture.writeDICOM(folder + "/huge-slope.dcm", rescale: (1e36, 0))
+        expectDataError("huge-slope.dcm", "RescaleSlope 1e+36", "32-bit floats") { _ = try ImageDecoder().decodeFile(folder + "/huge-slope.dcm") }
+        try ScanFixture.writeDICOM(folder + "/huge-intercept.dcm", rescale: (1, -3.5e38))
+        expectDataError("huge-intercept.dcm", "RescaleIntercept -3.5e+38") { _ = try ImageDecoder().decodeFile(folder + "/huge-intercept.dcm") }
+        // Up to Float's largest, the values are read.
+        try ScanFixture.writeDICOM(folder + "/large.dcm", rescale: (1e34, 0))
+        #expect(try ImageDecoder().decodeFile(folder + "/large.dcm").pixels.allSatisfy(\.isFinite))
+    }
+
     /// MONOCHROME1 (high is dark, as many CR and DX files) is inverted within the stored bits' range, after rescaling.
     @Test func monochrome1IsInverted() throws {
         let folder = TestData.temporaryDirectory("dicom")

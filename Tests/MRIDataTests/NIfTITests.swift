@@ -78,7 +78,7 @@ import TestSupport
 
     /// Fuzz finding 15 (docs/fuzzing.md): a NIfTI-2 header declaring 6 x 1.8e16 x 1.8e16 voxels made
     /// `--nifti-slices all` list 1.8e16 slices (a trap allocating them); the volume read would have allocated
-    /// the declared voxels before reading one. Sizes are now checked in the header: a slice's sides within
+    /// the declared voxels before reading one. Sizes are now checked in the header: the three axes within
     /// `ImageDecoder.maximumSide`, a volume within `NIfTIHeader.maximumVoxels`, products without overflow.
     @Test func absurdDimensionsAreErrorsBeforeAnyAllocation() throws {
         let folder = TestData.temporaryDirectory("nifti")
@@ -93,17 +93,23 @@ import TestSupport
             try Self.writeNIfTI(folder + "/" + name, version: version, dims: [20_000, 20_000, 1])
             expectDataError(name, "20000 x 20000", "8192 x 8192") { _ = try NIfTIHeader.read(path: folder + "/" + name) }
         }
+        // 2^20 slices of one voxel: within 2^28 voxels, but `--nifti-slices all` would list 2^20 images (the nifti
+        // target's run 2 kept such inputs, each listing hundreds of thousands of slices).
+        try Self.writeNIfTI(folder + "/thin.nii", version: 2, dims: [1, 1, 1 << 20])
+        expectDataError("thin.nii", "1048576 axial slices", "8192") {
+            _ = try SliceReference.slices(of: folder + "/thin.nii", slice: nil, volume: nil, mode: .all)
+        }
         try Self.writeNIfTI(folder + "/deep.nii", version: 2, dims: [2048, 2048, 128])
         expectDataError("deep.nii", "2048 x 2048 x 128", "512 x 512 x 1024") { _ = try NIfTIHeader.read(path: folder + "/deep.nii") }
         try Self.writeNIfTI(folder + "/overflow.nii", version: 2, dims: [4096, 4096, Int64.max / 2])
-        expectDataError("overflow.nii", "512 x 512 x 1024") { _ = try NIfTIHeader.read(path: folder + "/overflow.nii") }
+        expectDataError("overflow.nii", "4611686018427387903 axial slices") { _ = try NIfTIHeader.read(path: folder + "/overflow.nii") }
         let series = folder + "/far-volume.nii"
         try Self.writeNIfTI(series, version: 2, dims: [20, 16, 2, Int64.max])
         expectDataError("far-volume.nii", "beyond") { _ = try ImageDecoder().decode(SliceReference(path: series, slice: 0, volume: Int.max - 1)) }
     }
 
     /// A header within the limits whose file holds less: a plain file is refused from its length before
-    /// reading, one read through zlib when its data ends (memory for the declared volume is reserved, not filled).
+    /// reading, one read through zlib when its data ends (memory grows only with the voxels read).
     @Test func volumesLargerThanTheFileAreTruncatedFiles() throws {
         let folder = TestData.temporaryDirectory("nifti")
         defer { TestData.remove(folder) }
@@ -114,6 +120,28 @@ import TestSupport
         try Self.writeNIfTI(folder + "/large.nii.gz", version: 2, dims: [512, 512, 1000])
         expectDataError("large.nii.gz", "truncated") {
             _ = try ImageDecoder().decode(SliceReference(path: folder + "/large.nii.gz", slice: 999))
+        }
+    }
+
+    /// Fuzz finding 20 (docs/fuzzing.md): a gzipped volume whose data ended 1 byte into its last float32 voxel was
+    /// read as complete (znzlib counts a partly read voxel as read), that voxel taking whatever the read buffer held
+    /// before, and preprocessing made NaN of it. Every byte must now be there.
+    @Test func dataEndingInsideAVoxelIsTruncated() throws {
+        let folder = TestData.temporaryDirectory("nifti")
+        defer { TestData.remove(folder) }
+        try FileManager.default.copyItem(atPath: FuzzCorpus.root + "/nifti/finding-gzip-data-ends-inside-a-voxel.nii",
+                                         toPath: folder + "/finding.nii.gz")
+        expectDataError("finding.nii.gz", "truncated") { _ = try ImageDecoder().decode(SliceReference(path: folder + "/finding.nii.gz", slice: 0)) }
+        for version in [1, 2] {
+            try ScanFixture.writeNIfTI(folder + "/whole.nii", slices: 2, version: version, voxelType: .float32)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/whole.nii"))
+            // Under a .gz name a plain file is read through zlib (its transparent mode), as a gzipped one is.
+            for cut in 1...3 {
+                try bytes.dropLast(cut).write(to: URL(fileURLWithPath: folder + "/short.nii.gz"))
+                expectDataError("short.nii.gz", "truncated") {
+                    _ = try ImageDecoder().decode(SliceReference(path: folder + "/short.nii.gz", slice: 1))
+                }
+            }
         }
     }
 

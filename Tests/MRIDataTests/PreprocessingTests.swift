@@ -74,6 +74,18 @@ import Tensor
         #expect(IntensityMapping.percentiles(low: 1, high: 99).applied(to: [0] + [Float](repeating: 5, count: 200) + [10]).last == 1)
     }
 
+    /// Finite values spanning more than Float's range (a float NIfTI volume from -3.4e38 to 3.4e38, which the
+    /// nifti fuzz target's [0, 1] check would have caught): top - bottom overflowed to infinity and the top value
+    /// came out NaN. The mappings stay in [0, 1].
+    @Test func valuesSpanningMoreThanFloatsRangeMapIntoTheUnitInterval() {
+        let widest = Float.greatestFiniteMagnitude
+        #expect(IntensityMapping.minMax.applied(to: [-widest, 0, widest]) == [0, 0.5, 1])
+        #expect(IntensityMapping.percentile(50, ofSorted: [-widest, widest]) == 0)
+        let wide = [-widest] + (0..<98).map { Float($0) } + [widest]
+        #expect(IntensityMapping.percentiles(low: 0, high: 100).applied(to: wide) == IntensityMapping.minMax.applied(to: wide))
+        #expect(IntensityMapping.percentiles(low: 0, high: 100).applied(to: wide).allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
     @Test func standardDependsOnTheFormatAndSettingsAreChecked() {
         #expect(IntensityMapping.standard.resolved(for: .jpeg) == .unitMaximum)
         #expect(IntensityMapping.standard.resolved(for: .figshareMat) == .unitMaximum)

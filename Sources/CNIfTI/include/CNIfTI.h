@@ -33,12 +33,22 @@ typedef struct {
 /// no extension and no voxel.
 CNIfTIStatus cnifti_read_header(const char *path, CNIfTIHeader *header, char *error, size_t error_capacity);
 
-/// Reads 3D volume `volume` (index along dim[4]; 0 for a 3D file) as dim[1] x dim[2] x dim[3] floats, i
-/// fastest, as stored (no scaling; NaN and infinite float voxels as 0), into `values` (room for `count` floats,
-/// which must equal that product). `values` is written front to back as the voxels are read, 64 KiB at a
-/// time, so memory the caller reserved but the file does not fill is never touched.
-CNIfTIStatus cnifti_read_volume(const char *path, int64_t volume, float *values, int64_t count,
+/// A volume open for reading its voxels.
+typedef struct CNIfTIVolumeReader CNIfTIVolumeReader;
+
+/// Opens 3D volume `volume` (index along dim[4]; 0 for a 3D file) of the file at `path`, whose dim[1] x dim[2] x
+/// dim[3] voxels (`count`, which must equal that product) are then read with `cnifti_read_voxels`. A plain file too
+/// short for the volume is refused here; a gzipped file's length is known only as it is read. On CNIFTI_OK,
+/// `*reader` is to be closed with `cnifti_close_volume`.
+CNIfTIStatus cnifti_open_volume(const char *path, int64_t volume, int64_t count, CNIfTIVolumeReader **reader,
                                 char *error, size_t error_capacity);
+
+/// Reads the volume's next `count` voxels (i fastest) into `values` as floats, as stored (no scaling; NaN and
+/// infinite float voxels as 0). CNIFTI_UNREADABLE when the file's data ends first.
+CNIfTIStatus cnifti_read_voxels(CNIfTIVolumeReader *reader, float *values, int64_t count, char *error, size_t error_capacity);
+
+/// Closes `reader` (safe on NULL).
+void cnifti_close_volume(CNIfTIVolumeReader *reader);
 
 /// Writes a NIfTI file (for tests and example data; the readers never write): `version` 1 or 2, dims
 /// nx, ny, nz, nt (nt = 1: a 3D file), `datatype` NIFTI_TYPE_INT16 (4), UINT16 (512) or FLOAT32 (16),
