@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // C libraries from Debian's packages: module maps only.
@@ -37,7 +38,8 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Tensor", dependencies: ["CBLAS", "CLAPACKE", "CKernels"]),
         .target(name: "NN", dependencies: ["Tensor", "CKernels"]),
-        .target(name: "MRIData", dependencies: ["Tensor", "CHDF5", "CTurboJPEG", "CPNG", "CDICOM", "CNIfTI"]),
+        .target(name: "MRIData", dependencies: ["Tensor", "CHDF5", "CTurboJPEG", "CPNG", "CDICOM", "CNIfTI",
+                                            .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "Influence", dependencies: ["Tensor"]),
         .target(name: "RobustTraining", dependencies: ["Tensor", "NN", "MRIData", "Influence"]),
         .target(name: "Reporting", dependencies: ["Tensor", "CCairo"]),

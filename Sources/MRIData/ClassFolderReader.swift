@@ -36,7 +36,7 @@ struct ClassFolderReader: DatasetReader {
     static func subfolders(_ path: String) -> [String] {
         MetadataFiles.listing(path).names.filter { name in
             var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &isDirectory)
+            return FileManager.default.fileExists(atPath: FilePaths.joining(path, name), isDirectory: &isDirectory)
                 && isDirectory.boolValue
         }
     }
@@ -46,7 +46,7 @@ struct ClassFolderReader: DatasetReader {
         subfolders(path).contains { name in
             TumourClass(folderName: name) != nil
                 || (splitFolds[name.lowercased()] != nil
-                    && subfolders((path as NSString).appendingPathComponent(name)).contains { TumourClass(folderName: $0) != nil })
+                    && subfolders(FilePaths.joining(path, name)).contains { TumourClass(folderName: $0) != nil })
         }
     }
 
@@ -62,14 +62,14 @@ struct ClassFolderReader: DatasetReader {
         // (folder, fold) pairs holding class folders.
         let groups: [(path: String, fold: Int?)] = splits.isEmpty
             ? [(folder, nil)]
-            : splits.map { ((folder as NSString).appendingPathComponent($0), Self.splitFolds[$0.lowercased()]) }
+            : splits.map { (FilePaths.joining(folder, $0), Self.splitFolds[$0.lowercased()]) }
         var entries: [Entry] = []
         var warnings: [String] = []
         var metadata = MetadataFiles.listing(folder).skipped
         for group in groups {
             if group.path != folder { metadata += MetadataFiles.listing(group.path).skipped }
             for name in Self.subfolders(group.path) {
-                let classPath = (group.path as NSString).appendingPathComponent(name)
+                let classPath = FilePaths.joining(group.path, name)
                 if Self.noTumourNames.contains(name.lowercased()) {
                     guard skipNoTumour else { throw MRIDataError.unknownClassFolder(classPath + " (a no-tumour class; the task has three tumour classes)") }
                     warnings.append("skipping \(classPath): no-tumour images are not one of the three classes")
@@ -83,7 +83,7 @@ struct ClassFolderReader: DatasetReader {
                 }
                 let listing = MetadataFiles.listing(classPath)
                 metadata += listing.skipped
-                let files = listing.names.map { (classPath as NSString).appendingPathComponent($0) }
+                let files = listing.names.map { FilePaths.joining(classPath, $0) }
                     .filter { ImageFileFormat(path: $0) != nil }
                 guard !files.isEmpty else { throw MRIDataError.emptyClassFolder(classPath) }
                 for file in files {

@@ -29,7 +29,7 @@ public struct DatasetCache: Sendable {
     /// `$ROBUST_MRI_CACHE`, or `~/.cache/robust-mri`.
     public static var defaultDirectory: String {
         if let override = ProcessInfo.processInfo.environment["ROBUST_MRI_CACHE"], !override.isEmpty { return override }
-        return (NSHomeDirectory() as NSString).appendingPathComponent(".cache/robust-mri")
+        return FilePaths.joining(NSHomeDirectory(), ".cache/robust-mri")
     }
 
     /// The cache key of a load (32 hex digits).
@@ -69,7 +69,7 @@ public struct DatasetCache: Sendable {
         var sourceDescription: String
     }
 
-    public func path(key: String) -> String { (directory as NSString).appendingPathComponent("\(key).rmri") }
+    public func path(key: String) -> String { FilePaths.joining(directory, "\(key).rmri") }
 
     /// The cached dataset for `key`, or nil (absent, or corrupt: then a message says it is rebuilt).
     public func read(key: String) -> MRIDataset? {

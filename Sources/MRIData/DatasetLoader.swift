@@ -20,7 +20,7 @@ public enum DataSource: Equatable, Sendable {
         let fileManager = FileManager.default
         var isDirectory: ObjCBool = false
         guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else { throw MRIDataError.missingPath(path) }
-        let folder = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+        let folder = isDirectory.boolValue ? path : FilePaths.folder(of: path)
         let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
         let names = (try? fileManager.contentsOfDirectory(atPath: absolute)) ?? []
         if names.contains("manifest.csv") { return .manifest(absolute) }

@@ -35,13 +35,13 @@ struct FigshareMatReader: DatasetReader {
         let listing = MetadataFiles.listing(folder)
         ids = listing.names.compactMap(Self.figshareID(fileName:)).sorted()
         guard !ids.isEmpty else { throw MRIDataError.noImages(folder + " (no <id>.mat files; unzip the release's four zips here)") }
-        let cvind = (folder as NSString).appendingPathComponent("cvind.mat")
+        let cvind = FilePaths.joining(folder, "cvind.mat")
         foldIndexPath = FileManager.default.fileExists(atPath: cvind) ? cvind : nil
         warnings = (foldIndexPath == nil ? ["no cvind.mat in \(folder); the dataset has no folds"] : [])
             + [MetadataFiles.warning(skipped: listing.skipped, in: folder)].compactMap { $0 }
     }
 
-    func path(of id: Int) -> String { (folder as NSString).appendingPathComponent("\(id).mat") }
+    func path(of id: Int) -> String { FilePaths.joining(folder, "\(id).mat") }
 
     func inputFiles() -> [String] { ids.map(path(of:)) + (foldIndexPath.map { [$0] } ?? []) }
 

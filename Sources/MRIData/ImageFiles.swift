@@ -11,8 +11,8 @@ public enum ImageFileFormat: String, Codable, Sendable, CaseIterable {
     /// the DICOM marker ("DICM" after the 128-byte preamble), as scanners' exports (`IM0001`) do. nil for
     /// anything else.
     public init?(path: String) {
-        let name = (path as NSString).lastPathComponent.lowercased()
-        let suffix = (name as NSString).pathExtension
+        let name = FilePaths.lastComponent(path).lowercased()
+        let suffix = FilePaths.lowercasedExtension(name)
         switch suffix {
         case "jpg", "jpeg": self = .jpeg
         case "png": self = .png

@@ -42,7 +42,7 @@ struct ManifestReader: DatasetReader {
 
     init(folder: String, reading: ImageReading = ImageReading()) throws {
         self.folder = folder
-        manifestPath = (folder as NSString).appendingPathComponent("manifest.csv")
+        manifestPath = FilePaths.joining(folder, "manifest.csv")
         let table = try CSVTable(contentsOf: manifestPath)
         let fileColumn = try table.requiredColumn("file")
         let labelColumn = table.column("label")
@@ -75,7 +75,7 @@ struct ManifestReader: DatasetReader {
             } else {
                 tumourClass = nil
             }
-            let path = relative.hasPrefix("/") ? relative : (folder as NSString).appendingPathComponent(relative)
+            let path = FilePaths.joining(folder, relative)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw MRIDataError.missingFile(path: path, namedIn: manifestPath)
             }
@@ -103,7 +103,7 @@ struct ManifestReader: DatasetReader {
         self.entries = entries
         warnings = MetadataFiles.warning(skipped: metadata, in: manifestPath).map { [$0] } ?? []
 
-        let bordersFile = (folder as NSString).appendingPathComponent("borders.csv")
+        let bordersFile = FilePaths.joining(folder, "borders.csv")
         if FileManager.default.fileExists(atPath: bordersFile) {
             guard !expanded else {
                 throw MRIDataError.invalidSetting(name: "--nifti-slices all", reason: "\(bordersFile) holds outlines of manifest rows, "

@@ -29,17 +29,11 @@ enum MetadataFiles {
     /// or nil when none was skipped.
     static func warning(skipped: [String], in folder: String) -> String? {
         guard !skipped.isEmpty else { return nil }
-        let appleDouble = skipped.filter { lastComponent($0).hasPrefix("._") }.count
+        let appleDouble = skipped.filter { FilePaths.lastComponent($0).hasPrefix("._") }.count
         let detail = appleDouble == skipped.count ? "all macOS AppleDouble `._*` files"
             : appleDouble > 0 ? "\(appleDouble) of them macOS AppleDouble `._*` files"
-            : "such as \(lastComponent(skipped[0]))"
+            : "such as \(FilePaths.lastComponent(skipped[0]))"
         return "skipped \(skipped.count) hidden or metadata file(s) in \(folder) (\(detail)): they are not images"
     }
 
-    /// The part of `path` after its last "/" (the whole string when there is none). Our own split: Foundation's
-    /// `NSString.lastPathComponent` trapped on a fuzzed path (fuzz-manifest, session 7).
-    static func lastComponent(_ path: String) -> Substring {
-        guard let slash = path.lastIndex(of: "/") else { return path[...] }
-        return path[path.index(after: slash)...]
-    }
 }

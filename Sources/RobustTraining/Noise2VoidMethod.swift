@@ -1,4 +1,5 @@
 import Foundation
+import MRIData
 import NN
 import Tensor
 
@@ -88,7 +89,7 @@ public struct Noise2VoidMethod: TrainingMethod {
     /// The denoiser an n2v run saved beside its model file `modelPath` (`modelArtifacts`), or nil when
     /// `modelPath`'s folder holds none.
     public static func denoiserPath(besideModel modelPath: String) -> String? {
-        let path = URL(fileURLWithPath: modelPath).deletingLastPathComponent().appendingPathComponent(Noise2VoidDenoiser.fileName).path
+        let path = FilePaths.joining(FilePaths.folder(of: modelPath), Noise2VoidDenoiser.fileName)
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 }

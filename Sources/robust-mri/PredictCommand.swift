@@ -61,7 +61,7 @@ struct PredictCommand: ParsableCommand {
 
     /// The intensity mapping of the run whose config.json is beside `checkpoint`; the standard one without it.
     static func runIntensity(checkpoint: String) throws -> IntensityMapping {
-        let config = URL(fileURLWithPath: checkpoint).deletingLastPathComponent().appendingPathComponent("config.json").path
+        let config = FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")
         guard let bytes = FileManager.default.contents(atPath: config) else { return .standard }
         do {
             return try JSONCoding.decoder.decode(RunSettings.self, from: bytes).data.imageReading.intensity
