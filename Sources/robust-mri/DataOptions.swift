@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Experiments
 import MRIData
 
@@ -80,6 +81,17 @@ struct DataOptions: ParsableArguments {
         "Map each slice's intensities by clipping to its LOW and HIGH percentiles, then min-max (e.g. 0.5 99.5, for 16-bit scans). Default: x / max for JPEG, PNG and .mat, min-max for DICOM and NIfTI.",
         valueName: "low high"))
     var intensityClip: [Double] = []
+
+    /// The intensity mapping of the run whose config.json is beside `checkpoint`; the standard one without it.
+    static func runIntensity(checkpoint: String) throws -> IntensityMapping {
+        let config = FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")
+        guard let bytes = FileManager.default.contents(atPath: config) else { return .standard }
+        do {
+            return try JSONCoding.decoder.decode(RunSettings.self, from: bytes).data.imageReading.intensity
+        } catch {
+            throw ValidationError("\(config), beside the checkpoint, is not a run's settings (\(error)); move it away to use the standard intensities")
+        }
+    }
 
     /// The intensity mapping of --intensity-clip, if given.
     func intensityMapping() throws -> IntensityMapping? {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import MRIData
 import NN
 import RobustTraining
 
@@ -16,7 +17,9 @@ struct EvaluateCommand: ParsableCommand {
             loaded at the checkpoint's size unless --image-size is given, which must then match it. At each \
             --test-noise-fraction rho a seeded share rho of the evaluated images gets --noise; with the run's \
             --seed and --split test the figures equal the run's test accuracies. For an n2v run the images go \
-            through its denoiser (denoiser.safetensors beside the checkpoint) first, as in the run.
+            through its denoiser (denoiser.safetensors beside the checkpoint) first, as in the run. Intensities are \
+            mapped to [0, 1] as in the run (its config.json beside the checkpoint; --intensity-clip overrides, with a \
+            warning).
             """)
 
     @Option(name: .long, help: ArgumentHelp("Model file written by train (model.safetensors).", valueName: "path"))
@@ -54,14 +57,28 @@ struct EvaluateCommand: ParsableCommand {
         if let given = dataOptions.imageSize, given != size {
             throw ValidationError("\(checkpoint) holds a model for \(size) px images, but --image-size is \(given): pass --image-size \(size) or leave it out")
         }
-        let settings = try dataOptions.settings(base: DataSettings(imageSize: size))
+        // The images are mapped to [0, 1] as in the model's run (config.json beside the checkpoint), unless
+        // --intensity-clip says otherwise, which is then named as a mismatch.
+        let runIntensity = try DataOptions.runIntensity(checkpoint: checkpoint)
+        var base = DataSettings(imageSize: size)
+        if runIntensity != .standard { base.reading = ImageReading(intensity: runIntensity) }
+        let settings = try dataOptions.settings(base: base)
+        if settings.imageReading.intensity != runIntensity {
+            FileHandle.standardError.write(Data("""
+                warning: --intensity-clip maps intensities as \(settings.imageReading.intensity.description), but the model \
+                was trained on \(runIntensity.description) (its run's config.json): its figures are for images it was not \
+                trained on; leave --intensity-clip out to use the run's mapping
+
+                """.utf8))
+        }
         let data = try ExperimentData.load(settings, threads: threads, verbose: !json)
         if !json { FileHandle.standardError.write(Data("data: \(settings.sourceName): \(data.summary)\n".utf8)) }
         let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, threads: threads, quiet: false)
         let report = try EvaluationReport.evaluate(
             model: model, checkpoint: checkpoint, data: data, sourceName: settings.sourceName, part: split,
             noise: settings.noise, fractions: settings.testNoiseFractions, seed: seed, threads: threads,
-            denoiser: denoiser?.denoiser, denoiserPath: denoiser?.path, statistics: bnStatistics, preciseImages: preciseImages)
+            denoiser: denoiser?.denoiser, denoiserPath: denoiser?.path, statistics: bnStatistics, preciseImages: preciseImages,
+            intensity: settings.imageReading.intensity)
         print(json ? try report.json() : report.text)
     }
 }

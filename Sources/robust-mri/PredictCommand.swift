@@ -42,7 +42,7 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let model = try ModelCheckpoint.load(from: checkpoint, threads: threads)
         let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, threads: threads, quiet: false)
-        let intensity = try Self.runIntensity(checkpoint: checkpoint)
+        let intensity = try DataOptions.runIntensity(checkpoint: checkpoint)
         let (predictions, failures) = Prediction.predict(model: model, files: images, denoiser: denoiser?.denoiser,
                                                          intensity: intensity)
         if let first = failures.first, !skipUnreadable {
@@ -57,16 +57,5 @@ struct PredictCommand: ParsableCommand {
             print(Prediction.table(predictions))
         }
         if predictions.isEmpty { throw ExitCode.failure }
-    }
-
-    /// The intensity mapping of the run whose config.json is beside `checkpoint`; the standard one without it.
-    static func runIntensity(checkpoint: String) throws -> IntensityMapping {
-        let config = FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")
-        guard let bytes = FileManager.default.contents(atPath: config) else { return .standard }
-        do {
-            return try JSONCoding.decoder.decode(RunSettings.self, from: bytes).data.imageReading.intensity
-        } catch {
-            throw ValidationError("\(config), beside the checkpoint, is not a run's settings (\(error)); move it away to use the standard intensities")
-        }
     }
 }

@@ -6,7 +6,7 @@ import Testing
 
 /// DICOM and NIfTI through the command line: train on class folders of DICOM files with percentile
 /// clipping, the mapping recorded in config.json and applied again by predict, which reads a NIfTI volume
-/// slice by slice.
+/// slice by slice, and by evaluate.
 @Suite(.serialized) struct ScanCLITests {
     /// 4 training and 2 test phantoms per class as 12-bit DICOM files (JPEG-LS), and the test ones also as
     /// a NIfTI volume of 6 slices.
@@ -60,6 +60,23 @@ import Testing
         }
         let largest = zip(direct.flatMap(\.probabilities), printed.flatMap { $0 }).map { abs($0 - $1) }.max() ?? 1
         #expect(direct.count == 6 && largest < 1e-5, "largest difference \(largest)")
+
+        // evaluate maps the images as the run did (config.json), so with the run's seed and split it gives the run's
+        // test accuracy; an --intensity-clip other than the run's is named as a mismatch.
+        let dataArguments = ["--data", "scans", "--image-size", "32", "--noise", "none", "--no-cache", "--validation-fraction", "0.3"]
+        let evaluated = try cli.run(["evaluate", "--checkpoint", "run/model.safetensors", "--json", "--threads", "1"] + dataArguments, in: folder)
+        try #require(evaluated.status == 0, "\(evaluated.transcript)")
+        let report = try #require(jsonObject(evaluated.output), "\(evaluated.transcript)")
+        #expect((report["intensity"] as? String)?.hasPrefix("percentiles 0.5-99.5") == true, "\(evaluated.transcript)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("run/result.json"))) as? [String: Any])
+        let lastTest = ((result["epochs"] as? [[String: Any]])?.last?["test"] as? [[String: Any]])?.first
+        let runAccuracy = try #require((lastTest?["evaluation"] as? [String: Any])?["accuracy"] as? Double)
+        let evaluatedAccuracy = try #require(((report["results"] as? [[String: Any]])?.first?["accuracy"]) as? Double)
+        #expect(abs(evaluatedAccuracy - runAccuracy) < 1e-12, "evaluate \(evaluatedAccuracy), run \(runAccuracy)")
+        let mismatched = try cli.run(["evaluate", "--checkpoint", "run/model.safetensors", "--threads", "1", "--intensity-clip", "1", "99"]
+                                     + dataArguments, in: folder)
+        #expect(mismatched.status == 0 && mismatched.transcript.contains("but the model was trained on percentiles 0.5-99.5"),
+                "\(mismatched.transcript)")
 
         let clip = try cli.run(["train", "--data", "scans", "--intensity-clip", "99", "1", "--out", "bad"], in: folder)
         expectCleanFailure(clip, mentioning: ["--intensity-clip", "0 <= low < high <= 100"])

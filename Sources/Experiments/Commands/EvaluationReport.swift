@@ -42,6 +42,9 @@ package struct EvaluationReport: Codable, Sendable {
     package var denoiser: String?
     /// Which BatchNorm statistics normalised: the stored (`running`) or recomputed (`precise`, `clean-validation`).
     package var batchNormStatistics: BatchNormStatisticsKind?
+    /// How each slice's intensities were mapped to [0, 1]: the run's mapping from its config.json (or
+    /// --intensity-clip), so the model sees images prepared as in its training. nil in reports written before it.
+    package var intensity: IntensityMapping?
     package var results: [Entry]
     /// With `clean-validation`: the same fractions with the clean share classified under statistics of the clean
     /// validation images (test-time adaptation), beside `results`.
@@ -52,7 +55,8 @@ package struct EvaluationReport: Codable, Sendable {
     package static func evaluate(model: CNN, checkpoint: String, data: ExperimentData, sourceName: String, part: Part,
                                 noise: NoiseModel, fractions: [Double], seed: UInt64, threads: Int,
                                 denoiser: Noise2VoidDenoiser? = nil, denoiserPath: String? = nil,
-                                statistics: BatchNormStatisticsKind = .running, preciseImages: Int = 512) throws -> EvaluationReport {
+                                statistics: BatchNormStatisticsKind = .running, preciseImages: Int = 512,
+                                intensity: IntensityMapping = .standard) throws -> EvaluationReport {
         let indices = part.indices(of: data.split, count: data.dataset.count)
         // The chosen images as a "test" set, so the noisy share is drawn exactly as for a run's test set, and
         // each distinct image (clean or noisy) is denoised and classified once, whatever the fractions.
@@ -79,7 +83,7 @@ package struct EvaluationReport: Codable, Sendable {
         return EvaluationReport(checkpoint: checkpoint, data: sourceName, part: part, testFold: data.testFold,
                                 imageSize: model.configuration.imageSize, noise: noise.description, seed: seed,
                                 denoiser: denoiser == nil ? nil : (denoiserPath ?? "given"), batchNormStatistics: statistics,
-                                results: results, adaptedResults: adaptedResults)
+                                intensity: intensity, results: results, adaptedResults: adaptedResults)
     }
 
     /// Tables for a person: per fraction, accuracy and macro-F1, per-class recall/precision, confusion matrix.
@@ -93,7 +97,8 @@ package struct EvaluationReport: Codable, Sendable {
             text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
         }
         var lines = ["\(checkpoint) on the \(part.rawValue) images of \(data) (test fold \(testFold), \(imageSize) px)",
-                     "noise \(noise), seed \(seed)" + (denoiser.map { ", images denoised by \($0)" } ?? "")]
+                     "noise \(noise), seed \(seed)" + (denoiser.map { ", images denoised by \($0)" } ?? "")
+                        + (intensity.map { ", intensities \($0.description)" } ?? "")]
         if let statistics = batchNormStatistics, statistics != .running {
             lines.append("BatchNorm statistics recomputed over the training images (precise)")
         }
@@ -135,21 +140,27 @@ package struct EvaluationReport: Codable, Sendable {
         }
         struct Document: Encodable {
             var checkpoint: String, data: String, split: String, testFold: Int, imageSize: Int, noise: String
-            var seed: UInt64, denoiser: String?, classes: [String], results: [Row]
+            var seed: UInt64, denoiser: String?, intensity: String?, bnStatistics: String?, classes: [String], results: [Row]
+            /// With `clean-validation`: the test-time-adapted figures, beside `results`.
+            var adaptedResults: [Row]?
             /// The JSON keys: snake case.
             enum CodingKeys: String, CodingKey {
                 case checkpoint, data, split, testFold = "test_fold", imageSize = "image_size", noise, seed, denoiser,
-                     classes, results
+                     intensity, bnStatistics = "bn_statistics", classes, results, adaptedResults = "adapted_results"
+            }
+        }
+        func rows(_ entries: [Entry]) -> [Row] {
+            entries.map { entry in
+                let e = entry.evaluation
+                return Row(rho: entry.rho, images: e.count, accuracy: e.accuracy, macroF1: e.macroF1, meanLoss: e.meanLoss,
+                           recall: e.recall, precision: e.precision, confusion: e.confusion)
             }
         }
         let document = Document(
             checkpoint: checkpoint, data: data, split: part.rawValue, testFold: testFold, imageSize: imageSize,
-            noise: noise, seed: seed, denoiser: denoiser, classes: TumourClass.allCases.map(\.name),
-            results: results.map { entry in
-                let e = entry.evaluation
-                return Row(rho: entry.rho, images: e.count, accuracy: e.accuracy, macroF1: e.macroF1, meanLoss: e.meanLoss,
-                           recall: e.recall, precision: e.precision, confusion: e.confusion)
-            })
+            noise: noise, seed: seed, denoiser: denoiser, intensity: intensity?.description,
+            bnStatistics: batchNormStatistics?.rawValue, classes: TumourClass.allCases.map(\.name),
+            results: rows(results), adaptedResults: adaptedResults.map(rows))
         return String(decoding: try JSONCoding.compactEncoder.encode(document), as: UTF8.self)
     }
 }
