@@ -72,7 +72,50 @@ struct FigshareMatReader: DatasetReader {
         return (floats, "\(file): \(nonFinite) of \(values.count) values of `\(field)` are NaN or infinite; read as 0")
     }
 
+    /// What a figshare slice file holds, as libhdf5 reads it (before any preprocessing).
+    struct RawSlice {
+        /// `TumourClass.rawValue` of `cjdata/label`.
+        var label: Int
+        var patient: String
+        var image: (rows: Int, columns: Int, values: [Double])
+        /// `cjdata/tumorMask` when present with the image's dims.
+        var mask: (rows: Int, columns: Int, values: [Double])?
+    }
+
+    /// Reads `cjdata/label`, `PID`, `image` and `tumorMask` of the slice at `file`: every libhdf5 call a load makes
+    /// for it (also what `MATProbe` replays in its child process). Errors name the file and the field.
+    static func readSlice(_ file: String) throws -> RawSlice {
+        let mat = try MATFile(path: file)
+        let (_, labelValues) = try mat.readDoubles("cjdata/label")
+        guard labelValues.count == 1, let code = Int(exactly: labelValues[0]),
+              let tumourClass = TumourClass(figshareLabel: code) else {
+            throw MRIDataError.invalidLabel(path: "\(file) (`cjdata/label`)",
+                                            label: labelValues.map { "\($0)" }.joined(separator: " "))
+        }
+        let patient = try mat.readString("cjdata/PID")
+        let image = try mat.readMatrix("cjdata/image")
+        guard image.rows > 0, image.columns > 0 else {
+            throw MRIDataError.unreadableFile(path: file, reason: "`cjdata/image` is empty (\(image.rows) x \(image.columns))")
+        }
+        var mask: (rows: Int, columns: Int, values: [Double])?
+        if let stored = try? mat.readMatrix("cjdata/tumorMask"), stored.rows == image.rows, stored.columns == image.columns {
+            mask = stored
+        }
+        return RawSlice(label: tumourClass.rawValue, patient: patient, image: image, mask: mask)
+    }
+
     func load(imageSize: Int, options: LoadOptions) throws -> (dataset: MRIDataset, report: DecodeReport) {
+        // libhdf5 crashes on some damaged files where no check can tell beforehand: with a probe executable (the
+        // command-line tool) every file is read once in a child process first, and a crash there is an error here.
+        let crashed = try MATProbe.crashingFiles(inputFiles())
+        if let foldIndexPath, let reason = crashed[foldIndexPath] {
+            throw MRIDataError.unreadableFile(path: foldIndexPath, reason: reason)
+        }
+        if let first = ids.map(path(of:)).first(where: { crashed[$0] != nil }), !options.skipUnreadable {
+            let others = crashed.count > 1 ? "; so does \(crashed.count - 1) other file" + (crashed.count > 2 ? "s" : "") : ""
+            throw MRIDataError.unreadableFile(
+                path: first, reason: (crashed[first] ?? "") + others + "; --skip-unreadable leaves such files out")
+        }
         var folds: [Int]?
         if let foldIndexPath {
             let index = try Self.readFoldIndex(foldIndexPath)
@@ -89,25 +132,16 @@ struct FigshareMatReader: DatasetReader {
             count: ids.count, imageSize: imageSize, threads: 1, withMasks: true, skipUnreadable: options.skipUnreadable
         ) { i, _ in
             let file = path(of: ids[i])
-            let mat = try MATFile(path: file)
-            let (_, labelValues) = try mat.readDoubles("cjdata/label")
-            guard labelValues.count == 1, let code = Int(exactly: labelValues[0]),
-                  let tumourClass = TumourClass(figshareLabel: code) else {
-                throw MRIDataError.invalidLabel(path: "\(file) (`cjdata/label`)",
-                                                label: labelValues.map { "\($0)" }.joined(separator: " "))
-            }
-            labels[i] = tumourClass.rawValue
-            patients[i] = try mat.readString("cjdata/PID")
-            let image = try mat.readMatrix("cjdata/image")
-            guard image.rows > 0, image.columns > 0 else {
-                throw MRIDataError.unreadableFile(path: file, reason: "`cjdata/image` is empty (\(image.rows) x \(image.columns))")
-            }
-            let imageValues = Self.finiteFloats(image.values, field: "cjdata/image", file: file)
-            let pixels = Preprocessing.preprocessed(pixels: imageValues.values, width: image.columns, height: image.rows, size: imageSize,
-                                                    intensity: options.reading.intensity.resolved(for: .figshareMat))
+            if let reason = crashed[file] { throw MRIDataError.unreadableFile(path: file, reason: reason) }
+            let slice = try Self.readSlice(file)
+            labels[i] = slice.label
+            patients[i] = slice.patient
+            let imageValues = Self.finiteFloats(slice.image.values, field: "cjdata/image", file: file)
+            let pixels = Preprocessing.preprocessed(pixels: imageValues.values, width: slice.image.columns, height: slice.image.rows,
+                                                    size: imageSize, intensity: options.reading.intensity.resolved(for: .figshareMat))
             var mask: [Float]?
             var warnings = [imageValues.warning].compactMap { $0 }
-            if let stored = try? mat.readMatrix("cjdata/tumorMask"), stored.rows == image.rows, stored.columns == image.columns {
+            if let stored = slice.mask {
                 let maskValues = Self.finiteFloats(stored.values, field: "cjdata/tumorMask", file: file)
                 warnings += [maskValues.warning].compactMap { $0 }
                 mask = Preprocessing.preprocessedMask(maskValues.values.map { $0 > 0 ? 1 : 0 },

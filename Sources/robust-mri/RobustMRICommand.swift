@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MRIData
 import NN
 import Tensor
 
@@ -9,7 +10,7 @@ struct RobustMRICommand: ParsableCommand {
         commandName: "robust-mri",
         abstract: "Train brain-tumour MRI classifiers that stay accurate on noisy training images (ISR, ISP and baselines).",
         subcommands: [CompareCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, InfluenceCommand.self,
-                      DenoiseCommand.self, BenchCommand.self, SlurmTaskCommand.self]
+                      DenoiseCommand.self, BenchCommand.self, SlurmTaskCommand.self, MATProbeCommand.self]
     )
 
     static func main() {
@@ -19,6 +20,8 @@ struct RobustMRICommand: ParsableCommand {
         if let warning = KernelISA.environmentWarning() { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         // Training allocates and frees tens of MiB per batch: keep freed memory mapped (see AllocatorTuning).
         AllocatorTuning.retainFreedMemory()
+        // A crash inside libhdf5 on a damaged .mat file ends a child process of this one, not the run (MATProbe).
+        MATProbe.executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? Bundle.main.executablePath
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

@@ -179,7 +179,7 @@ import Tensor
     /// Findings 14 and 22 (docs/fuzzing.md): a damaged local heap and a damaged symbol-table B-tree on which libhdf5
     /// 1.10.8 itself crashes (SIGSEGV in `H5Dopen2`; Debian's `h5ls -r` crashes too), and a second input of finding
     /// 14's kind (met through finding 21). Nothing before the call can tell; enable this test when libhdf5 is
-    /// upgraded or `.mat` reading is isolated in a child process.
+    /// upgraded. (The command-line tool reads them in a child process first: `MATProbeTests` in ExperimentsTests.)
     @Test(.disabled("libhdf5 1.10.8 crashes on these files (Fuzz/KnownCrashes/README.md)"),
           arguments: ["libhdf5-1.10.8-null-heap-read.mat", "libhdf5-1.10.8-null-heap-read-2.mat", "libhdf5-1.10.8-null-btree-read.mat"])
     func libhdf5CrashOnADamagedGroup(_ name: String) throws {
