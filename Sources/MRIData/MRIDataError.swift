@@ -66,6 +66,11 @@ public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedEr
         case .noImages(let path):
             return "No images found in \(path). Point the loader at the folder that holds the data."
         case .missingFold(let requested, let available):
+            guard !available.isEmpty else {
+                return "Fold \(requested) is not in the data: it has no folds (no Training/Testing folders, no `fold` column, "
+                    + "no cvind.mat). Hold out a share of it as the test set instead (`DataSplit.holdout`; the tool does so when "
+                    + "--test-fold is left out)."
+            }
             return "Fold \(requested) is not in the data; it has folds \(available.map(String.init).joined(separator: ", ")). "
                 + "Choose one of those."
         case .invalidSetting(let name, let reason):

@@ -36,8 +36,11 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "Seed of the phantom generator (default: \(DataOptions.defaults.phantom.seed)).")
     var phantomSeed: UInt64?
 
-    @Option(name: .long, help: "Test fold (default: the authors' fold 4 when present, else the data's last fold).")
+    @Option(name: .long, help: "Test fold (default: the authors' fold 4 when present, else the data's last fold; data without folds takes none).")
     var testFold: Int?
+
+    @Option(name: .long, help: "For data without folds (class folders without Training/Testing, a manifest without a fold column): the share of each class's patients held out as the test set, seeded by --split-seed (default: \(DataSettings.defaultTestFraction)).")
+    var testFraction: Double?
 
     @Option(name: .long, help: ArgumentHelp("Validation patients per class (meningioma,glioma,pituitary) when patient IDs are known (default: \(TrainingOptions.list(DataOptions.defaults.validation.patientsPerClass))).", valueName: "m,g,p"),
             transform: DataOptions.patientsPerClass)
@@ -111,6 +114,9 @@ struct DataOptions: ParsableArguments {
         guard testNoiseFraction.allSatisfy({ (0...1).contains($0) }) else {
             throw ValidationError("--test-noise-fraction values must be in [0, 1] (got \(testNoiseFraction))")
         }
+        if let testFraction, !(testFraction > 0 && testFraction < 1) {
+            throw ValidationError("--test-fraction must be strictly between 0 and 1 (got \(testFraction))")
+        }
         _ = try intensityMapping()
     }
 
@@ -150,6 +156,7 @@ struct DataOptions: ParsableArguments {
         if let phantomDifficulty { settings.phantom.difficulty = phantomDifficulty }
         if let phantomSeed { settings.phantom.seed = phantomSeed }
         if let testFold { settings.testFold = testFold }
+        if let testFraction { settings.testFraction = testFraction }
         if let validationPatients { settings.validation.patientsPerClass = validationPatients }
         if let validationFraction { settings.validation.fraction = validationFraction }
         if let splitSeed { settings.splitSeed = splitSeed }

@@ -96,7 +96,8 @@ package struct EvaluationReport: Codable, Sendable {
         func right(_ text: String, _ width: Int) -> String {
             text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
         }
-        var lines = ["\(checkpoint) on the \(part.rawValue) images of \(data) (test fold \(testFold), \(imageSize) px)",
+        let test = testFold == 0 ? "held-out test set" : "test fold \(testFold)"
+        var lines = ["\(checkpoint) on the \(part.rawValue) images of \(data) (\(test), \(imageSize) px)",
                      "noise \(noise), seed \(seed)" + (denoiser.map { ", images denoised by \($0)" } ?? "")
                         + (intensity.map { ", intensities \($0.description)" } ?? "")]
         if let statistics = batchNormStatistics, statistics != .running {

@@ -6,7 +6,10 @@ import RobustTraining
 public struct ExperimentData: Sendable {
     public let dataset: MRIDataset
     public let split: DataSplit
+    /// The test fold; 0 when the data has no folds and the test set is a held-out share (`heldOutFraction`).
     public let testFold: Int
+    /// For data without folds: the share held out as the test set; nil when the test set is a fold.
+    public var heldOutFraction: Double? = nil
 
     /// Loads (through the cache) and splits the data of `settings`; the loader's warnings go to standard error.
     public static func load(_ settings: DataSettings, threads: Int = 2, verbose: Bool = true) throws -> ExperimentData {
@@ -15,6 +18,19 @@ public struct ExperimentData: Sendable {
         let source = try settings.path.map(DataSource.detect(path:)) ?? .phantom(settings.phantom)
         let dataset = try DatasetLoader.load(source, imageSize: settings.imageSize,
                                              cacheDirectory: settings.path == nil ? nil : settings.cacheDirectory, options: options)
+        guard dataset.folds != nil else {
+            // Data without folds (a researcher's own class folders, say): a seeded, class-stratified share held out.
+            if let requested = settings.testFold {
+                throw MRIDataError.invalidSetting(
+                    name: "--test-fold \(requested)",
+                    reason: "the data has no folds (no Training/Testing folders, no `fold` column in its manifest, no cvind.mat); "
+                        + "leave --test-fold out, and a seeded, class-stratified share of its patients (--test-fraction, "
+                        + "default \(DataSettings.defaultTestFraction)) is the test set")
+            }
+            let fraction = settings.testFraction ?? DataSettings.defaultTestFraction
+            let split = try DataSplit.holdout(dataset, testFraction: fraction, validation: settings.validation, seed: settings.splitSeed)
+            return ExperimentData(dataset: dataset, split: split, testFold: 0, heldOutFraction: fraction)
+        }
         let folds = dataset.availableFolds
         let testFold = settings.testFold ?? (folds.contains(4) ? 4 : folds.last ?? 1)
         let split = try DataSplit.byFolds(dataset, testFold: testFold, validation: settings.validation, seed: settings.splitSeed)
@@ -61,7 +77,8 @@ public struct ExperimentData: Sendable {
     /// One line on the sets' sizes and class counts.
     public var summary: String {
         func counts(_ indices: [Int]) -> String { MRIDataset.describeCounts(dataset.classCounts(at: indices)) }
-        return "\(dataset.count) images at \(dataset.imageSize) px; test fold \(testFold): \(split.test.count) (\(counts(split.test))); "
+        let test = heldOutFraction.map { "test set (\(String(format: "%g", $0)) held out; the data has no folds)" } ?? "test fold \(testFold)"
+        return "\(dataset.count) images at \(dataset.imageSize) px; \(test): \(split.test.count) (\(counts(split.test))); "
             + "train \(split.train.count) (\(counts(split.train))); validation \(split.validation.count) (\(counts(split.validation)))"
     }
 }

@@ -11,6 +11,7 @@ public struct RunRecord: Codable, Sendable {
     /// Wall time of the whole run (data preparation, training, evaluation, writing). For a resumed run:
     /// the last process's wall time plus the training time of the epochs finished before it.
     public var totalSeconds: Double
+    /// The test fold; 0 when the data has no folds and the test set is a held-out share (`dataSummary` says which).
     public var testFold: Int
     public var dataSummary: String
     public var machine: MachineInfo

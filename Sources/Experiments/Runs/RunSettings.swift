@@ -19,8 +19,13 @@ public struct DataSettings: Codable, Sendable, Equatable {
     }
     /// `phantom`, whose size follows `imageSize` (config.json shows it there too; it is not read back).
     private var phantomSettings: PhantomConfiguration
-    /// The test fold; nil = the authors' fold 4 when the data has it, else its last fold.
+    /// The test fold; nil = the authors' fold 4 when the data has it, else its last fold. Data without folds
+    /// (class folders without Training/Testing, a manifest without a `fold` column, a .mat folder without
+    /// cvind.mat) takes none: its test set is `testFraction` of it.
     public var testFold: Int?
+    /// For data without folds: the share of each class's patients (of its images when patient IDs are unknown)
+    /// held out, seeded by `splitSeed`, as the test set (`DataSplit.holdout`); nil = `DataSettings.defaultTestFraction`.
+    public var testFraction: Double?
     public var validation: DataSplit.ValidationRule
     /// Seed of the split (validation draw); fixed across trials so every method sees the same sets.
     public var splitSeed: UInt64
@@ -40,8 +45,9 @@ public struct DataSettings: Codable, Sendable, Equatable {
                 testFold: Int? = nil, validation: DataSplit.ValidationRule = DataSplit.ValidationRule(),
                 splitSeed: UInt64 = 0, noise: NoiseModel = .gaussian(), testNoiseFractions: [Double] = [0],
                 cacheDirectory: String? = DatasetCache.defaultDirectory, skipUnreadable: Bool? = nil,
-                reading: ImageReading? = nil) {
+                reading: ImageReading? = nil, testFraction: Double? = nil) {
         self.path = path
+        self.testFraction = testFraction
         self.imageSize = imageSize
         self.phantomSettings = phantom
         self.phantomSettings.imageSize = imageSize
@@ -57,7 +63,7 @@ public struct DataSettings: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case path, phantomSettings = "phantom", imageSize, testFold, validation, splitSeed, noise, testNoiseFractions
-        case cacheDirectory, skipUnreadable, reading
+        case cacheDirectory, skipUnreadable, reading, testFraction
     }
 
     /// Reads settings written with a phantom size of their own (every file before the size was stored once):
@@ -72,8 +78,12 @@ public struct DataSettings: Codable, Sendable, Equatable {
                   testNoiseFractions: try c.decode([Double].self, forKey: .testNoiseFractions),
                   cacheDirectory: try c.decodeIfPresent(String.self, forKey: .cacheDirectory),
                   skipUnreadable: try c.decodeIfPresent(Bool.self, forKey: .skipUnreadable),
-                  reading: try c.decodeIfPresent(ImageReading.self, forKey: .reading))
+                  reading: try c.decodeIfPresent(ImageReading.self, forKey: .reading),
+                  testFraction: try c.decodeIfPresent(Double.self, forKey: .testFraction))
     }
+
+    /// The test share of data without folds when `testFraction` is nil: a fifth, as in five-fold splits.
+    public static let defaultTestFraction = 0.2
 
     /// `reading`, or the default when absent.
     public var imageReading: ImageReading { reading ?? ImageReading() }
