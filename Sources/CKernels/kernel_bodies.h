@@ -147,10 +147,13 @@ static void conv1_forward(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k,
 /// one piece and the columns that read outside the image (a float or two a row) zeroed after. Otherwise each row is
 /// copied on its own.
 /// Rows are short (Wo floats) and their zero borders a float or two: written inline, not through memset calls.
+/// Consecutive rows of the column matrix are `ld` floats apart (ld >= (row_end - row_start) * Wo), so several images'
+/// matrices can sit side by side in one [C*K*K, images * rows * Wo] matrix.
 __attribute__((no_builtin("memset")))
 static void im2col_pack(const float *image, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k,
-                        ptrdiff_t p, ptrdiff_t wo, ptrdiff_t row_start, ptrdiff_t row_end, float *columns) {
-    const ptrdiff_t n = (row_end - row_start) * wo;
+                        ptrdiff_t p, ptrdiff_t wo, ptrdiff_t row_start, ptrdiff_t row_end, float *columns,
+                        ptrdiff_t ld) {
+    const ptrdiff_t n = ld;
     for (ptrdiff_t c = 0; c < channels; c++) {
         const float *plane = image + c * h * w;
         for (ptrdiff_t ky = 0; ky < k; ky++) {
