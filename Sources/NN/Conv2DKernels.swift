@@ -168,36 +168,12 @@ extension Conv2D {
         }
     }
 
-    /// One input channel: dweight[o, ky, kx] += <dout[i, o], shift(in[i], ky, kx)>, dbias[o] += sum dout[i, o],
-    /// din[i] += sum_o w[o, ky, kx] * unshift(dout[i, o], ky, kx).
+    /// One input channel: dweight and dbias by `directWeightGradient`, din[i] += sum_o w[o, ky, kx] *
+    /// unshift(dout[i, o], ky, kx).
     static func directBackward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
                                _ dy: UnsafePointer<Float>, _ work: BackwardBuffers, pieces: Int, threads: Int) {
         let hw = g.ho * g.wo, kk = g.k * g.k
-        if let dwAll = work.dweight, let dbAll = work.dbias {
-            Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { piece, images in
-                let dw = dwAll + piece * g.o * kk, db = dbAll + piece * g.o
-                for i in images {
-                    let x = inp + i * g.h * g.w
-                    for o in 0..<g.o {
-                        let d = dy + (i * g.o + o) * hw
-                        db[o] += vectorSum(d, hw)
-                        for ky in 0..<g.k {
-                            for kx in 0..<g.k {
-                                let xs = Swift.max(0, g.p - kx), xe = Swift.min(g.wo, g.w + g.p - kx)
-                                if xs >= xe { continue }
-                                var s: Float = 0
-                                for yy in 0..<g.ho {
-                                    let iy = yy + ky - g.p
-                                    if iy < 0 || iy >= g.h { continue }
-                                    s += vectorDot(d + yy * g.wo + xs, x + iy * g.w + xs + kx - g.p, xe - xs)
-                                }
-                                dw[o * kk + ky * g.k + kx] += s
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        directWeightGradient(g, inp, dy, work, pieces: pieces, threads: threads)
         if let dxAll = work.din {
             Parallel.forEachChunk(count: g.n, chunks: threads) { _, images in
                 for i in images {
@@ -219,6 +195,39 @@ extension Conv2D {
                         }
                     }
                 }
+            }
+        }
+    }
+    /// One input channel: dweight[o, ky, kx] += <dout[i, o], shift(in[i], ky, kx)> and dbias[o] += sum dout[i, o], per
+    /// image by the C kernel of `isa` (`conv1_weight_gradient`, which reads the image and dout directly: no im2col, and
+    /// no sgemm with N = K*K, a shape far from its speed); piece p sums its images in order into its own slice of the
+    /// buffers. dout[i] is read from `dy`, or formed by `doutOfImage` in a per-piece buffer just before its sums.
+    static func directWeightGradient(_ g: Geometry, _ inp: UnsafePointer<Float>, _ dy: UnsafePointer<Float>?,
+                                     _ work: BackwardBuffers, pieces: Int, threads: Int,
+                                     doutOfImage: ((Int, UnsafeMutablePointer<Float>) -> Void)? = nil,
+                                     isa: KernelISA = .active) {
+        precondition(g.c == 1, "Conv2D.directWeightGradient: one input channel, got \(g.c)")
+        precondition((dy == nil) != (doutOfImage == nil), "Conv2D.directWeightGradient: dout comes from dy or from doutOfImage")
+        guard let dwAll = work.dweight, let dbAll = work.dbias else { return }
+        let kernels = isa.kernels, hw = g.ho * g.wo, kk = g.k * g.k
+        let scratch = ck_conv1_padded_floats(g.k, g.ho, g.wo)
+        Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { piece, images in
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
+            let formed = UnsafeMutablePointer<Float>.allocate(capacity: doutOfImage == nil ? 0 : g.outPlane)
+            defer { padded.deallocate(); formed.deallocate() }
+            let dw = dwAll + piece * g.o * kk, db = dbAll + piece * g.o
+            for i in images {
+                let d: UnsafePointer<Float>
+                if let doutOfImage {
+                    doutOfImage(i, formed)
+                    d = UnsafePointer(formed)
+                } else if let dy {
+                    d = dy + i * g.outPlane
+                } else {
+                    preconditionFailure("Conv2D.directWeightGradient: no dout")
+                }
+                for o in 0..<g.o { db[o] += vectorSum(d + o * hw, hw, isa: isa) }
+                kernels.conv1_weight_gradient(inp + i * g.inPlane, g.h, g.w, g.k, g.p, g.ho, g.wo, d, g.o, padded, dw)
             }
         }
     }
