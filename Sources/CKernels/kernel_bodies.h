@@ -118,14 +118,22 @@ CK_INLINE void conv1_outputs(const float *window, ptrdiff_t pw, ptrdiff_t k, con
     }
 }
 
+/// Zero-bordered copy of one image for the direct kernels: `padded` [Ho + K - 1, pw] with pw = (Wo rounded up to 16)
+/// + K - 1, image row iy at row iy + P, column P on. Returns pw.
+CK_INLINE ptrdiff_t conv1_pad(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t p, ptrdiff_t ho,
+                              ptrdiff_t wo, float *padded) {
+    const ptrdiff_t pw = (wo + 15) / 16 * 16 + k - 1, ph = ho + k - 1;
+    zero_floats(padded, ph * pw);
+    for (ptrdiff_t iy = 0; iy < h; iy++) copy_floats(padded + (iy + p) * pw + p, x + iy * w, w);
+    return pw;
+}
+
 /// Each image is copied once into a zero-bordered buffer (the padding, and a width rounded up to 16), so the
 /// inner loops have no branches.
 static void conv1_forward(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t p, ptrdiff_t ho,
                           ptrdiff_t wo, const float *weight, const float *bias, ptrdiff_t outputs, float *padded,
                           float *out) {
-    const ptrdiff_t pw = (wo + 15) / 16 * 16 + k - 1, ph = ho + k - 1, hw = ho * wo, kk = k * k;
-    zero_floats(padded, ph * pw);
-    for (ptrdiff_t iy = 0; iy < h; iy++) copy_floats(padded + (iy + p) * pw + p, x + iy * w, w);
+    const ptrdiff_t pw = conv1_pad(x, h, w, k, p, ho, wo, padded), hw = ho * wo, kk = k * k;
     for (ptrdiff_t y = 0; y < ho; y++) {
         for (ptrdiff_t x0 = 0; x0 < wo; x0 += 16) {
             const float *window = padded + y * pw + x0;
@@ -140,6 +148,52 @@ static void conv1_forward(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k,
     }
 }
 
+/// Taps (ky, kx) whose weight-gradient sums `conv1_weight_gradient` keeps in registers at once.
+#define CK_TAP_BLOCK 9
+
+/// Weight gradient of one image with one input channel: dweight[o, ky, kx] += sum_{y, x} dout[o, y, x] *
+/// x[y + ky - P, x + kx - P] (0 outside the image), from the zero-bordered copy (`conv1_pad`). Per (o, tap) the
+/// products of 16 adjacent outputs of a row are added lane-wise, rows and 16-wide chunks in order (lanes past Wo add
+/// 0), then the 16 lanes in lane order, and that sum is added to dweight: the same order on every path. Up to
+/// CK_TAP_BLOCK taps are summed in registers per pass over dout[o].
+static void conv1_weight_gradient(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t p, ptrdiff_t ho,
+                                  ptrdiff_t wo, const float *dout, ptrdiff_t outputs, float *padded, float *dweight) {
+    const ptrdiff_t pw = conv1_pad(x, h, w, k, p, ho, wo, padded), hw = ho * wo, kk = k * k;
+    for (ptrdiff_t o = 0; o < outputs; o++) {
+        const float *d = dout + o * hw;
+        for (ptrdiff_t t0 = 0; t0 < kk; t0 += CK_TAP_BLOCK) {
+            const ptrdiff_t taps = min_index(CK_TAP_BLOCK, kk - t0);
+            ptrdiff_t offset[CK_TAP_BLOCK];
+            for (ptrdiff_t j = 0; j < taps; j++) offset[j] = ((t0 + j) / k) * pw + (t0 + j) % k;
+            ck_v16 acc[CK_TAP_BLOCK];
+            for (ptrdiff_t j = 0; j < CK_TAP_BLOCK; j++) acc[j] = splat16(0);
+            for (ptrdiff_t y = 0; y < ho; y++) {
+                const float *row = padded + y * pw;
+                for (ptrdiff_t x0 = 0; x0 < wo; x0 += 16) {
+                    if (x0 + 16 <= wo) {
+                        const ck_v16 dv = load16(d + y * wo + x0);
+                        if (taps == CK_TAP_BLOCK) {
+                            for (ptrdiff_t j = 0; j < CK_TAP_BLOCK; j++) acc[j] += dv * load16(row + x0 + offset[j]);
+                        } else {
+                            for (ptrdiff_t j = 0; j < taps; j++) acc[j] += dv * load16(row + x0 + offset[j]);
+                        }
+                    } else {
+                        // The last chunk of a row: products past Wo are dropped (not multiplied by 0, which a
+                        // non-finite pixel would turn into NaN).
+                        ck_v16 dv = splat16(0);
+                        ck_i16 inside = (ck_i16){0};
+                        for (ptrdiff_t j = 0; j < wo - x0; j++) { dv[j] = d[y * wo + x0 + j]; inside[j] = -1; }
+                        for (ptrdiff_t j = 0; j < taps; j++) {
+                            acc[j] += select16(inside, dv * load16(row + x0 + offset[j]), splat16(0));
+                        }
+                    }
+                }
+            }
+            for (ptrdiff_t j = 0; j < taps; j++) dweight[o * kk + t0 + j] += lanes_sum16(acc[j]);
+        }
+    }
+}
+
 // MARK: im2col
 
 /// Output rows [ya, yb) of the tile read inside the image; the others are zero. With the same padding (Wo = W) the
@@ -147,10 +201,13 @@ static void conv1_forward(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k,
 /// one piece and the columns that read outside the image (a float or two a row) zeroed after. Otherwise each row is
 /// copied on its own.
 /// Rows are short (Wo floats) and their zero borders a float or two: written inline, not through memset calls.
+/// Consecutive rows of the column matrix are `ld` floats apart (ld >= (row_end - row_start) * Wo), so several images'
+/// matrices can sit side by side in one [C*K*K, images * rows * Wo] matrix.
 __attribute__((no_builtin("memset")))
 static void im2col_pack(const float *image, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k,
-                        ptrdiff_t p, ptrdiff_t wo, ptrdiff_t row_start, ptrdiff_t row_end, float *columns) {
-    const ptrdiff_t n = (row_end - row_start) * wo;
+                        ptrdiff_t p, ptrdiff_t wo, ptrdiff_t row_start, ptrdiff_t row_end, float *columns,
+                        ptrdiff_t ld) {
+    const ptrdiff_t n = ld;
     for (ptrdiff_t c = 0; c < channels; c++) {
         const float *plane = image + c * h * w;
         for (ptrdiff_t ky = 0; ky < k; ky++) {
@@ -422,6 +479,7 @@ static void adam(float *p, const float *grad, float *m, float *v, ptrdiff_t n, f
 
 const ck_kernels CK_TABLE = {
     .conv1_forward = conv1_forward,
+    .conv1_weight_gradient = conv1_weight_gradient,
     .im2col_pack = im2col_pack,
     .sum = sum,
     .dot = dot,

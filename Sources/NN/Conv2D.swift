@@ -14,10 +14,11 @@ public struct Conv2D: Sendable {
         case valid, same
     }
 
-    /// Which implementation runs. `.automatic` takes the direct kernel for the forward pass with one
-    /// input channel (where the im2col GEMM has K = 9 or 25, a poor shape) and im2col + sgemm otherwise;
-    /// for that layer's backward pass sgemm (K = H*W for the weight gradient) measured faster than the
-    /// direct loops (17 vs 32 ms per batch of 32 at 128 px, one thread).
+    /// Which implementation runs. `.automatic` takes the direct kernels where there is one input channel (the
+    /// im2col GEMM has K = 9 or 25 in the forward pass and N = 9 or 25 in the weight gradient, poor shapes): the
+    /// forward pass and the weight gradient; its input gradient, and everything with more input channels, by im2col +
+    /// sgemm (the direct loops of the input gradient measured slower than sgemm: 32 vs 17 ms per batch of 32 at
+    /// 128 px, one thread).
     public enum Kernel: Sendable {
         case automatic, gemm, direct, naive
     }
@@ -77,8 +78,13 @@ public struct Conv2D: Sendable {
                         o: outputChannels, k: kernelSize, p: paddingAmount, ho: ho, wo: wo)
     }
 
+    /// The forward pass's kernel, or the backward pass's (`.automatic` stays for one input channel: direct weight
+    /// gradient, sgemm input gradient).
     func resolved(_ kernel: Kernel, backward: Bool = false) -> Kernel {
-        if kernel == .automatic { return inputChannels == 1 && !backward ? .direct : .gemm }
+        if kernel == .automatic {
+            if inputChannels == 1 { return backward ? .automatic : .direct }
+            return .gemm
+        }
         precondition(kernel != .direct || inputChannels == 1, "Conv2D: the direct kernel needs one input channel, got \(inputChannels)")
         return kernel
     }
@@ -124,7 +130,8 @@ public struct Conv2D: Sendable {
     public func accumulateParameterGradients(doutOfImage: (Int, UnsafeMutablePointer<Float>) -> Void, cache: Cache,
                                              dweight: inout Tensor, dbias: inout Tensor, threads: Int = 1, kernel: Kernel = .automatic) {
         let g = geometry(cache.input)
-        guard resolved(kernel, backward: true) == .gemm else {
+        let direct = kernel == .automatic && inputChannels == 1
+        guard direct || resolved(kernel, backward: true) == .gemm else {
             // The reference kernels read a whole dout: form it.
             let dout = makeTensor(shape: [g.n, g.o, g.ho, g.wo]) { d in for i in 0..<g.n { doutOfImage(i, d + i * g.outPlane) } }
             accumulateParameterGradients(dout: dout, cache: cache, dweight: &dweight, dbias: &dbias, threads: threads, kernel: kernel)
@@ -139,7 +146,11 @@ public struct Conv2D: Sendable {
                     result.dbiasParts.withUnsafeMutableBufferPointer { dbp in
                         let work = BackwardBuffers(dweight: dwp.baseAddress, dbias: dbp.baseAddress, din: nil)
                         withoutActuallyEscaping(doutOfImage) { form in
-                            Conv2D.gemmBackward(g, inp, wt, nil, work, pieces: pieces, threads: threads, doutOfImage: form)
+                            if direct {
+                                Conv2D.directWeightGradient(g, inp, nil, work, pieces: pieces, threads: threads, doutOfImage: form)
+                            } else {
+                                Conv2D.gemmBackward(g, inp, wt, nil, work, pieces: pieces, threads: threads, doutOfImage: form)
+                            }
                         }
                     }
                 }
@@ -198,6 +209,13 @@ public struct Conv2D: Sendable {
                                 switch resolved(kernel, backward: true) {
                                 case .naive: Conv2D.naiveBackward(g, inp, wt, dy, work)
                                 case .direct: Conv2D.directBackward(g, inp, wt, dy, work, pieces: pieces, threads: threads)
+                                case .automatic where inputChannels == 1:
+                                    // The weight gradient direct, the input gradient by sgemm (see `Kernel`).
+                                    Conv2D.directWeightGradient(g, inp, dy, work, pieces: pieces, threads: threads)
+                                    if work.din != nil {
+                                        let inputOnly = BackwardBuffers(dweight: nil, dbias: nil, din: work.din)
+                                        Conv2D.gemmBackward(g, inp, wt, dy, inputOnly, pieces: pieces, threads: threads)
+                                    }
                                 default: Conv2D.gemmBackward(g, inp, wt, dy, work, pieces: pieces, threads: threads)
                                 }
                             }

@@ -147,11 +147,16 @@ public struct UNet: Sendable {
 
     /// The forward pass in `mode` without touching the running statistics.
     public func forwardWithoutUpdating(_ input: Tensor, mode: Mode) -> (output: Tensor, cache: Cache) {
+        BLAS.setThreads(1)
+        return layers(input, mode: mode)
+    }
+
+    /// The whole network (OpenBLAS already at one thread): safe to call from several workers at once.
+    func layers(_ input: Tensor, mode: Mode) -> (output: Tensor, cache: Cache) {
         let d = configuration.depth
         precondition(input.rank == 4 && input.shape[1] == configuration.inputChannels
                      && input.shape[2] >= configuration.minimumSide && input.shape[3] >= configuration.minimumSide,
                      "UNet: input must be [N, \(configuration.inputChannels), H, W] with H, W >= \(configuration.minimumSide), got \(input.shape)")
-        BLAS.setThreads(1)
         var caches: [Cache.BlockCache] = []
         var pools: [MaxPool2D.Cache] = [], upsamples: [Upsample2D.Cache] = []
         var skips: [Tensor] = []

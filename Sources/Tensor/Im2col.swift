@@ -8,23 +8,28 @@
 /// convolution is itself a convolution (of dout with the flipped kernel, padding K - 1 - P), so no
 /// col2im is needed.
 public enum Im2col {
-    /// Writes the column matrix of `image` for `outputRows` into `columns` (the C kernel of `isa`).
+    /// Writes the column matrix of `image` for `outputRows` into `columns` (the C kernel of `isa`), its rows
+    /// `leadingDimension` floats apart (nil: rows * Wo, a dense matrix; larger: this image's block of a wider matrix,
+    /// e.g. [C*K*K, images * Ho*Wo] with this image's columns from `columns` on).
     public static func pack(
         image: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         kernelSize k: Int, padding p: Int, outputWidth: Int, outputRows: Range<Int>,
-        columns: UnsafeMutablePointer<Float>, isa: KernelISA = .active
+        columns: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil, isa: KernelISA = .active
     ) {
+        let dense = outputRows.count * outputWidth
+        let ld = leadingDimension ?? dense
+        precondition(ld >= dense, "Im2col.pack: leading dimension \(ld) below rows x width \(dense)")
         isa.kernels.im2col_pack(image, channels, height, width, k, p, outputWidth,
-                                outputRows.lowerBound, outputRows.upperBound, columns)
+                                outputRows.lowerBound, outputRows.upperBound, columns, ld)
     }
 
     /// The definition, one entry at a time: the reference `pack` is tested against.
     public static func naivePack(
         image: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
         kernelSize k: Int, padding p: Int, outputWidth: Int, outputRows: Range<Int>,
-        columns: UnsafeMutablePointer<Float>
+        columns: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil
     ) {
-        let n = outputRows.count * outputWidth
+        let n = leadingDimension ?? outputRows.count * outputWidth
         for c in 0..<channels {
             for ky in 0..<k {
                 for kx in 0..<k {

@@ -13,7 +13,10 @@ struct BenchCommand: ParsableCommand {
             (so peak memory is per configuration), with a batch of 32 random images. Training is forward + \
             backward + Adam step; GFLOP/s counts convolution and linear FLOPs of training against a \
             1024-square sgemm measured at the same thread count. The child processes keep freed memory \
-            (AllocatorTuning.retainFreedMemory), as training should. Build with -c release for meaningful figures.
+            (AllocatorTuning.retainFreedMemory), as training should. Build with -c release for meaningful figures. \
+            With --torch, each configuration is also run in PyTorch (python3 tools/bench_torch.py: the same CNN, batch, \
+            threads, warm-up and timed iterations; images/s from the median batch on both sides), right after ours, \
+            and one table gives both and their ratio.
             """)
 
     @Option(name: .long, parsing: .upToNextOption, help: "Variants: authors (5x5 valid), same3x3 (3x3 same).")
@@ -37,6 +40,15 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per configuration instead of a table.")
     var json = false
 
+    @Flag(name: .long, help: "Also run tools/bench_torch.py (PyTorch) for each configuration and print ours beside it, with the ratio.")
+    var torch = false
+
+    @Option(name: .long, help: "PyTorch's bench script (with --torch).")
+    var torchScript = "tools/bench_torch.py"
+
+    @Option(name: .long, help: "The Python interpreter that has PyTorch (with --torch).")
+    var python = "python3"
+
     @Option(name: .long, help: .hidden)
     var single: String?
 
@@ -54,10 +66,62 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        if torch { return try runBesideTorch(executable: executable) }
         if !json {
             print("CPU: \(MachineInfo.current().description)")
             print(Bench.header)
         }
+        for setting in settings() {
+            let result = try Bench.measureInChildProcess(setting, executable: executable, arguments: ["bench", "--single"])
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            } else {
+                print(Bench.formatted(result))
+            }
+            fflush(nil)
+        }
+        if !json { print(Bench.recipeNote) }
+    }
+}
+
+extension BenchCommand {
+    /// `--torch`: per configuration ours, then PyTorch's, then one row with both and the ratios.
+    func runBesideTorch(executable: URL) throws {
+        var torchVersion: String?
+        do {
+            torchVersion = try TorchBench.availableVersion(python: python, script: torchScript)
+        } catch {
+            print("\(error)")
+            print("Printing RobustMRI's figures only.")
+        }
+        let machine = MachineInfo.current()
+        print("CPU: \(machine.cpu) (\(TorchBench.processorIdentity() ?? "unknown family"), \(machine.cores) cores); "
+              + "OpenBLAS core: \(machine.blasKernels ?? "unknown"); our kernel path: \(machine.kernelISA ?? "unknown")")
+        print("PyTorch: \(torchVersion ?? "not available"); batch \(batchSize), warm-up \(warmup), median of \(iterations) timed batches; "
+              + "training = forward + backward + Adam step; load average: \(loadAverage())")
+        print(TorchBench.header)
+        for setting in settings() {
+            let ours = try Bench.measureInChildProcess(setting, executable: executable, arguments: ["bench", "--single"])
+            var theirs: TorchBench.Result?
+            if torchVersion != nil {
+                do {
+                    theirs = try TorchBench.measure(setting, python: python, script: torchScript)
+                } catch {
+                    FileHandle.standardError.write(Data("\(error)\n".utf8))
+                }
+            }
+            print(TorchBench.formatted(ours, theirs))
+            fflush(nil)
+        }
+        print("ratio: ours / PyTorch's images per second (above 1: ours is faster).")
+    }
+
+    /// Every combination of --variants, --sizes and --threads, in that order, but sizes a variant cannot take (said on
+    /// standard error).
+    private func settings() -> [Bench.Setting] {
+        var result: [Bench.Setting] = []
         for variant in variants {
             for size in sizes {
                 let minimum = variant.configuration(imageSize: size).minimumImageSize
@@ -66,21 +130,18 @@ struct BenchCommand: ParsableCommand {
                     continue
                 }
                 for count in threads {
-                    let setting = Bench.Setting(variant: variant, imageSize: size, threads: count, batchSize: batchSize,
-                                                warmup: warmup, iterations: iterations)
-                    let result = try Bench.measureInChildProcess(setting, executable: executable, arguments: ["bench", "--single"])
-                    if json {
-                        let encoder = JSONEncoder()
-                        encoder.outputFormatting = .sortedKeys
-                        print(String(decoding: try encoder.encode(result), as: UTF8.self))
-                    } else {
-                        print(Bench.formatted(result))
-                    }
-                    fflush(nil)
+                    result.append(Bench.Setting(variant: variant, imageSize: size, threads: count, batchSize: batchSize,
+                                                warmup: warmup, iterations: iterations))
                 }
             }
         }
-        if !json { print(Bench.recipeNote) }
+        return result
+    }
+
+    /// /proc/loadavg's three averages ("unknown" where unreadable).
+    private func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 }
 

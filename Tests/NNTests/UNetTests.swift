@@ -98,4 +98,27 @@ import TestSupport
         #expect(fresh.evaluated(x) == trained.evaluated(x))
         #expect(throws: CNNLoadError.self) { try fresh.load(namedTensors: [:]) }
     }
+
+    /// Inference in batches, each image run through the network on its own by one of the workers: the whole batch's
+    /// evaluation-mode output to the bit (every layer works per image or per plane), for any batch size and thread
+    /// count, with trained (non-default) BatchNorm statistics and odd sizes.
+    @Test func batchedInferenceEqualsTheWholeBatchsToTheBit() throws {
+        var unet = try tinyNetwork(channels: 4)
+        _ = unet.forward(randomTensor([3, 1, 19, 22], seed: 8), mode: .training)
+        let x = randomTensor([7, 1, 19, 22], seed: 9)
+        for threads in [1, 2, 3] {
+            unet.threads = threads
+            let whole = unet.evaluated(x)
+            for batchSize in [1, 3, 7, 16] {
+                var reported: [Int] = []
+                let batched = unet.evaluatedInBatches(x, batchSize: batchSize) { done, total in
+                    #expect(total == 7)
+                    reported.append(done)
+                }
+                #expect(batched.shape == whole.shape)
+                #expect(batched.scalars.map(\.bitPattern) == whole.scalars.map(\.bitPattern), "threads \(threads), batch \(batchSize)")
+                #expect(reported.last == 7)
+            }
+        }
+    }
 }

@@ -68,6 +68,39 @@ import Tensor
         }
     }
 
+    /// Two images' column matrices side by side in one [C*K*K, 2 * rows * Wo] matrix (`leadingDimension`): each path
+    /// writes exactly the definition's entries into its own half, and nothing between the rows.
+    @Test(arguments: im2colCases)
+    func im2colWithALeadingDimensionFillsItsBlockOfAWiderMatrix(_ shape: (Int, Int, Int, Int, Int, Range<Int>?)) {
+        let (c, h, w, k, p, rows) = shape
+        let wo = w + 2 * p - k + 1, ho = h + 2 * p - k + 1
+        let outputRows = rows ?? 0..<ho
+        let dense = outputRows.count * wo, ld = 2 * dense + 3
+        var generator = SeededGenerator(seed: 2)
+        let images = Tensor(randomUniform: [2, c, h, w], low: -1, high: 1, generator: &generator)
+        func packed(_ pack: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+            var columns = [Float](repeating: 7_777, count: c * k * k * ld)  // a sentinel where nothing may be written
+            images.withUnsafeBufferPointer { x in columns.withUnsafeMutableBufferPointer { pack(x.baseAddress!, $0.baseAddress!) } }
+            return columns
+        }
+        let reference = packed { x, out in
+            for i in 0..<2 {
+                Im2col.naivePack(image: x + i * c * h * w, channels: c, height: h, width: w, kernelSize: k, padding: p,
+                                 outputWidth: wo, outputRows: outputRows, columns: out + i * dense, leadingDimension: ld)
+            }
+        }
+        #expect(reference.filter { $0 == 7_777 }.count == c * k * k * 3)
+        for isa in KernelISA.supported {
+            let columns = packed { x, out in
+                for i in 0..<2 {
+                    Im2col.pack(image: x + i * c * h * w, channels: c, height: h, width: w, kernelSize: k, padding: p,
+                                outputWidth: wo, outputRows: outputRows, columns: out + i * dense, leadingDimension: ld, isa: isa)
+                }
+            }
+            #expect(columns == reference, "\(isa) \(shape)")
+        }
+    }
+
     /// Float32 summation of n terms is within (n - 1) u sum|term| of the exact sum (u = 2^-24, the unit roundoff),
     /// whatever the order; forming a term (a product, or a difference squared) adds at most 3 u |term|.
     static func roundingBound(terms n: Int, absoluteSum: Double) -> Double {

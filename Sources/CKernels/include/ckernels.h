@@ -32,11 +32,19 @@ typedef struct ck_kernels {
                                    const float *_Nonnull bias, ptrdiff_t outputs, float *_Nonnull padded,
                                    float *_Nonnull out);
 
-    // im2col of image [C, H, W] for output rows [row_start, row_end): columns [C*K*K, rows * Wo], row
-    // (c*K + ky)*K + kx, column (y - row_start)*Wo + x holding image[c, y + ky - P, x + kx - P], or 0 outside.
+    // Weight gradient of one image with one input channel: dweight[o, ky, kx] += sum_{y, x} dout[o, y, x] *
+    // x[y + ky - P, x + kx - P] (0 outside the image). x: [H, W], dout: [O, Ho, Wo], dweight: [O, K, K];
+    // padded: scratch of `ck_conv1_padded_floats(K, Ho, Wo)` floats.
+    void (*_Nonnull conv1_weight_gradient)(const float *_Nonnull x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t p,
+                                           ptrdiff_t ho, ptrdiff_t wo, const float *_Nonnull dout, ptrdiff_t outputs,
+                                           float *_Nonnull padded, float *_Nonnull dweight);
+
+    // im2col of image [C, H, W] for output rows [row_start, row_end): columns [C*K*K, rows * Wo] with rows `ld`
+    // floats apart (ld >= rows * Wo), row (c*K + ky)*K + kx, column (y - row_start)*Wo + x holding
+    // image[c, y + ky - P, x + kx - P], or 0 outside.
     void (*_Nonnull im2col_pack)(const float *_Nonnull image, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w,
                                  ptrdiff_t k, ptrdiff_t p, ptrdiff_t wo, ptrdiff_t row_start, ptrdiff_t row_end,
-                                 float *_Nonnull columns);
+                                 float *_Nonnull columns, ptrdiff_t ld);
 
     // Reductions in a fixed order (two 16-lane accumulators, then the lanes, then the tail):
     // sum_i a[i], sum_i a[i] * b[i], sum_i (a[i] - mu)^2, for i in [0, n).

@@ -4,7 +4,7 @@ import RobustTraining
 import Tensor
 
 /// Throughput benchmark of the paper's CNN: training (forward + backward + Adam step) and inference
-/// images per second, the convolution/linear GFLOP/s reached, and the machine's sgemm peak measured
+/// images per second (from the median seconds of the timed batches), the convolution/linear GFLOP/s reached, and the machine's sgemm peak measured
 /// in the same run. Each configuration runs in a fresh child process of the same binary, so its
 /// peak resident memory (VmHWM) is its own.
 package enum Bench {
@@ -64,6 +64,9 @@ package enum Bench {
         package var epochImages: Int?
         package var preciseShareOfEpoch: Double?
         package var emaShareOfEpoch: Double?
+        /// Noise2Void's U-Net (default settings: depth 2, 32 first-layer channels) denoising images of this size, in
+        /// evaluation mode as `Noise2VoidDenoiser.denoised` runs it (median of the timed repetitions).
+        package var denoiseImagesPerSecond: Double?
         /// The kernel family OpenBLAS ran (`BLAS.coreName`: "SkylakeX", "Haswell", "Prescott", ...).
         package var blasKernels: String?
         /// The instruction-set path the C kernels ran (`KernelISA.active`: "avx512", "avx2" or "default").
@@ -76,9 +79,12 @@ package enum Bench {
                  iterations, preciseImages = "precise_images", preciseStatisticsSeconds = "precise_statistics_s",
                  emaMillisecondsPerStep = "ema_ms_per_step", epochImages = "epoch_images",
                  preciseShareOfEpoch = "precise_share_of_epoch", emaShareOfEpoch = "ema_share_of_epoch",
-                 blasKernels = "blas_kernels", kernelISA = "kernel_isa"
+                 blasKernels = "blas_kernels", kernelISA = "kernel_isa", denoiseImagesPerSecond = "denoise_images_per_s"
         }
     }
+
+    /// Images per timed repetition of the U-Net denoiser (the batch `denoised` is called with).
+    package static let denoiseImages = 8
 
     /// Training images of an epoch for the recipe-cost shares: test fold 5 of the figshare JPEG copy (1,698).
     package static let recipeEpochImages = 1_698
@@ -98,10 +104,19 @@ package enum Bench {
             adam.update(&model, gradients: model.parameterGradients(dlogits: loss.dlogits, cache: cache))
         }
         for _ in 0..<setting.warmup { trainStep() }
-        let trainSeconds = time(setting.iterations) { trainStep() }
+        let trainSeconds = medianTime(setting.iterations) { trainStep() }
+        // Inference as the evaluation pass runs it (`Trainer.logits` -> `evaluatedLogits`).
         var checksum: Float = 0
-        for _ in 0..<setting.warmup { checksum += model.evaluated(images).logits.sum() }
-        let inferSeconds = time(setting.iterations) { checksum += model.evaluated(images).logits.sum() }
+        for _ in 0..<setting.warmup { checksum += model.evaluatedLogits(images).sum() }
+        let inferSeconds = medianTime(setting.iterations) { checksum += model.evaluatedLogits(images).sum() }
+        // Noise2Void's denoiser: the U-Net of the default settings over `denoiseImages` images, as `denoised` runs it.
+        let denoiser = Noise2VoidDenoiser(
+            network: try UNet(configuration: Noise2VoidDenoiser.networkConfiguration(Noise2VoidSettings()), generator: &generator,
+                              threads: setting.threads),
+            mean: 0.5, standardDeviation: 0.25)
+        let noisy = Tensor(randomUniform: [denoiseImages, 1, setting.imageSize, setting.imageSize], generator: &generator)
+        for _ in 0..<setting.warmup { checksum += denoiser.denoised(noisy).sum() }
+        let denoiseSeconds = medianTime(setting.iterations) { checksum += denoiser.denoised(noisy).sum() }
         if !checksum.isFinite {  // also keeps the inference work observable to the optimiser
             FileHandle.standardError.write(Data("bench: non-finite logits for \(setting)\n".utf8))
         }
@@ -117,18 +132,18 @@ package enum Bench {
         let emaSeconds = time(setting.iterations * 4) { average.moveAverage(toward: model, decay: 0.99) } / Double(max(1, setting.iterations * 4))
 
         let peak = sgemmPeakGFLOPs(threads: setting.threads)
-        let batchesPerSecond = Double(setting.iterations) / trainSeconds
+        let batchesPerSecond = 1 / trainSeconds
         let epochSeconds = Double(recipeEpochImages) / (batchesPerSecond * Double(setting.batchSize))
         let stepsPerEpoch = Double((recipeEpochImages + setting.batchSize - 1) / setting.batchSize)
         var result = Result(
             variant: setting.variant.rawValue, imageSize: setting.imageSize, threads: setting.threads,
             batchSize: setting.batchSize,
             trainImagesPerSecond: batchesPerSecond * Double(setting.batchSize),
-            inferImagesPerSecond: Double(setting.iterations * setting.batchSize) / inferSeconds,
+            inferImagesPerSecond: Double(setting.batchSize) / inferSeconds,
             gflops: batchesPerSecond * Double(setting.batchSize) * trainingFLOPsPerImage(configuration) / 1e9,
             sgemmPeakGFLOPs: peak, peakResidentMiB: peakResident,
-            trainMillisecondsPerBatch: 1000 * trainSeconds / Double(setting.iterations),
-            inferMillisecondsPerBatch: 1000 * inferSeconds / Double(setting.iterations),
+            trainMillisecondsPerBatch: 1000 * trainSeconds,
+            inferMillisecondsPerBatch: 1000 * inferSeconds,
             iterations: setting.iterations)
         result.preciseImages = preciseImages
         result.preciseStatisticsSeconds = preciseSeconds
@@ -136,6 +151,7 @@ package enum Bench {
         result.epochImages = recipeEpochImages
         result.preciseShareOfEpoch = preciseSeconds / epochSeconds
         result.emaShareOfEpoch = emaSeconds * stepsPerEpoch / epochSeconds
+        result.denoiseImagesPerSecond = Double(denoiseImages) / denoiseSeconds
         result.blasKernels = BLAS.coreName
         result.kernelISA = KernelISA.active.rawValue
         return result
@@ -213,6 +229,13 @@ package enum Bench {
     package static let header = "variant   size thr  train img/s infer img/s  GFLOP/s  sgemm pk  peak MiB  precise s  % epoch   EMA ms  % epoch"
     /// What the recipe columns mean, printed under the table.
     package static let recipeNote = "precise s: precise BatchNorm statistics over 512 images (once per epoch); EMA ms: one weight-average step (after every optimiser step); % epoch: of an epoch of 1,698 training images at this training speed."
+
+    /// The median seconds of `repetitions` timed calls of `body` (as `tools/bench_torch.py` reports PyTorch's).
+    private static func medianTime(_ repetitions: Int, _ body: () -> Void) -> Double {
+        let seconds = (0..<max(1, repetitions)).map { _ in time(1, body) }.sorted()
+        let middle = seconds.count / 2
+        return seconds.count % 2 == 1 ? seconds[middle] : (seconds[middle - 1] + seconds[middle]) / 2
+    }
 
     private static func time(_ repetitions: Int, _ body: () -> Void) -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
