@@ -38,7 +38,7 @@ import Tensor
         let dataset = try DatasetLoader.load(path: root, imageSize: 8, cacheDirectory: nil, options: LoadOptions(verbose: false))
         #expect(dataset.folds == nil)
         #expect(dataset.labels == [1, 2])
-        expectDataError("Fold 1", "has folds") { _ = try DataSplit.byFolds(dataset, testFold: 1, seed: 0) }
+        expectDataError("Fold 1", "it has no folds", "--test-fold is left out") { _ = try DataSplit.byFolds(dataset, testFold: 1, seed: 0) }
     }
 
     @Test func emptyUnknownAndMissingFoldersAreTypedErrors() throws {
