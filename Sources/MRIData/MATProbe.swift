@@ -69,7 +69,8 @@ public enum MATProbe {
     }
 
     /// The child's side: reads each file listed in `list` (one path a line) as a load would, writing its 0-based
-    /// line number to `progress` (synchronously) before touching it. Read errors are ignored here: the load reports
+    /// line number to `progress` before touching it (an unbuffered write: in the file for the parent however the
+    /// child dies). Read errors are ignored here: the load reports
     /// them; only a crash matters.
     public static func runChild(list: String, progress: String) throws {
         let paths = try String(contentsOfFile: list, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -79,7 +80,6 @@ public enum MATProbe {
         defer { try? out.close() }
         for (index, path) in paths.enumerated() {
             try out.write(contentsOf: Data("\(index)\n".utf8))
-            try out.synchronize()
             if FilePaths.lastComponent(path) == "cvind.mat" {
                 _ = try? FigshareMatReader.readFoldIndex(path)
             } else {

@@ -35,5 +35,4 @@ enum MetadataFiles {
             : "such as \(FilePaths.lastComponent(skipped[0]))"
         return "skipped \(skipped.count) hidden or metadata file(s) in \(folder) (\(detail)): they are not images"
     }
-
 }

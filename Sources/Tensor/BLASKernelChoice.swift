@@ -35,10 +35,18 @@ extension BLAS {
 
     /// The CPU's feature flags from `/proc/cpuinfo` (empty where there is none, e.g. not Linux or not x86-64).
     public static func cpuFlags(cpuinfo path: String = "/proc/cpuinfo") -> Set<String> {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return [] }
-        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+        Set((cpuInfoField("flags", cpuinfo: path) ?? "").split(separator: " ").map(String.init))
+    }
+
+    /// The value of the first `/proc/cpuinfo` line whose key is `key` ("flags", "model name", "cpu family",
+    /// "model"), trimmed; nil where there is none.
+    public static func cpuInfoField(_ key: String, cpuinfo path: String = "/proc/cpuinfo") -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].trimmingCharacters(in: .whitespaces) == key else { continue }
+            return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return nil
     }
 
     /// For a program's start, before any BLAS call: when `OPENBLAS_CORETYPE` is unset and OpenBLAS chose a family

@@ -31,6 +31,17 @@ import Testing
         #expect(BLAS.cpuFlags(cpuinfo: path + ".missing").isEmpty)
     }
 
+    @Test func cpuInfoFieldsMatchTheWholeKey() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cpuinfo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "processor\t: 0\ncpu family\t: 6\nmodel name\t: Test CPU\nmodel\t\t: 207\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(BLAS.cpuInfoField("model", cpuinfo: path) == "207")
+        #expect(BLAS.cpuInfoField("model name", cpuinfo: path) == "Test CPU")
+        #expect(BLAS.cpuInfoField("cpu family", cpuinfo: path) == "6")
+        #expect(BLAS.cpuInfoField("flags", cpuinfo: path) == nil)
+        #expect(BLAS.cpuInfoField("model", cpuinfo: path + ".missing") == nil)
+    }
+
     @Test func theLibraryNamesTheFamilyItRuns() {
         // Whatever the machine: a non-empty name OpenBLAS knows, and with OPENBLAS_CORETYPE set, that family.
         #expect(!BLAS.coreName.isEmpty && BLAS.coreName != "unknown")

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// PyTorch's side of `bench --torch`: runs `tools/bench_torch.py` (PaperCNN, the same variant, image size, batch,
 /// thread count, warm-up and timed iterations as our side) and reads its JSON line, so both engines are measured in
@@ -84,15 +85,10 @@ package enum TorchBench {
     /// The CPU's family, model and widest vector extension from /proc/cpuinfo ("family 6 model 207, AVX-512"); nil
     /// where unreadable.
     package static func processorIdentity() -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-        let lines = text.split(separator: "\n")
-        func field(_ name: String) -> String? {
-            guard let line = lines.first(where: { $0.hasPrefix(name) }), let colon = line.firstIndex(of: ":") else { return nil }
-            return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        let flags = Set((field("flags") ?? "").split(separator: " ").map(String.init))
+        guard FileManager.default.isReadableFile(atPath: "/proc/cpuinfo") else { return nil }
+        let flags = BLAS.cpuFlags()
         let vectors = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : "SSE"
-        guard let family = field("cpu family"), let model = field("model\t") ?? field("model ") else { return vectors }
+        guard let family = BLAS.cpuInfoField("cpu family"), let model = BLAS.cpuInfoField("model") else { return vectors }
         return "family \(family) model \(model), \(vectors)"
     }
 }

@@ -14,12 +14,7 @@ public struct MachineInfo: Codable, Sendable, Equatable {
     public var kernelISA: String?
 
     public static func current() -> MachineInfo {
-        var cpu = "unknown CPU"
-        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-           let colon = line.firstIndex(of: ":") {
-            cpu = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
+        let cpu = BLAS.cpuInfoField("model name") ?? "unknown CPU"
         let info = ProcessInfo.processInfo
         return MachineInfo(cpu: cpu, cores: info.activeProcessorCount,
                            memoryGiB: (Double(info.physicalMemory) / 1_073_741_824 * 10).rounded() / 10,
