@@ -10,7 +10,7 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Run the paper's comparison grid (methods x noises x seeds) and write Table 1, figures and an HTML report.",
         discussion: """
-            Presets: quick (synthetic phantoms, 64 px, 12 epochs, 3 seeds: minutes on 2 cores) and paper (the authors' \
+            Presets: quick (synthetic phantoms, 64 px, 8 epochs, 3 seeds: minutes on 2 cores) and paper (the authors' \
             settings: 256 px, their CNN, 20 epochs, T = 15, five seeds). Any setting below overrides the preset. \
             Each finished run is stored at once in OUT/runs/; running the same command again skips finished runs and \
             resumes an interrupted one from its last epoch. The same command with more seeds, methods or noises \
