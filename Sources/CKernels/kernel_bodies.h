@@ -241,6 +241,160 @@ static void im2col_pack(const float *image, ptrdiff_t channels, ptrdiff_t h, ptr
     }
 }
 
+// MARK: Winograd tile transforms
+
+// Each value of a tile's transform is one lane of a 16-lane vector, 16 tiles side by side. Tile t's column j of the
+// plane is x = t*step + j; split by phase k = x mod step, it is entry t + j/step of phase j mod step, so with the
+// rows stored as `step` phase rows the column stage reads whole vectors (unaligned) instead of strided lanes.
+
+/// The nonzero entries of one row of a transform matrix, in column order (zero coefficients add nothing).
+typedef struct {
+    int count;
+    int column[CK_WINOGRAD_MAX];
+    float value[CK_WINOGRAD_MAX];
+} ck_sparse_row;
+
+/// rows[i] = the nonzero entries of row i of m: [count, columns].
+CK_INLINE void winograd_sparse_rows(const float *m, ptrdiff_t count, ptrdiff_t columns, ck_sparse_row *rows) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        rows[i].count = 0;
+        for (ptrdiff_t j = 0; j < columns; j++) {
+            if (m[i * columns + j] == 0) continue;
+            rows[i].column[rows[i].count] = (int)j;
+            rows[i].value[rows[i].count] = m[i * columns + j];
+            rows[i].count++;
+        }
+    }
+}
+
+/// Phase rows of `count` (<= CK_WINOGRAD_MAX) plane rows from y0: ph[(i*step + k)*nt + t] = plane[y0 + i, x0 + t*step + k]
+/// (0 outside the plane), t < nt.
+CK_INLINE void winograd_split_rows(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
+                                   ptrdiff_t step, ptrdiff_t count, ptrdiff_t nt, float *ph) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        const ptrdiff_t iy = y0 + i;
+        for (ptrdiff_t k = 0; k < step; k++) {
+            float *dst = ph + (i * step + k) * nt;
+            if (iy < 0 || iy >= h) { zero_floats(dst, nt); continue; }
+            const float *src = plane + iy * w;
+            // Entries t with 0 <= x0 + t*step + k < w.
+            const ptrdiff_t first = x0 + k;
+            ptrdiff_t ts = first >= 0 ? 0 : (-first + step - 1) / step;
+            ptrdiff_t te = first >= w ? 0 : (w - first + step - 1) / step;
+            ts = min_index(ts, nt);
+            te = max_index(ts, min_index(te, nt));
+            zero_floats(dst, ts);
+            if (step == 1) copy_floats(dst + ts, src + first + ts, te - ts);
+            else for (ptrdiff_t t = ts; t < te; t++) dst[t] = src[first + t * step];
+            zero_floats(dst + te, nt - te);
+        }
+    }
+}
+
+static void winograd_tiles_in(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
+                              ptrdiff_t step, ptrdiff_t tiles, const float *l, ptrdiff_t p, ptrdiff_t s,
+                              float *out, ptrdiff_t ld, float *scratch) {
+    const ptrdiff_t padded = (tiles + 15) / 16 * 16, nt = (padded + (s - 1) / step + 15) / 16 * 16;
+    float *ph = scratch;                    // [s, step, nt]: the patches' rows, by phase
+    float *f = scratch + s * step * nt;     // [p, step, nt]: the row stage, f[a] = sum_i l[a, i] row i
+    ck_sparse_row rows[CK_WINOGRAD_MAX];
+    ptrdiff_t offset[CK_WINOGRAD_MAX];  // of column j of a tile in its phase rows
+    winograd_sparse_rows(l, p, s, rows);
+    for (ptrdiff_t j = 0; j < s; j++) offset[j] = (j % step) * nt + j / step;
+    winograd_split_rows(plane, h, w, y0, x0, step, s, nt, ph);
+    for (ptrdiff_t a = 0; a < p; a++) {
+        const ck_sparse_row row = rows[a];
+        for (ptrdiff_t k = 0; k < step; k++) {
+            float *dst = f + (a * step + k) * nt;
+            const float *src = ph + k * nt;
+            for (ptrdiff_t t = 0; t < nt; t += 16) {
+                ck_v16 acc = splat16(0);
+                for (int q = 0; q < row.count; q++) acc += row.value[q] * load16(src + row.column[q] * step * nt + t);
+                store16(dst + t, acc);
+            }
+        }
+    }
+    // The column stage: z[a, b] = sum_j l[b, j] f[a, column j].
+    for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
+        const ptrdiff_t n = min_index(16, tiles - t0);
+        for (ptrdiff_t a = 0; a < p; a++) {
+            const float *fa = f + a * step * nt + t0;
+            for (ptrdiff_t b = 0; b < p; b++) {
+                const ck_sparse_row row = rows[b];
+                ck_v16 acc = splat16(0);
+                for (int q = 0; q < row.count; q++) acc += row.value[q] * load16(fa + offset[row.column[q]]);
+                float *dst = out + (a * p + b) * ld + t0;
+                if (n == 16) store16(dst, acc);
+                else store_first16(dst, acc, n);
+            }
+        }
+    }
+}
+
+static void winograd_tiles_out(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
+                               ptrdiff_t s, float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
+                               ptrdiff_t step, float bias, int accumulate, float *scratch) {
+    const ptrdiff_t padded = (tiles + 15) / 16 * 16, nt = padded + (p - 1) / step + 16;
+    float *ph = scratch;  // [p, step, nt]: the patches' rows by phase (overlapping patches added)
+    zero_floats(ph, p * step * nt);
+    ck_v16 z[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX], e[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
+    ck_sparse_row rows[CK_WINOGRAD_MAX];
+    ptrdiff_t offset[CK_WINOGRAD_MAX];  // of column j of a patch in its phase rows
+    winograd_sparse_rows(r, p, s, rows);
+    for (ptrdiff_t j = 0; j < p; j++) offset[j] = (j % step) * nt + j / step;
+    for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
+        const ptrdiff_t n = min_index(16, tiles - t0);
+        for (ptrdiff_t a = 0; a < s; a++) {
+            for (ptrdiff_t b = 0; b < s; b++) {
+                const float *src = in + (a * s + b) * ld + t0;
+                if (n == 16) {
+                    z[a][b] = load16(src);
+                } else {
+                    z[a][b] = splat16(0);
+                    for (ptrdiff_t lane = 0; lane < n; lane++) z[a][b][lane] = src[lane];
+                }
+            }
+        }
+        // e[a, j] = sum_b r[j, b] z[a, b]; patch[i, j] = sum_a r[i, a] e[a, j].
+        for (ptrdiff_t a = 0; a < s; a++) {
+            for (ptrdiff_t j = 0; j < p; j++) {
+                const ck_sparse_row row = rows[j];
+                ck_v16 acc = splat16(0);
+                for (int q = 0; q < row.count; q++) acc += row.value[q] * z[a][row.column[q]];
+                e[a][j] = acc;
+            }
+        }
+        for (ptrdiff_t i = 0; i < p; i++) {
+            const ck_sparse_row row = rows[i];
+            for (ptrdiff_t j = 0; j < p; j++) {
+                ck_v16 acc = splat16(0);
+                for (int q = 0; q < row.count; q++) acc += row.value[q] * e[row.column[q]][j];
+                float *dst = ph + i * step * nt + offset[j] + t0;
+                store16(dst, load16(dst) + acc);
+            }
+        }
+    }
+    for (ptrdiff_t i = 0; i < p; i++) {
+        const ptrdiff_t iy = y0 + i;
+        if (iy < 0 || iy >= h) continue;
+        float *row = plane + iy * w;
+        for (ptrdiff_t k = 0; k < step; k++) {
+            const float *src = ph + (i * step + k) * nt;
+            const ptrdiff_t first = x0 + k;
+            ptrdiff_t ts = first >= 0 ? 0 : (-first + step - 1) / step;
+            ptrdiff_t te = first >= w ? 0 : (w - first + step - 1) / step;
+            const ptrdiff_t filled = (tiles - 1) + (p - 1 - k) / step + 1;  // entries some patch reaches
+            ts = min_index(ts, filled);
+            te = max_index(ts, min_index(te, filled));
+            if (accumulate) {
+                for (ptrdiff_t t = ts; t < te; t++) row[first + t * step] += src[t];
+            } else {
+                for (ptrdiff_t t = ts; t < te; t++) row[first + t * step] = bias + src[t];
+            }
+        }
+    }
+}
+
 // MARK: Reductions
 
 static float sum(const float *a, ptrdiff_t n) {
@@ -481,6 +635,8 @@ const ck_kernels CK_TABLE = {
     .conv1_forward = conv1_forward,
     .conv1_weight_gradient = conv1_weight_gradient,
     .im2col_pack = im2col_pack,
+    .winograd_tiles_in = winograd_tiles_in,
+    .winograd_tiles_out = winograd_tiles_out,
     .sum = sum,
     .dot = dot,
     .centred_squares = centred_squares,
