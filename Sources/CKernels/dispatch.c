@@ -53,5 +53,5 @@ ptrdiff_t ck_conv1_padded_floats(ptrdiff_t k, ptrdiff_t ho, ptrdiff_t wo) {
 
 ptrdiff_t ck_winograd_scratch_floats(ptrdiff_t tiles, ptrdiff_t step, ptrdiff_t p, ptrdiff_t s) {
     const ptrdiff_t side = p > s ? p : s, padded = (tiles + 15) / 16 * 16;
-    return 2 * side * step * (padded + side + 16);
+    return 3 * side * step * (padded + side + 16);
 }

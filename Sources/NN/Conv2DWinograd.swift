@@ -19,8 +19,9 @@ import Tensor
 /// formed inside the fixed pieces of the batch (`Parallel.forEachPiece`) in every pass, so every sum, and its order,
 /// is the same at any thread count, and the weight gradient is summed per piece and reduced in piece order.
 extension Conv2D {
-    /// Floats of one block's transformed input and product (alpha^2 (C + O) per tile): about 2 MiB.
-    static let winogradBlockBudget = 1 << 19
+    /// Floats of one block's transformed input and product (alpha^2 (C + O) per tile): about 1 MiB (measured faster than
+    /// 2 and 8 MiB on the authors' layers 2-4).
+    static let winogradBlockBudget = 1 << 18
 
     /// The tiles of one call: `tilesHigh` x `tilesWide` per image; `rowsPerBlock` tile rows per sgemm block.
     struct WinogradPlan {
@@ -33,16 +34,20 @@ extension Conv2D {
         var blockTiles: Int { rowsPerBlock * tilesWide }
     }
 
-    /// Output planes from which `.automatic` runs a layer with several input channels by Winograd. Measured with
-    /// `WinogradTimingTests` (batch 32, 2 threads, forward + backward, a shared machine): Winograd won on the authors'
-    /// layers 2 (122 px: 1.8x) and 3 (57 px: 1.4x) and on the 3x3 layer at 64 px (1.1x); im2col + sgemm won at 32 px
-    /// and below (its sgemms are wide enough there, while Winograd's transforms and short tile rows cost more).
-    static let winogradMinimumPlane = 48 * 48
+    /// The smallest output plane (Ho*Wo) at which `.automatic` runs a layer with several input channels by Winograd,
+    /// per kernel size. Measured with `WinogradTimingTests` (batch 32, 2 threads, forward and backward, F(4, 5) and
+    /// F(4, 3), on a shared machine): 5x5 won at 122, 57 and 24 px (authors' layers 2-4: backward 2.1x, 2.2x, 1.2x)
+    /// and lost at 8 px; 3x3 won at 64 px (1.3-1.5x) and lost at 32 px and below, where im2col's sgemms are wide
+    /// enough and the transforms of short tile rows cost more than the multiplications they save (4x for F(4, 3),
+    /// 6.25x for F(4, 5)).
+    static func winogradMinimumPlane(kernelSize: Int) -> Int {
+        kernelSize >= 5 ? 16 * 16 : 48 * 48
+    }
 
     /// Whether `.automatic` runs this shape by Winograd: a kernel with tiles, more than one input channel (one
     /// channel has its direct kernel), and an output plane of at least `winogradMinimumPlane`.
     static func prefersWinograd(_ g: Geometry) -> Bool {
-        g.c > 1 && winogradTransform(kernelSize: g.k) != nil && g.ho * g.wo >= winogradMinimumPlane
+        g.c > 1 && winogradTransform(kernelSize: g.k) != nil && g.ho * g.wo >= winogradMinimumPlane(kernelSize: g.k)
     }
 
     static func winogradPlan(_ g: Geometry, _ t: WinogradTransform) -> WinogradPlan {

@@ -7,7 +7,7 @@ import Testing
 /// more than one input channel, batch 32: forward, and backward (weight and input gradient), median of `repeats`
 /// runs, with the largest difference from the im2col result relative to its largest entry. The figures behind
 /// `Conv2D.prefersWinograd` and `Conv2D.winogradTransform`. Runs only when ROBUSTMRI_WINOGRAD_TIMING
-/// is set (a release build: `swift test -c release ... --filter WinogradTimingTests`); THREADS sets the thread count.
+/// is set, to 1 for every layer or to a part of their names (a release build: `swift test -c release ... --filter WinogradTimingTests`); THREADS sets the thread count.
 /// The test binary does not re-execute itself as the tool does (`BLASKernelChoice`): on a CPU where OpenBLAS falls back
 /// to its "Prescott" kernels, set OPENBLAS_CORETYPE (e.g. SkylakeX) as the tool would.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["ROBUSTMRI_WINOGRAD_TIMING"] != nil))
@@ -34,7 +34,8 @@ struct WinogradTimingTests {
     @Test func perLayerTimes() {
         let threads = Int(ProcessInfo.processInfo.environment["THREADS"] ?? "") ?? 2
         print("layer                 kernel      forward ms  backward ms  max rel diff (out, dx, dw)   threads \(threads)")
-        for (name, c, o, k, padding, side) in Self.layers {
+        let only = ProcessInfo.processInfo.environment["ROBUSTMRI_WINOGRAD_TIMING"] ?? ""
+        for (name, c, o, k, padding, side) in Self.layers where only == "1" || name.contains(only) {
             var generator = SeededGenerator(seed: 1)
             let conv = Conv2D(inputChannels: c, outputChannels: o, kernelSize: k, padding: padding, generator: &generator)
             let x = randomTensor([32, c, side, side], seed: 2)
