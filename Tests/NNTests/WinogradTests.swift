@@ -54,7 +54,8 @@ import TestSupport
     }
 
     /// Output, input gradient, weight and bias gradient with `transform` (nil: the naive loops).
-    func run(_ conv: Conv2D, _ x: Tensor, _ dy: Tensor, transform: WinogradTransform?, threads: Int) -> [Tensor] {
+    func run(_ conv: Conv2D, _ x: Tensor, _ dy: Tensor, transform: WinogradTransform?, threads: Int,
+             isa: KernelISA = .active) -> [Tensor] {
         let g = conv.geometry(x)
         let pieces = Swift.max(1, Swift.min(Parallel.reductionPieces, g.n))
         var y = Tensor(zeros: [g.n, g.o, g.ho, g.wo]), dx = Tensor(zeros: x.shape)
@@ -69,8 +70,9 @@ import TestSupport
                                     db.withUnsafeMutableBufferPointer { dbp in
                                         let work = Conv2D.BackwardBuffers(dweight: dwp.baseAddress, dbias: dbp.baseAddress, din: din)
                                         if let transform {
-                                            Conv2D.winogradForward(g, inp, wt, b, out, threads: threads, transform: transform)
-                                            Conv2D.winogradBackward(g, inp, wt, d, work, pieces: pieces, threads: threads, transform: transform)
+                                            Conv2D.winogradForward(g, inp, wt, b, out, threads: threads, transform: transform, isa: isa)
+                                            Conv2D.winogradBackward(g, inp, wt, d, work, pieces: pieces, threads: threads,
+                                                                    transform: transform, isa: isa)
                                         } else {
                                             Conv2D.naiveForward(g, inp, wt, b, out)
                                             Conv2D.naiveBackward(g, inp, wt, d, work)
@@ -136,18 +138,34 @@ import TestSupport
         }
     }
 
+    /// A layer for `t` (3x3 same, 5x5 valid), input [N, C, H, W] and dout, from `seed` on; every result's bits.
+    func bitsOfRuns(_ t: WinogradTransform, _ shape: [Int], outputs: Int, seed: UInt64,
+                    _ runs: [(threads: Int, isa: KernelISA)]) -> [[[UInt32]]] {
+        var generator = SeededGenerator(seed: seed)
+        let padding: Conv2D.Padding = t.kernelSize == 3 ? .same : .valid
+        let conv = Conv2D(inputChannels: shape[1], outputChannels: outputs, kernelSize: t.kernelSize, padding: padding,
+                          generator: &generator)
+        let x = randomTensor(shape, seed: seed + 1)
+        let dy = randomTensor([shape[0], outputs, conv.outputSize(shape[2]), conv.outputSize(shape[3])], seed: seed + 2)
+        return runs.map { run(conv, x, dy, transform: t, threads: $0.threads, isa: $0.isa).map { $0.scalars.map(\.bitPattern) } }
+    }
+
     /// The same bytes run after run at one thread, and at 2 and 3 threads (the blocks lie inside the fixed pieces).
     @Test(arguments: [WinogradTransform.f4x3, .f2x5])
     func identicalRunAfterRunAndAtAnyThreadCount(_ t: WinogradTransform) {
-        var generator = SeededGenerator(seed: 51)
-        let padding: Conv2D.Padding = t.kernelSize == 3 ? .same : .valid
-        let conv = Conv2D(inputChannels: 6, outputChannels: 5, kernelSize: t.kernelSize, padding: padding, generator: &generator)
-        let x = randomTensor([11, 6, 15, 13], seed: 52)
-        let dy = randomTensor([11, 5, conv.outputSize(15), conv.outputSize(13)], seed: 53)
-        let bits = { (ts: [Tensor]) in ts.map { $0.scalars.map(\.bitPattern) } }
-        let first = bits(run(conv, x, dy, transform: t, threads: 1))
-        #expect(bits(run(conv, x, dy, transform: t, threads: 1)) == first)
-        for threads in [2, 3] { #expect(bits(run(conv, x, dy, transform: t, threads: threads)) == first, "\(threads) threads") }
+        let runs = bitsOfRuns(t, [11, 6, 15, 13], outputs: 5, seed: 51, [1, 1, 2, 3].map { (threads: $0, isa: KernelISA.active) })
+        for (index, threads) in [1, 2, 3].enumerated() { #expect(runs[index + 1] == runs[0], "\(threads) threads") }
+    }
+
+    /// Every instruction-set path of the tile transforms (`KernelISA.supported`) gives the same bytes: 16 tiles per
+    /// vector on every path, sums in index order, no fused multiply-add (ckernels.h). Tile sizes with the unrolled
+    /// loops (F(4, 3), F(4, 5)) and with the general ones (F(2, 3), F(3, 5)).
+    @Test(arguments: [WinogradTransform.f4x3, .f4x5, .f2x3, .f3x5])
+    func everyInstructionSetPathGivesTheSameBytes(_ t: WinogradTransform) {
+        let isas = KernelISA.supported
+        let settings = [(threads: 1, isa: KernelISA.baseline)] + isas.map { (threads: 2, isa: $0) }
+        let runs = bitsOfRuns(t, [3, 5, 37, 23], outputs: 3, seed: 71, settings)
+        for (index, isa) in isas.enumerated() { #expect(runs[index + 1] == runs[0], "\(isa)") }
     }
 
     /// The public path: `.winograd` through `forward`/`backward`, against central finite differences of
