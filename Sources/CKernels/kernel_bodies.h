@@ -241,6 +241,240 @@ static void im2col_pack(const float *image, ptrdiff_t channels, ptrdiff_t h, ptr
     }
 }
 
+// MARK: Winograd tile transforms
+
+// Each value of a tile's transform is one lane of a 16-lane vector, 16 tiles side by side. Tile t's column j of the
+// plane is x = t*step + j; split by phase k = x mod step, it is entry t + j/step of phase j mod step, so with the
+// rows stored as `step` phase rows the column stage reads whole vectors (unaligned) instead of strided lanes.
+
+/// The nonzero entries of one row of a transform matrix, in column order (zero coefficients add nothing).
+typedef struct {
+    int count;
+    int column[CK_WINOGRAD_MAX];
+    float value[CK_WINOGRAD_MAX];
+} ck_sparse_row;
+
+/// rows[i] = the nonzero entries of row i of m: [count, columns].
+CK_INLINE void winograd_sparse_rows(const float *m, ptrdiff_t count, ptrdiff_t columns, ck_sparse_row *rows) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+        rows[i].count = 0;
+        for (ptrdiff_t j = 0; j < columns; j++) {
+            if (m[i * columns + j] == 0) continue;
+            rows[i].column[rows[i].count] = (int)j;
+            rows[i].value[rows[i].count] = m[i * columns + j];
+            rows[i].count++;
+        }
+    }
+}
+
+#define CK_LOW_HALVES 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define CK_HIGH_HALVES 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+
+/// ph[k*nt + t] = lin[t*step + k] for k < step, t < nt (nt a multiple of 16): by even/odd shuffles for step 2 and 4.
+CK_INLINE void winograd_split_phases(const float *lin, ptrdiff_t step, ptrdiff_t nt, float *ph) {
+    for (ptrdiff_t t = 0; t < nt; t += 16) {
+        const float *src = lin + t * step;
+        if (step == 4) {
+            const ck_v16 v0 = load16(src), v1 = load16(src + 16), v2 = load16(src + 32), v3 = load16(src + 48);
+            const ck_v16 e0 = __builtin_shufflevector(v0, v1, CK_EVEN), o0 = __builtin_shufflevector(v0, v1, CK_ODD);
+            const ck_v16 e1 = __builtin_shufflevector(v2, v3, CK_EVEN), o1 = __builtin_shufflevector(v2, v3, CK_ODD);
+            store16(ph + t, __builtin_shufflevector(e0, e1, CK_EVEN));
+            store16(ph + nt + t, __builtin_shufflevector(o0, o1, CK_EVEN));
+            store16(ph + 2 * nt + t, __builtin_shufflevector(e0, e1, CK_ODD));
+            store16(ph + 3 * nt + t, __builtin_shufflevector(o0, o1, CK_ODD));
+        } else if (step == 2) {
+            const ck_v16 v0 = load16(src), v1 = load16(src + 16);
+            store16(ph + t, __builtin_shufflevector(v0, v1, CK_EVEN));
+            store16(ph + nt + t, __builtin_shufflevector(v0, v1, CK_ODD));
+        } else {
+            for (ptrdiff_t k = 0; k < step; k++) {
+                for (ptrdiff_t lane = 0; lane < 16; lane++) ph[k * nt + t + lane] = src[lane * step + k];
+            }
+        }
+    }
+}
+
+/// The inverse of `winograd_split_phases`: lin[t*step + k] = ph[k*nt + t].
+CK_INLINE void winograd_merge_phases(const float *ph, ptrdiff_t step, ptrdiff_t nt, float *lin) {
+    for (ptrdiff_t t = 0; t < nt; t += 16) {
+        float *dst = lin + t * step;
+        if (step == 4) {
+            const ck_v16 p0 = load16(ph + t), p1 = load16(ph + nt + t), p2 = load16(ph + 2 * nt + t), p3 = load16(ph + 3 * nt + t);
+            const ck_v16 e0 = __builtin_shufflevector(p0, p2, CK_LOW_HALVES), e1 = __builtin_shufflevector(p0, p2, CK_HIGH_HALVES);
+            const ck_v16 o0 = __builtin_shufflevector(p1, p3, CK_LOW_HALVES), o1 = __builtin_shufflevector(p1, p3, CK_HIGH_HALVES);
+            store16(dst, __builtin_shufflevector(e0, o0, CK_LOW_HALVES));
+            store16(dst + 16, __builtin_shufflevector(e0, o0, CK_HIGH_HALVES));
+            store16(dst + 32, __builtin_shufflevector(e1, o1, CK_LOW_HALVES));
+            store16(dst + 48, __builtin_shufflevector(e1, o1, CK_HIGH_HALVES));
+        } else if (step == 2) {
+            const ck_v16 p0 = load16(ph + t), p1 = load16(ph + nt + t);
+            store16(dst, __builtin_shufflevector(p0, p1, CK_LOW_HALVES));
+            store16(dst + 16, __builtin_shufflevector(p0, p1, CK_HIGH_HALVES));
+        } else {
+            for (ptrdiff_t k = 0; k < step; k++) {
+                for (ptrdiff_t lane = 0; lane < 16; lane++) dst[lane * step + k] = ph[k * nt + t + lane];
+            }
+        }
+    }
+}
+
+/// Phase rows of `count` (<= CK_WINOGRAD_MAX) plane rows from y0: ph[(i*step + k)*nt + t] = plane[y0 + i, x0 + t*step + k]
+/// (0 outside the plane), t < nt; lin: scratch of step*nt floats.
+CK_INLINE void winograd_split_rows(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
+                                   ptrdiff_t step, ptrdiff_t count, ptrdiff_t nt, float *lin, float *ph) {
+    const ptrdiff_t n = step * nt;
+    const ptrdiff_t xs = min_index(n, max_index(0, -x0)), xe = max_index(xs, min_index(n, w - x0));
+    for (ptrdiff_t i = 0; i < count; i++) {
+        const ptrdiff_t iy = y0 + i;
+        if (iy < 0 || iy >= h) { zero_floats(ph + i * n, n); continue; }
+        zero_floats(lin, xs);
+        copy_floats(lin + xs, plane + iy * w + x0 + xs, xe - xs);
+        zero_floats(lin + xe, n - xe);
+        winograd_split_phases(lin, step, nt, ph + i * n);
+    }
+}
+
+/// `winograd_tiles_in`; where `dense`, every coefficient is used (zeros too) in loops of constant length, which the
+/// callers below inline for the tile sizes of `Conv2D.winogradTransform`, so the compiler unrolls them.
+CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
+                                      ptrdiff_t step, ptrdiff_t tiles, const float *l, ptrdiff_t p, ptrdiff_t s,
+                                      float *out, ptrdiff_t ld, float *scratch, int dense) {
+    const ptrdiff_t padded = (tiles + 15) / 16 * 16, nt = (padded + (s - 1) / step + 15) / 16 * 16;
+    float *ph = scratch;                    // [s, step, nt]: the patches' rows, by phase
+    float *f = ph + s * step * nt;          // [p, step, nt]: the row stage, f[a] = sum_i l[a, i] row i
+    float *lin = f + p * step * nt;         // [step * nt]: one plane row
+    ck_sparse_row rows[CK_WINOGRAD_MAX];
+    ptrdiff_t offset[CK_WINOGRAD_MAX];  // of column j of a tile in its phase rows
+    winograd_sparse_rows(l, p, s, rows);
+    for (ptrdiff_t j = 0; j < s; j++) offset[j] = (j % step) * nt + j / step;
+    winograd_split_rows(plane, h, w, y0, x0, step, s, nt, lin, ph);
+    for (ptrdiff_t a = 0; a < p; a++) {
+        const ck_sparse_row row = rows[a];
+        for (ptrdiff_t k = 0; k < step; k++) {
+            float *dst = f + (a * step + k) * nt;
+            const float *src = ph + k * nt;
+            for (ptrdiff_t t = 0; t < nt; t += 16) {
+                ck_v16 acc = splat16(0);
+                for (int q = 0; q < (dense ? s : row.count); q++) {
+                    const ptrdiff_t i = dense ? q : row.column[q];
+                    acc += (dense ? l[a * s + q] : row.value[q]) * load16(src + i * step * nt + t);
+                }
+                store16(dst + t, acc);
+            }
+        }
+    }
+    // The column stage: z[a, b] = sum_j l[b, j] f[a, column j].
+    for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
+        const ptrdiff_t n = min_index(16, tiles - t0);
+        for (ptrdiff_t a = 0; a < p; a++) {
+            const float *fa = f + a * step * nt + t0;
+            for (ptrdiff_t b = 0; b < p; b++) {
+                const ck_sparse_row row = rows[b];
+                ck_v16 acc = splat16(0);
+                for (int q = 0; q < (dense ? s : row.count); q++) {
+                    acc += (dense ? l[b * s + q] : row.value[q]) * load16(fa + offset[dense ? q : row.column[q]]);
+                }
+                float *dst = out + (a * p + b) * ld + t0;
+                if (n == 16) store16(dst, acc);
+                else store_first16(dst, acc, n);
+            }
+        }
+    }
+}
+
+/// `winograd_tiles_out`, with `dense` as in `winograd_tiles_in_body`.
+CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
+                                       ptrdiff_t s, float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
+                                       ptrdiff_t step, float bias, int accumulate, float *scratch, int dense) {
+    const ptrdiff_t padded = (tiles + 15) / 16 * 16, nt = padded + 16;  // room for t + j/step, j < p
+    float *ph = scratch;               // [p, step, nt]: the patches' rows by phase (overlapping patches added)
+    float *lin = ph + p * step * nt;   // [step * nt]: one row of patches
+    zero_floats(ph, p * step * nt);
+    ck_v16 z[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX], e[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
+    ck_sparse_row rows[CK_WINOGRAD_MAX];
+    ptrdiff_t offset[CK_WINOGRAD_MAX];  // of column j of a patch in its phase rows
+    winograd_sparse_rows(r, p, s, rows);
+    for (ptrdiff_t j = 0; j < p; j++) offset[j] = (j % step) * nt + j / step;
+    for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
+        const ptrdiff_t n = min_index(16, tiles - t0);
+        for (ptrdiff_t a = 0; a < s; a++) {
+            for (ptrdiff_t b = 0; b < s; b++) {
+                const float *src = in + (a * s + b) * ld + t0;
+                if (n == 16) {
+                    z[a][b] = load16(src);
+                } else {
+                    z[a][b] = splat16(0);
+                    for (ptrdiff_t lane = 0; lane < n; lane++) z[a][b][lane] = src[lane];
+                }
+            }
+        }
+        // e[a, j] = sum_b r[j, b] z[a, b]; patch[i, j] = sum_a r[i, a] e[a, j].
+        for (ptrdiff_t a = 0; a < s; a++) {
+            for (ptrdiff_t j = 0; j < p; j++) {
+                const ck_sparse_row row = rows[j];
+                ck_v16 acc = splat16(0);
+                for (int q = 0; q < (dense ? s : row.count); q++) {
+                    acc += (dense ? r[j * s + q] : row.value[q]) * z[a][dense ? q : row.column[q]];
+                }
+                e[a][j] = acc;
+            }
+        }
+        for (ptrdiff_t i = 0; i < p; i++) {
+            const ck_sparse_row row = rows[i];
+            for (ptrdiff_t j = 0; j < p; j++) {
+                ck_v16 acc = splat16(0);
+                for (int q = 0; q < (dense ? s : row.count); q++) {
+                    acc += (dense ? r[i * s + q] : row.value[q]) * e[dense ? q : row.column[q]][j];
+                }
+                float *dst = ph + i * step * nt + offset[j] + t0;
+                store16(dst, load16(dst) + acc);
+            }
+        }
+    }
+    // Columns some patch reaches: [0, (tiles - 1) * step + p); of those, the ones inside the plane.
+    const ptrdiff_t reached = (tiles - 1) * step + p;
+    const ptrdiff_t xs = min_index(reached, max_index(0, -x0)), xe = max_index(xs, min_index(reached, w - x0));
+    for (ptrdiff_t i = 0; i < p; i++) {
+        const ptrdiff_t iy = y0 + i;
+        if (iy < 0 || iy >= h) continue;
+        winograd_merge_phases(ph + i * step * nt, step, nt, lin);
+        float *row = plane + iy * w + x0;
+        if (accumulate) {
+            for (ptrdiff_t x = xs; x < xe; x++) row[x] += lin[x];
+        } else {
+            for (ptrdiff_t x = xs; x < xe; x++) row[x] = bias + lin[x];
+        }
+    }
+}
+
+/// Calls `body` with (step, p, s) as constants for the shapes of F(4, 3) and F(4, 5) (input, output, dY and dX
+/// transforms), so that it is compiled once for each; other shapes run the general loops.
+#define CK_WINOGRAD_SHAPES(body, step, p, s)                                                               \
+    if (step == 4 && p == 8 && s == 8) body(4, 8, 8, 1);                                                   \
+    else if (step == 4 && p == 8 && s == 4) body(4, 8, 4, 1);                                              \
+    else if (step == 4 && p == 4 && s == 8) body(4, 4, 8, 1);                                              \
+    else if (step == 4 && p == 6 && s == 6) body(4, 6, 6, 1);                                              \
+    else if (step == 4 && p == 6 && s == 4) body(4, 6, 4, 1);                                              \
+    else if (step == 4 && p == 4 && s == 6) body(4, 4, 6, 1);                                              \
+    else body(step, p, s, 0)
+
+static void winograd_tiles_in(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
+                              ptrdiff_t step, ptrdiff_t tiles, const float *l, ptrdiff_t p, ptrdiff_t s,
+                              float *out, ptrdiff_t ld, float *scratch) {
+#define CK_TILES_IN(STEP, P, S, DENSE) winograd_tiles_in_body(plane, h, w, y0, x0, STEP, tiles, l, P, S, out, ld, scratch, DENSE)
+    CK_WINOGRAD_SHAPES(CK_TILES_IN, step, p, s);
+#undef CK_TILES_IN
+}
+
+static void winograd_tiles_out(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
+                               ptrdiff_t s, float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
+                               ptrdiff_t step, float bias, int accumulate, float *scratch) {
+#define CK_TILES_OUT(STEP, P, S, DENSE) \
+    winograd_tiles_out_body(in, ld, tiles, r, P, S, plane, h, w, y0, x0, STEP, bias, accumulate, scratch, DENSE)
+    CK_WINOGRAD_SHAPES(CK_TILES_OUT, step, p, s);
+#undef CK_TILES_OUT
+}
+
 // MARK: Reductions
 
 static float sum(const float *a, ptrdiff_t n) {
@@ -481,6 +715,8 @@ const ck_kernels CK_TABLE = {
     .conv1_forward = conv1_forward,
     .conv1_weight_gradient = conv1_weight_gradient,
     .im2col_pack = im2col_pack,
+    .winograd_tiles_in = winograd_tiles_in,
+    .winograd_tiles_out = winograd_tiles_out,
     .sum = sum,
     .dot = dot,
     .centred_squares = centred_squares,

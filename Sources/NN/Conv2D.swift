@@ -19,8 +19,31 @@ public struct Conv2D: Sendable {
     /// forward pass and the weight gradient; its input gradient, and everything with more input channels, by im2col +
     /// sgemm (the direct loops of the input gradient measured slower than sgemm: 32 vs 17 ms per batch of 32 at
     /// 128 px, one thread).
+    ///
+    /// `.winograd` (`Conv2DWinograd.swift`) runs kernels 3 and 5 by F(m, r) tiles (`winogradTransform`); `.automatic`
+    /// takes it where it measured faster than im2col + sgemm (`prefersWinograd`).
     public enum Kernel: Sendable {
-        case automatic, gemm, direct, naive
+        case automatic, gemm, direct, naive, winograd
+    }
+
+    /// The Winograd tiles for a kernel size (nil: none): the fastest measured (`WinogradTimingTests`, batch 32, 2
+    /// threads: F(4, 3) beat F(2, 3) on every 3x3 layer of the CNN, F(4, 5) beat F(2, 5) and F(3, 5) on the authors'
+    /// layers 2 and 3), with their fp32 error against im2col + sgemm on those layers 4e-6 to 8e-6 of the largest
+    /// entry (F(2, 3): 1e-6; F(2, 5): 4e-6 to 1e-5).
+    public static func winogradTransform(kernelSize: Int) -> WinogradTransform? {
+        switch kernelSize {
+        case 3: return .f4x3
+        case 5: return .f4x5
+        default: return nil
+        }
+    }
+
+    /// This layer's Winograd tiles (`.winograd` is resolved only where there are some).
+    var winogradTiles: WinogradTransform {
+        guard let t = Conv2D.winogradTransform(kernelSize: kernelSize) else {
+            preconditionFailure("Conv2D: no Winograd tiles for a \(kernelSize)x\(kernelSize) kernel")
+        }
+        return t
     }
 
     public let inputChannels: Int
@@ -80,12 +103,14 @@ public struct Conv2D: Sendable {
 
     /// The forward pass's kernel, or the backward pass's (`.automatic` stays for one input channel: direct weight
     /// gradient, sgemm input gradient).
-    func resolved(_ kernel: Kernel, backward: Bool = false) -> Kernel {
+    func resolved(_ kernel: Kernel, _ g: Geometry, backward: Bool = false) -> Kernel {
         if kernel == .automatic {
             if inputChannels == 1 { return backward ? .automatic : .direct }
-            return .gemm
+            return Conv2D.prefersWinograd(g) ? .winograd : .gemm
         }
         precondition(kernel != .direct || inputChannels == 1, "Conv2D: the direct kernel needs one input channel, got \(inputChannels)")
+        precondition(kernel != .winograd || Conv2D.winogradTransform(kernelSize: kernelSize) != nil,
+                     "Conv2D: no Winograd tiles for a \(kernelSize)x\(kernelSize) kernel")
         return kernel
     }
 
@@ -96,9 +121,11 @@ public struct Conv2D: Sendable {
             withPointer(input) { inp in
                 withPointer(weight) { wt in
                     withPointer(bias) { b in
-                        switch resolved(kernel) {
+                        switch resolved(kernel, g) {
                         case .naive: Conv2D.naiveForward(g, inp, wt, b, out)
                         case .direct: Conv2D.directForward(g, inp, wt, b, out, threads: threads)
+                        case .winograd:
+                            Conv2D.winogradForward(g, inp, wt, b, out, threads: threads, transform: winogradTiles)
                         default: Conv2D.gemmForward(g, inp, wt, b, out, threads: threads)
                         }
                     }
@@ -131,7 +158,8 @@ public struct Conv2D: Sendable {
                                              dweight: inout Tensor, dbias: inout Tensor, threads: Int = 1, kernel: Kernel = .automatic) {
         let g = geometry(cache.input)
         let direct = kernel == .automatic && inputChannels == 1
-        guard direct || resolved(kernel, backward: true) == .gemm else {
+        // Winograd's blocks span images: `.automatic` takes sgemm here rather than form the batch's dout.
+        guard direct || kernel == .automatic || resolved(kernel, g, backward: true) == .gemm else {
             // The reference kernels read a whole dout: form it.
             let dout = makeTensor(shape: [g.n, g.o, g.ho, g.wo]) { d in for i in 0..<g.n { doutOfImage(i, d + i * g.outPlane) } }
             accumulateParameterGradients(dout: dout, cache: cache, dweight: &dweight, dbias: &dbias, threads: threads, kernel: kernel)
@@ -206,8 +234,11 @@ public struct Conv2D: Sendable {
                                 let work = BackwardBuffers(
                                     dweight: parameters ? dwp.baseAddress : nil, dbias: parameters ? dbp.baseAddress : nil,
                                     din: input ? dx : nil)
-                                switch resolved(kernel, backward: true) {
+                                switch resolved(kernel, g, backward: true) {
                                 case .naive: Conv2D.naiveBackward(g, inp, wt, dy, work)
+                                case .winograd:
+                                    Conv2D.winogradBackward(g, inp, wt, dy, work, pieces: pieces, threads: threads,
+                                                            transform: winogradTiles)
                                 case .direct: Conv2D.directBackward(g, inp, wt, dy, work, pieces: pieces, threads: threads)
                                 case .automatic where inputChannels == 1:
                                     // The weight gradient direct, the input gradient by sgemm (see `Kernel`).

@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The largest Winograd input tile (alpha = m + r - 1) the tile transforms take.
+#define CK_WINOGRAD_MAX 8
+
 // Instruction-set paths (`KernelISA`'s raw values).
 enum {
     CK_ISA_DEFAULT = 0,  // what the compiler's baseline target gives (SSE2 on x86-64, NEON on aarch64)
@@ -45,6 +48,22 @@ typedef struct ck_kernels {
     void (*_Nonnull im2col_pack)(const float *_Nonnull image, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w,
                                  ptrdiff_t k, ptrdiff_t p, ptrdiff_t wo, ptrdiff_t row_start, ptrdiff_t row_end,
                                  float *_Nonnull columns, ptrdiff_t ld);
+
+    // Winograd tile transforms (`Conv2D.Kernel.winograd`), for a row of `tiles` tiles `step` columns apart, the first
+    // with its top-left corner at (y0, x0) of a plane [H, W] (positions outside the plane read as 0, written nowhere).
+    // In (`winograd_tiles_in`): each tile's s x s patch D gives Z = L D L^T with L: [p, s] (row-major), stored as
+    // out[(a*p + b)*ld + t] = Z[a, b] for tile t. Out (`winograd_tiles_out`): Z[a, b] = in[(a*s + b)*ld + t] gives the
+    // p x p patch R Z R^T with R: [p, s], added to the plane where `accumulate` (overlapping tiles add, in order of
+    // their columns), else written to it plus `bias`. The terms of every sum are added in index order, on every path.
+    // p, s <= CK_WINOGRAD_MAX; scratch: `ck_winograd_scratch_floats(tiles, step, p, s)` floats.
+    void (*_Nonnull winograd_tiles_in)(const float *_Nonnull plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0,
+                                       ptrdiff_t x0, ptrdiff_t step, ptrdiff_t tiles, const float *_Nonnull l,
+                                       ptrdiff_t p, ptrdiff_t s, float *_Nonnull out, ptrdiff_t ld,
+                                       float *_Nonnull scratch);
+    void (*_Nonnull winograd_tiles_out)(const float *_Nonnull in, ptrdiff_t ld, ptrdiff_t tiles,
+                                        const float *_Nonnull r, ptrdiff_t p, ptrdiff_t s, float *_Nonnull plane,
+                                        ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0, ptrdiff_t step,
+                                        float bias, int accumulate, float *_Nonnull scratch);
 
     // Reductions in a fixed order (two 16-lane accumulators, then the lanes, then the tail):
     // sum_i a[i], sum_i a[i] * b[i], sum_i (a[i] - mu)^2, for i in [0, n).
@@ -87,5 +106,8 @@ const ck_kernels *_Nonnull ck_kernels_for(int isa);
 
 // Floats of the scratch buffer `conv1_forward` needs.
 ptrdiff_t ck_conv1_padded_floats(ptrdiff_t k, ptrdiff_t ho, ptrdiff_t wo);
+
+// Floats of the scratch buffer `winograd_tiles_in` and `winograd_tiles_out` need for `tiles` tiles.
+ptrdiff_t ck_winograd_scratch_floats(ptrdiff_t tiles, ptrdiff_t step, ptrdiff_t p, ptrdiff_t s);
 
 #endif
