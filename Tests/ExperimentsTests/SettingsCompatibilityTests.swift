@@ -35,11 +35,13 @@ import RobustTraining
         #expect(earlier.base.training.adversarial.epsilon == Float(8) / 255 && earlier.base.training.adversarial.alpha == Float(4) / 255)
         #expect(today.base.training.adversarial.epsilon == Float(4) / 255 && today.base.training.adversarial.alpha == Float(2) / 255)
         today.base.training.adversarial = earlier.base.training.adversarial
-        // Session 9 doubled the preset's phantoms and shortened its schedule (1,200 slices for 12 epochs, T = 9 -> 2,400
-        // for 8, T = 6) so that the clean test after Rician training repeats over seeds: the earlier grid kept its values.
+        // Session 9 doubled the preset's phantoms and shortened its schedule (1,200 slices of 240 patients for 12 epochs, T = 9
+        // -> 2,400 of 480 for 8, T = 6) so that the clean test after Rician training repeats over seeds: the earlier grid kept its values.
         #expect(earlier.base.data.phantom.count == 1_200 && earlier.base.training.epochs == 12 && earlier.base.training.isr.switchEpoch == 9)
         #expect(today.base.data.phantom.count == 2_400 && today.base.training.epochs == 8 && today.base.training.isr.switchEpoch == 6)
+        #expect(earlier.base.data.phantom.patients == 240 && today.base.data.phantom.patients == 480)
         today.base.data.phantom.count = earlier.base.data.phantom.count
+        today.base.data.phantom.patients = earlier.base.data.phantom.patients
         today.base.training.epochs = earlier.base.training.epochs
         today.base.training.isr.switchEpoch = earlier.base.training.isr.switchEpoch
         today.base.training.isp.switchEpoch = earlier.base.training.isp.switchEpoch
