@@ -13,13 +13,13 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Evaluate a saved model on a dataset: accuracy, per-class recall and precision, macro-F1, confusion matrix.",
         discussion: """
-            The data options are those of train (without --data: the same synthetic phantoms). Images are \
-            loaded at the checkpoint's size unless --image-size is given, which must then match it. At each \
-            --test-noise-fraction rho a seeded share rho of the evaluated images gets --noise; with the run's \
-            --seed and --split test the figures equal the run's test accuracies. For an n2v run the images go \
-            through its denoiser (denoiser.safetensors beside the checkpoint) first, as in the run. Intensities are \
-            mapped to [0, 1] as in the run (its config.json beside the checkpoint; --intensity-clip overrides, with a \
-            warning).
+            The data options are those of train. Where the run's config.json is beside the checkpoint, every data \
+            setting (dataset or phantoms, split, noise, test-noise fractions, intensity mapping) and --seed default to \
+            the run's, so with --split test the figures equal the run's test accuracies; each option given overrides \
+            its setting (--intensity-clip with a warning). Without config.json: train's defaults. Images are loaded at \
+            the checkpoint's size unless --image-size is given, which must then match it. At each \
+            --test-noise-fraction rho a seeded share rho of the evaluated images gets --noise. For an n2v run the \
+            images go through its denoiser (denoiser.safetensors beside the checkpoint) first, as in the run.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Model file written by train (model.safetensors).", valueName: "path"))
@@ -32,8 +32,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "Images to evaluate: all, train, validation or test.")
     var split: EvaluationReport.Part = .test
 
-    @Option(name: .long, help: "Seed of the noise and of the choice of noisy images (use the run's --seed to reproduce its figures).")
-    var seed: UInt64 = 1
+    @Option(name: .long, help: "Seed of the noise and of the choice of noisy images (default: the run's, from its config.json, else 1).")
+    var seed: UInt64?
 
     @Option(name: .long, help: "Threads.")
     var threads: Int = 2
@@ -57,12 +57,17 @@ struct EvaluateCommand: ParsableCommand {
         if let given = dataOptions.imageSize, given != size {
             throw ValidationError("\(checkpoint) holds a model for \(size) px images, but --image-size is \(given): pass --image-size \(size) or leave it out")
         }
-        // The images are mapped to [0, 1] as in the model's run (config.json beside the checkpoint), unless
-        // --intensity-clip says otherwise, which is then named as a mismatch.
-        let runIntensity = try DataOptions.runIntensity(checkpoint: checkpoint)
-        var base = DataSettings(imageSize: size)
-        if runIntensity != .standard { base.reading = ImageReading(intensity: runIntensity) }
+        // The data as in the model's run (config.json beside the checkpoint), each given option overriding its setting;
+        // an --intensity-clip that differs from the run's mapping is named as a mismatch.
+        let run = try DataOptions.runSettings(checkpoint: checkpoint)
+        var base = run?.data ?? DataSettings(imageSize: size)
+        base.imageSize = size
+        let runIntensity = base.imageReading.intensity
         let settings = try dataOptions.settings(base: base)
+        let seed = self.seed ?? run?.training.seed ?? 1
+        if run != nil, !json {
+            FileHandle.standardError.write(Data("data settings and seed (\(seed)) from \(FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")), with the options given\n".utf8))
+        }
         if settings.imageReading.intensity != runIntensity {
             FileHandle.standardError.write(Data("""
                 warning: --intensity-clip maps intensities as \(settings.imageReading.intensity.description), but the model \

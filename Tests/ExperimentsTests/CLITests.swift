@@ -113,7 +113,8 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
         guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
         let folder = try temporaryFolder("train")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let arguments = ["train"] + tinyRun + ["--epochs", "2", "--seed", "3", "--test-noise-fraction", "0", "1", "--json", "--out", "run"]
+        let arguments = ["train"] + tinyRun + ["--epochs", "2", "--seed", "3", "--test-noise-fraction", "0", "1", "--phantom-difficulty", "0.2",
+                                               "--json", "--out", "run"]
         let trained = try cli.run(arguments, in: folder)
         try #require(trained.status == 0, "\(trained.transcript)")
         let summary = try #require(jsonObject(trained.output), "stdout is not one JSON object\n\(trained.transcript)")
@@ -146,6 +147,16 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
             let confusion = try #require(row["confusion"] as? [[Int]])
             #expect(confusion.count == 3 && confusion.allSatisfy { $0.count == 3 })
             #expect(confusion.joined().reduce(0, +) == row["images"] as? Int)
+        }
+        // With the checkpoint alone, the data settings (phantoms of difficulty 0.2, noise, fractions) and the seed come
+        // from the run's config.json: the same accuracies again (a newcomer's evaluate used train's default phantoms).
+        let bare = try cli.run(["evaluate", "--checkpoint", "run/model.safetensors", "--threads", "1", "--json"], in: folder)
+        try #require(bare.status == 0, "\(bare.transcript)")
+        let bareResults = try #require(jsonObject(bare.output)?["results"] as? [[String: Any]], "\(bare.transcript)")
+        #expect(bareResults.count == 2)
+        for row in bareResults {
+            let rho = try #require(row["rho"] as? Double)
+            #expect(byRho[String(format: "%g", rho)] == row["accuracy"] as? Double, "rho \(rho): evaluate \(row), train \(byRho)")
         }
         let table = try cli.run(["evaluate", "--checkpoint", "run/model.safetensors", "--phantom-count", "60", "--split", "all"], in: folder)
         #expect(table.status == 0, "\(table.transcript)")
