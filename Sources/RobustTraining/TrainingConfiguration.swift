@@ -154,8 +154,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             guard adversarial.alpha > 0 && adversarial.alpha <= 1 else {
                 throw fail("--at-alpha must be in (0, 1] on the [0, 1] pixel scale (got \(adversarial.alpha)); Wong et al. use 1.25 x epsilon, e.g. 10/255")
             }
-            guard adversarial.epsilonWarmupEpochs >= 0 && adversarial.epsilonWarmupEpochs <= epochs, adversarial.pgdSteps >= 1 else {
-                throw fail("--at-warmup-epochs must be in [0, epochs] and --at-pgd-steps at least 1 (got \(adversarial.epsilonWarmupEpochs), \(adversarial.pgdSteps))")
+            guard adversarial.epsilonWarmupEpochs >= 0 && adversarial.epsilonWarmupEpochs <= epochs else {
+                throw fail("--at-warmup-epochs must be in [0, --epochs] = [0, \(epochs)] (got \(adversarial.epsilonWarmupEpochs))")
+            }
+            guard adversarial.pgdSteps >= 1 else {
+                throw fail("--at-pgd-steps must be at least 1 (got \(adversarial.pgdSteps))")
             }
         case .naive, .n2v:
             break

@@ -49,7 +49,7 @@ struct TrainingOptions: ParsableArguments {
     @OptionGroup(title: "Training recipe") var recipeOptions: RecipeOptions
 
     // ISR and ISP.
-    @Option(name: .long, help: "ISR/ISP: epochs of normal training before the influence step (T; default: \(TrainingOptions.defaults.switchEpoch)).")
+    @Option(name: .long, help: "ISR/ISP: epochs of normal training before the influence step (T; default: \(TrainingOptions.defaults.switchEpoch), or the preset's; with fewer --epochs than that, the same share of them).")
     var switchEpoch: Int?
 
     @Option(name: .long, help: "ISR: weights are scaled into [1, alpha] (default: \(TrainingOptions.number(TrainingOptions.defaults.isr.alpha))).")
@@ -184,7 +184,21 @@ struct TrainingOptions: ParsableArguments {
         } else if let channels {
             training.model.channels = channels
         }
-        if let epochs { training.epochs = epochs }
+        if let epochs {
+            // A shorter run than the base's keeps the base's T and AT radius warm-up where they still fit; where they do
+            // not (and were not given), they shrink in proportion, so `compare --preset quick --epochs 2` runs.
+            let before = training.epochs
+            training.epochs = epochs
+            if switchEpoch == nil, training.isr.switchEpoch >= epochs || training.isp.switchEpoch >= epochs {
+                let scaled = TrainingOptions.scaled(training.isr.switchEpoch, from: before, to: epochs, in: 1...Swift.max(1, epochs - 1))
+                training.isr.switchEpoch = scaled
+                training.isp.switchEpoch = scaled
+            }
+            if atWarmupEpochs == nil, training.adversarial.epsilonWarmupEpochs > epochs {
+                training.adversarial.epsilonWarmupEpochs = TrainingOptions.scaled(
+                    training.adversarial.epsilonWarmupEpochs, from: before, to: epochs, in: 0...epochs)
+            }
+        }
         if let batchSize { training.batchSize = batchSize }
         if let lr { training.learningRate = lr }
         if let threads { training.threads = threads }
@@ -227,6 +241,12 @@ struct TrainingOptions: ParsableArguments {
 }
 
 extension TrainingOptions {
+    /// An epoch count of a `before`-epoch run carried to an `after`-epoch one in proportion, rounded, within `range`.
+    static func scaled(_ value: Int, from before: Int, to after: Int, in range: ClosedRange<Int>) -> Int {
+        let proportional = (Double(value) * Double(after) / Double(Swift.max(1, before))).rounded()
+        return Swift.min(range.upperBound, Swift.max(range.lowerBound, Int(proportional)))
+    }
+
     /// The settings of a single run (train, influence, denoise): the library's defaults (`DataSettings()`, and
     /// `TrainingConfiguration()` with the CNN variant `ModelVariant.standard`), `method`, and every given option.
     func singleRun(method: TrainingMethodKind, dataOptions: DataOptions) throws -> RunSettings {

@@ -54,4 +54,23 @@ import Testing
         let other = try cli.run(tiny + ["--lr", "0.001"], in: folder)
         expectCleanFailure(other, mentioning: ["plan.json", "another comparison"])
     }
+
+    /// The quick preset shortened with --epochs alone: its T (6) and AT radius warm-up (4) do not fit 2 epochs, so they
+    /// shrink in proportion (a newcomer's `compare --preset quick --epochs 2` stopped at "ISR's switch epoch T (6)").
+    @Test func aShortenedPresetShrinksItsSwitchEpochAndWarmUp() throws {
+        guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
+        let folder = try temporaryFolder("compare-short")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let short = ["compare", "--preset", "quick", "--methods", "isr", "at", "--noises", "gaussian", "--seeds", "1",
+                     "--image-size", "24", "--channels", "4,8", "--phantom-count", "60", "--epochs", "2", "--threads", "1",
+                     "--out", "g"]
+        let result = try cli.run(short, in: folder)
+        try #require(result.status == 0, "\(result.transcript)")
+        let plan = try JSONDecoder().decode(CompareConfiguration.self,
+                                            from: Data(contentsOf: folder.appendingPathComponent("g/plan.json")))
+        #expect(plan.base.training.epochs == 2 && plan.base.training.isr.switchEpoch == 1
+                && plan.base.training.adversarial.epsilonWarmupEpochs == 1, "\(plan.base.training)")
+        let given = try cli.run(short + ["--switch-epoch", "2", "--out", "h"], in: folder)
+        expectCleanFailure(given, mentioning: ["switch epoch", "2"])
+    }
 }
