@@ -8,6 +8,10 @@ public enum ModelCheckpoint {
     public static let formatKey = "format"
     /// The configuration as `tools/paper_cnn.py` reads it, so that PyTorch rebuilds the same network.
     public static let torchConfigurationKey = "model_config"
+    /// What the model was trained on where that was not the images themselves: `denoisedInput` for an n2v run's model,
+    /// which classifies images after the run's Noise2Void denoiser (denoiser.safetensors beside it). Absent otherwise.
+    public static let trainedInputKey = "robust_mri.trained_input"
+    public static let denoisedInput = "noise2void-denoised"
 
     struct TorchConfiguration: Codable {
         var inputSize: Int
@@ -41,9 +45,11 @@ public enum ModelCheckpoint {
         return file
     }
 
-    /// Writes the model atomically.
-    public static func save(_ model: CNN, to path: String) throws(CheckpointError) {
-        try file(for: model).write(to: path)
+    /// Writes the model atomically; `trainedInput` (e.g. `denoisedInput`) is recorded under `trainedInputKey`.
+    public static func save(_ model: CNN, to path: String, trainedInput: String? = nil) throws(CheckpointError) {
+        var file = file(for: model)
+        if let trainedInput { file.metadata[trainedInputKey] = trainedInput }
+        try file.write(to: path)
     }
 
     /// The model stored in `file`: its configuration from the metadata, then every tensor by name and shape.

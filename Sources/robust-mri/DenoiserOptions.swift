@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NN
 import RobustTraining
 
 /// Which Noise2Void denoiser `evaluate` and `predict` put in front of the model. An n2v run saves its
@@ -27,7 +28,17 @@ struct DenoiserOptions: ParsableArguments {
             }
             path = denoiser
         } else {
-            guard let beside = Noise2VoidMethod.denoiserPath(besideModel: checkpoint) else { return nil }
+            guard let beside = Noise2VoidMethod.denoiserPath(besideModel: checkpoint) else {
+                let file = try SafetensorsFile.read(from: checkpoint)
+                if file.metadata[ModelCheckpoint.trainedInputKey] == ModelCheckpoint.denoisedInput {
+                    throw ValidationError("""
+                        \(checkpoint) is an n2v run's model: it was trained on images denoised by that run's \
+                        denoiser.safetensors, which is not beside it. Pass --denoiser <that file>, or --no-denoiser to \
+                        classify the images as given (its figures are then not the run's)
+                        """)
+                }
+                return nil
+            }
             path = beside
         }
         let loaded = try Noise2VoidDenoiser.load(from: path, threads: threads)

@@ -228,6 +228,17 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
         try #require(raw.status == 0, "\(raw.transcript)")
         #expect(jsonObject(raw.output)?["denoiser"] == nil || jsonObject(raw.output)?["denoiser"] is NSNull, "\(raw.output)")
 
+        // The model copied away from its denoiser: evaluate and predict stop and say what to pass, instead of
+        // classifying raw images with a model trained on denoised ones (a newcomer's predict gave p 1.00 for 0.41).
+        let lone = folder.appendingPathComponent("lone")
+        try FileManager.default.createDirectory(at: lone, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("run/model.safetensors"),
+                                         to: lone.appendingPathComponent("model.safetensors"))
+        expectCleanFailure(try cli.run(["evaluate", "--checkpoint", "lone/model.safetensors", "--phantom-count", "60"], in: folder),
+                           mentioning: ["n2v run's model", "--denoiser", "--no-denoiser"])
+        let loneRaw = try cli.run(["evaluate", "--checkpoint", "lone/model.safetensors", "--phantom-count", "60", "--no-denoiser"], in: folder)
+        #expect(loneRaw.status == 0, "\(loneRaw.transcript)")
+
         // predict: the denoiser changes what the model sees, hence its probabilities.
         let dataset = try PhantomGenerator(PhantomConfiguration(count: 6, patients: 6, imageSize: 32, seed: 5)).generate()
         let file = "slice.png"
@@ -242,6 +253,8 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
         #expect(p1 != p2, "the denoiser was not applied: \(p1) == \(p2)")
 
         try Data("garbage".utf8).write(to: folder.appendingPathComponent("bad.safetensors"))
+        expectCleanFailure(try cli.run(["predict", "--checkpoint", "lone/model.safetensors", file], in: folder),
+                           mentioning: ["n2v run's model", "--denoiser", "--no-denoiser"])
         expectCleanFailure(try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--denoiser", "bad.safetensors", file], in: folder),
                            mentioning: ["bad.safetensors"])
         expectCleanFailure(try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--denoiser", "x.safetensors", "--no-denoiser", file], in: folder),

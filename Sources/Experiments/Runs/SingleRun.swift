@@ -74,9 +74,11 @@ public struct SingleRun {
         if let directory {
             // The weights and statistics that were evaluated: averaged weights, precise statistics (recipe).
             let models = state.lastEvaluationModels ?? trainer.evaluationModels(state: state, data: trainingData, method: method)
-            try ModelCheckpoint.save(models.model, to: "\(directory)/model.safetensors")
+            // An n2v model says so, so that evaluate and predict refuse to skip its denoiser silently.
+            let input = settings.training.method == .n2v ? ModelCheckpoint.denoisedInput : nil
+            try ModelCheckpoint.save(models.model, to: "\(directory)/model.safetensors", trainedInput: input)
             if let adapted = models.cleanAdapted {
-                try ModelCheckpoint.save(adapted, to: "\(directory)/\(Self.cleanAdaptedModelFileName)")
+                try ModelCheckpoint.save(adapted, to: "\(directory)/\(Self.cleanAdaptedModelFileName)", trainedInput: input)
             }
             // What the model is used through (an N2V model classifies denoised images) goes beside it.
             for artifact in method.modelArtifacts() {
