@@ -18,8 +18,9 @@ struct DenoiserOptions: ParsableArguments {
         if noDenoiser, denoiser != nil { throw ValidationError("--denoiser and --no-denoiser contradict each other: give one") }
     }
 
-    /// The denoiser to use for `checkpoint` (and its path), or nil.
-    func resolve(checkpoint: String, threads: Int, quiet: Bool) throws -> (denoiser: Noise2VoidDenoiser, path: String)? {
+    /// The denoiser to use for `checkpoint` (and its path), or nil; `metadata` is the checkpoint file's.
+    func resolve(checkpoint: String, metadata: [String: String], threads: Int,
+                 quiet: Bool) throws -> (denoiser: Noise2VoidDenoiser, path: String)? {
         if noDenoiser { return nil }
         let path: String
         if let denoiser {
@@ -29,8 +30,7 @@ struct DenoiserOptions: ParsableArguments {
             path = denoiser
         } else {
             guard let beside = Noise2VoidMethod.denoiserPath(besideModel: checkpoint) else {
-                let file = try SafetensorsFile.read(from: checkpoint)
-                if file.metadata[ModelCheckpoint.trainedInputKey] == ModelCheckpoint.denoisedInput {
+                if metadata[ModelCheckpoint.trainedInputKey] == ModelCheckpoint.denoisedInput {
                     throw ValidationError("""
                         \(checkpoint) is an n2v run's model: it was trained on images denoised by that run's \
                         denoiser.safetensors, which is not beside it. Pass --denoiser <that file>, or --no-denoiser to \

@@ -52,7 +52,8 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try ModelCheckpoint.load(from: checkpoint, threads: threads)
+        let file = try SafetensorsFile.read(from: checkpoint)
+        let model = try ModelCheckpoint.model(from: file, threads: threads)
         let size = model.configuration.imageSize
         if let given = dataOptions.imageSize, given != size {
             throw ValidationError("\(checkpoint) holds a model for \(size) px images, but --image-size is \(given): pass --image-size \(size) or leave it out")
@@ -78,7 +79,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let data = try ExperimentData.load(settings, threads: threads, verbose: !json)
         if !json { FileHandle.standardError.write(Data("data: \(settings.sourceName): \(data.summary)\n".utf8)) }
-        let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, threads: threads, quiet: false)
+        let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, metadata: file.metadata, threads: threads, quiet: false)
         let report = try EvaluationReport.evaluate(
             model: model, checkpoint: checkpoint, data: data, sourceName: settings.sourceName, part: split,
             noise: settings.noise, fractions: settings.testNoiseFractions, seed: seed, threads: threads,

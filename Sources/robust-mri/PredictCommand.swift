@@ -40,8 +40,9 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try ModelCheckpoint.load(from: checkpoint, threads: threads)
-        let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, threads: threads, quiet: false)
+        let file = try SafetensorsFile.read(from: checkpoint)
+        let model = try ModelCheckpoint.model(from: file, threads: threads)
+        let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, metadata: file.metadata, threads: threads, quiet: false)
         let intensity = try DataOptions.runIntensity(checkpoint: checkpoint)
         let (predictions, failures) = Prediction.predict(model: model, files: images, denoiser: denoiser?.denoiser,
                                                          intensity: intensity)
