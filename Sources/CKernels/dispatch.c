@@ -55,3 +55,17 @@ ptrdiff_t ck_winograd_scratch_floats(ptrdiff_t tiles, ptrdiff_t step, ptrdiff_t 
     const ptrdiff_t side = p > s ? p : s, padded = (tiles + 15) / 16 * 16;
     return 3 * side * step * (padded + side + 16);
 }
+
+int ck_winograd_has_paired_rows(const float *m, ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t row_stride,
+                                ptrdiff_t column_stride) {
+    if (rows < 2 || rows % 2 != 0) return 0;
+#define CK_AT(i, j) m[(i) * row_stride + (j) * column_stride]
+    for (ptrdiff_t j = 0; j < columns; j++) {
+        if ((j % 2 == 1 && CK_AT(0, j) != 0) || (j % 2 == 0 && CK_AT(rows - 1, j) != 0)) return 0;
+        for (ptrdiff_t a = 1; a + 1 < rows; a += 2) {
+            if (CK_AT(a + 1, j) != (j % 2 == 1 ? -CK_AT(a, j) : CK_AT(a, j))) return 0;
+        }
+    }
+#undef CK_AT
+    return 1;
+}

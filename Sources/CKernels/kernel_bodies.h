@@ -50,11 +50,6 @@ CK_INLINE float lanes_sum16(ck_v16 v) {
     return total;
 }
 
-/// The first `n` (< 16) lanes of v to p.
-CK_INLINE void store_first16(float *p, ck_v16 v, ptrdiff_t n) {
-    for (ptrdiff_t j = 0; j < n; j++) p[j] = v[j];
-}
-
 /// dst[0..<n] = value. At least 4 floats go as vectors only: 16 lanes at a time, then one more vector that ends
 /// at n and overlaps what was written (the same values again), so short rows take no scalar loop.
 CK_INLINE void fill_floats(float *dst, float value, ptrdiff_t n) {
@@ -92,6 +87,22 @@ CK_INLINE void copy_floats(float *restrict dst, const float *restrict src, ptrdi
     } else {
         for (ptrdiff_t i = 0; i < n; i++) dst[i] = src[i];
     }
+}
+
+/// The first `n` (< 16) lanes of v to p, through a stack copy and `copy_floats`' overlapping vector stores (a scalar
+/// loop of lane extracts cost more than the transform it stores).
+CK_INLINE void store_first16(float *p, ck_v16 v, ptrdiff_t n) {
+    float lanes[16] __attribute__((aligned(64)));
+    store16(lanes, v);
+    copy_floats(p, lanes, n);
+}
+
+/// p[0..<n] (n < 16) in the first lanes, 0 in the others: the load of `store_first16`.
+CK_INLINE ck_v16 load_first16(const float *p, ptrdiff_t n) {
+    float lanes[16] __attribute__((aligned(64)));
+    store16(lanes, splat16(0));
+    copy_floats(lanes, p, n);
+    return load16(lanes);
 }
 
 CK_INLINE ptrdiff_t min_index(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
@@ -334,11 +345,68 @@ CK_INLINE void winograd_split_rows(const float *plane, ptrdiff_t h, ptrdiff_t w,
     }
 }
 
-/// `winograd_tiles_in`; where `dense`, every coefficient is used (zeros too) in loops of constant length, which the
-/// callers below inline for the tile sizes of `Conv2D.winogradTransform`, so the compiler unrolls them.
+/// Winograd's matrices from symmetric interpolation points (0, then pairs ±a, then infinity; `WinogradTransform`) have
+/// a structure that halves the work of applying them. B^T and A (the transforms `winograd_tiles_in` takes) have
+/// "paired rows": row 0 has nonzeros at even columns only, the last row at odd columns only, and the rows 2k+1, 2k+2
+/// of each pair are equal at even columns and opposite at odd ones (the polynomials of ±a: M_{-a}(x) = M_a(-x) for
+/// B^T, a^i and (-a)^i for A). A^T and B (the ones `winograd_tiles_out` takes) have the same layout in their columns.
+/// `ck_winograd_has_paired_rows` (dispatch.c) checks it.
+
+/// y = L x for L: [p, s] with paired rows (`ck_winograd_has_paired_rows`), x: s vectors, y: p vectors. Per pair,
+/// E = sum over even i of L[2k+1, i] x[i] and O = the same over odd i (each in index order) give y[2k+1] = E + O,
+/// y[2k+2] = E - O; y[0] sums over even i, y[p-1] over odd i: about half the products of L x.
+CK_INLINE void winograd_apply_paired_rows(const float *l, ptrdiff_t p, ptrdiff_t s, const ck_v16 *x, ck_v16 *y) {
+    ck_v16 first = splat16(0), last = splat16(0);
+    for (ptrdiff_t i = 0; i < s; i += 2) first += l[i] * x[i];
+    for (ptrdiff_t i = 1; i < s; i += 2) last += l[(p - 1) * s + i] * x[i];
+    y[0] = first;
+    y[p - 1] = last;
+    for (ptrdiff_t a = 1; a + 1 < p; a += 2) {
+        ck_v16 even = splat16(0), odd = splat16(0);
+        for (ptrdiff_t i = 0; i < s; i += 2) even += l[a * s + i] * x[i];
+        for (ptrdiff_t i = 1; i < s; i += 2) odd += l[a * s + i] * x[i];
+        y[a] = even + odd;
+        y[a + 1] = even - odd;
+    }
+}
+
+/// y = R z for R: [p, s] with paired columns (the transpose's rows paired), z: s vectors, y: p vectors. Per pair of
+/// columns, z[2k+1] + z[2k+2] and z[2k+1] - z[2k+2] are formed once; an even row sums R[i, 0] z[0] and the pairs' sums,
+/// an odd row the pairs' differences and R[i, s-1] z[s-1], in index order.
+CK_INLINE void winograd_apply_paired_columns(const float *r, ptrdiff_t p, ptrdiff_t s, const ck_v16 *z, ck_v16 *y) {
+    ck_v16 plus[CK_WINOGRAD_MAX / 2], minus[CK_WINOGRAD_MAX / 2];
+    for (ptrdiff_t a = 1; a + 1 < s; a += 2) {
+        plus[a / 2] = z[a] + z[a + 1];
+        minus[a / 2] = z[a] - z[a + 1];
+    }
+    for (ptrdiff_t i = 0; i < p; i++) {
+        const float *row = r + i * s;
+        ck_v16 acc;
+        if (i % 2 == 0) {
+            acc = row[0] * z[0];
+            for (ptrdiff_t a = 1; a + 1 < s; a += 2) acc += row[a] * plus[a / 2];
+        } else {
+            acc = splat16(0);
+            for (ptrdiff_t a = 1; a + 1 < s; a += 2) acc += row[a] * minus[a / 2];
+            acc += row[s - 1] * z[s - 1];
+        }
+        y[i] = acc;
+    }
+}
+
+/// How `winograd_tiles_in_body` and `winograd_tiles_out_body` apply the transform matrix.
+enum {
+    CK_SPARSE = 0,  // the nonzero coefficients of each row, in loops of run-time length (any shape)
+    CK_DENSE = 1,   // every coefficient (zeros too) in loops of constant length, unrolled for the shapes below
+    CK_PAIRED = 2,  // `winograd_apply_paired_rows` / `_columns`, unrolled for the shapes below
+};
+
+/// `winograd_tiles_in`, with `mode` as above (the callers below inline it for the tile sizes of
+/// `Conv2D.winogradTransform`, so the compiler unrolls the constant loops).
 CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
                                       ptrdiff_t step, ptrdiff_t tiles, const float *l, ptrdiff_t p, ptrdiff_t s,
-                                      float *out, ptrdiff_t ld, float *scratch, int dense) {
+                                      float *out, ptrdiff_t ld, float *scratch, int mode) {
+    const int dense = mode == CK_DENSE;
     const ptrdiff_t padded = (tiles + 15) / 16 * 16, nt = (padded + (s - 1) / step + 15) / 16 * 16;
     float *ph = scratch;                    // [s, step, nt]: the patches' rows, by phase
     float *f = ph + s * step * nt;          // [p, step, nt]: the row stage, f[a] = sum_i l[a, i] row i
@@ -348,6 +416,31 @@ CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t
     winograd_sparse_rows(l, p, s, rows);
     for (ptrdiff_t j = 0; j < s; j++) offset[j] = (j % step) * nt + j / step;
     winograd_split_rows(plane, h, w, y0, x0, step, s, nt, lin, ph);
+    if (mode == CK_PAIRED) {
+        ck_v16 x[CK_WINOGRAD_MAX], y[CK_WINOGRAD_MAX];
+        for (ptrdiff_t k = 0; k < step; k++) {  // the row stage
+            const float *src = ph + k * nt;
+            for (ptrdiff_t t = 0; t < nt; t += 16) {
+                for (ptrdiff_t i = 0; i < s; i++) x[i] = load16(src + i * step * nt + t);
+                winograd_apply_paired_rows(l, p, s, x, y);
+                for (ptrdiff_t a = 0; a < p; a++) store16(f + (a * step + k) * nt + t, y[a]);
+            }
+        }
+        for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {  // the column stage
+            const ptrdiff_t n = min_index(16, tiles - t0);
+            for (ptrdiff_t a = 0; a < p; a++) {
+                const float *fa = f + a * step * nt + t0;
+                for (ptrdiff_t j = 0; j < s; j++) x[j] = load16(fa + offset[j]);
+                winograd_apply_paired_rows(l, p, s, x, y);
+                for (ptrdiff_t b = 0; b < p; b++) {
+                    float *dst = out + (a * p + b) * ld + t0;
+                    if (n == 16) store16(dst, y[b]);
+                    else store_first16(dst, y[b], n);
+                }
+            }
+        }
+        return;
+    }
     for (ptrdiff_t a = 0; a < p; a++) {
         const ck_sparse_row row = rows[a];
         for (ptrdiff_t k = 0; k < step; k++) {
@@ -382,10 +475,11 @@ CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t
     }
 }
 
-/// `winograd_tiles_out`, with `dense` as in `winograd_tiles_in_body`.
+/// `winograd_tiles_out`, with `mode` as in `winograd_tiles_in_body` (paired columns).
 CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
                                        ptrdiff_t s, float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
-                                       ptrdiff_t step, float bias, int accumulate, float *scratch, int dense) {
+                                       ptrdiff_t step, float bias, int accumulate, float *scratch, int mode) {
+    const int dense = mode == CK_DENSE;
     const ptrdiff_t padded = (tiles + 15) / 16 * 16, nt = padded + 16;  // room for t + j/step, j < p
     float *ph = scratch;               // [p, step, nt]: the patches' rows by phase (overlapping patches added)
     float *lin = ph + p * step * nt;   // [step * nt]: one row of patches
@@ -400,15 +494,23 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
         for (ptrdiff_t a = 0; a < s; a++) {
             for (ptrdiff_t b = 0; b < s; b++) {
                 const float *src = in + (a * s + b) * ld + t0;
-                if (n == 16) {
-                    z[a][b] = load16(src);
-                } else {
-                    z[a][b] = splat16(0);
-                    for (ptrdiff_t lane = 0; lane < n; lane++) z[a][b][lane] = src[lane];
-                }
+                z[a][b] = n == 16 ? load16(src) : load_first16(src, n);
             }
         }
         // e[a, j] = sum_b r[j, b] z[a, b]; patch[i, j] = sum_a r[i, a] e[a, j].
+        if (mode == CK_PAIRED) {
+            ck_v16 column[CK_WINOGRAD_MAX], patch[CK_WINOGRAD_MAX];
+            for (ptrdiff_t a = 0; a < s; a++) winograd_apply_paired_columns(r, p, s, z[a], e[a]);
+            for (ptrdiff_t j = 0; j < p; j++) {
+                for (ptrdiff_t a = 0; a < s; a++) column[a] = e[a][j];
+                winograd_apply_paired_columns(r, p, s, column, patch);
+                for (ptrdiff_t i = 0; i < p; i++) {
+                    float *dst = ph + i * step * nt + offset[j] + t0;
+                    store16(dst, load16(dst) + patch[i]);
+                }
+            }
+            continue;
+        }
         for (ptrdiff_t a = 0; a < s; a++) {
             for (ptrdiff_t j = 0; j < p; j++) {
                 const ck_sparse_row row = rows[j];
@@ -448,21 +550,23 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
 }
 
 /// Calls `body` with (step, p, s) as constants for the shapes of F(4, 3) and F(4, 5) (input, output, dY and dX
-/// transforms), so that it is compiled once for each; other shapes run the general loops.
-#define CK_WINOGRAD_SHAPES(body, step, p, s)                                                               \
-    if (step == 4 && p == 8 && s == 8) body(4, 8, 8, 1);                                                   \
-    else if (step == 4 && p == 8 && s == 4) body(4, 8, 4, 1);                                              \
-    else if (step == 4 && p == 4 && s == 8) body(4, 4, 8, 1);                                              \
-    else if (step == 4 && p == 6 && s == 6) body(4, 6, 6, 1);                                              \
-    else if (step == 4 && p == 6 && s == 4) body(4, 6, 4, 1);                                              \
-    else if (step == 4 && p == 4 && s == 6) body(4, 4, 6, 1);                                              \
-    else body(step, p, s, 0)
+/// transforms), so that it is compiled once for each, paired where the matrix is (`paired`, checked per call: p*s
+/// comparisons) and dense otherwise; other shapes run the general loops.
+#define CK_WINOGRAD_SHAPE(body, STEP, P, S, paired) body(STEP, P, S, (paired) ? CK_PAIRED : CK_DENSE)
+#define CK_WINOGRAD_SHAPES(body, step, p, s, paired)                                                       \
+    if (step == 4 && p == 8 && s == 8) CK_WINOGRAD_SHAPE(body, 4, 8, 8, paired);                          \
+    else if (step == 4 && p == 8 && s == 4) CK_WINOGRAD_SHAPE(body, 4, 8, 4, paired);                     \
+    else if (step == 4 && p == 4 && s == 8) CK_WINOGRAD_SHAPE(body, 4, 4, 8, paired);                     \
+    else if (step == 4 && p == 6 && s == 6) CK_WINOGRAD_SHAPE(body, 4, 6, 6, paired);                     \
+    else if (step == 4 && p == 6 && s == 4) CK_WINOGRAD_SHAPE(body, 4, 6, 4, paired);                     \
+    else if (step == 4 && p == 4 && s == 6) CK_WINOGRAD_SHAPE(body, 4, 4, 6, paired);                     \
+    else body(step, p, s, CK_SPARSE)
 
 static void winograd_tiles_in(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
                               ptrdiff_t step, ptrdiff_t tiles, const float *l, ptrdiff_t p, ptrdiff_t s,
                               float *out, ptrdiff_t ld, float *scratch) {
 #define CK_TILES_IN(STEP, P, S, DENSE) winograd_tiles_in_body(plane, h, w, y0, x0, STEP, tiles, l, P, S, out, ld, scratch, DENSE)
-    CK_WINOGRAD_SHAPES(CK_TILES_IN, step, p, s);
+    CK_WINOGRAD_SHAPES(CK_TILES_IN, step, p, s, ck_winograd_has_paired_rows(l, p, s, s, 1));
 #undef CK_TILES_IN
 }
 
@@ -471,7 +575,7 @@ static void winograd_tiles_out(const float *in, ptrdiff_t ld, ptrdiff_t tiles, c
                                ptrdiff_t step, float bias, int accumulate, float *scratch) {
 #define CK_TILES_OUT(STEP, P, S, DENSE) \
     winograd_tiles_out_body(in, ld, tiles, r, P, S, plane, h, w, y0, x0, STEP, bias, accumulate, scratch, DENSE)
-    CK_WINOGRAD_SHAPES(CK_TILES_OUT, step, p, s);
+    CK_WINOGRAD_SHAPES(CK_TILES_OUT, step, p, s, ck_winograd_has_paired_rows(r, s, p, 1, s));
 #undef CK_TILES_OUT
 }
 

@@ -58,21 +58,46 @@ public struct BatchNorm2D: Sendable {
         let (mean, variance, inverseStd) = statistics(input, mode: mode, threads: threads)
         let output = makeTensor(shape: input.shape) { y in
             withPointer(input) { x in
-                withPointer(weight) { gamma in
-                    withPointer(bias) { beta in
-                        Parallel.forEachChunk(count: n * c, chunks: threads) { _, planes in
-                            for plane in planes {
-                                let ch = plane % c
-                                let scale = gamma[ch] * inverseStd[ch], shift = beta[ch] - mean[ch] * scale
-                                let src = x + plane * hw, dst = y + plane * hw
-                                for j in 0..<hw { dst[j] = src[j] * scale + shift }
-                            }
-                        }
-                    }
+                forEachPlane(n, mean: mean, inverseStd: inverseStd, threads: threads) { plane, scale, shift in
+                    let src = x + plane * hw, dst = y + plane * hw
+                    for j in 0..<hw { dst[j] = src[j] * scale + shift }
                 }
             }
         }
         return (output, Cache(input: input, mean: mean, variance: variance, inverseStd: inverseStd, mode: mode))
+    }
+
+    /// Evaluation mode (running statistics) followed by ReLU, in place over x: [N, C, H, W]: max(x * scale + shift, 0)
+    /// with `normalized`'s scale and shift, so the same bytes as `ReLU.forward(normalized(x, mode: .evaluation))`.
+    public func normalizedWithReLUInPlace(_ input: consuming Tensor, threads: Int = 1) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == channels, "BatchNorm2D: input must be [N, \(channels), H, W], got \(input.shape)")
+        var x = input
+        let n = x.shape[0], c = channels, hw = x.shape[2] * x.shape[3]
+        let (mean, _, inverseStd) = statistics(x, mode: .evaluation, threads: threads)
+        withMutablePointer(&x) { p in
+            forEachPlane(n, mean: mean, inverseStd: inverseStd, threads: threads) { plane, scale, shift in
+                let v = p + plane * hw
+                for j in 0..<hw { v[j] = Swift.max(v[j] * scale + shift, 0) }
+            }
+        }
+        return x
+    }
+
+    /// body(plane, scale, shift) for each of the N*C planes, with its channel's affine map scale = gamma / sqrt(var + eps),
+    /// shift = beta - mean scale, the planes dealt to `threads` workers.
+    private func forEachPlane(_ n: Int, mean: [Float], inverseStd: [Float], threads: Int, _ body: (Int, Float, Float) -> Void) {
+        let c = channels
+        withPointer(weight) { gamma in
+            withPointer(bias) { beta in
+                Parallel.forEachChunk(count: n * c, chunks: threads) { _, planes in
+                    for plane in planes {
+                        let ch = plane % c
+                        let scale = gamma[ch] * inverseStd[ch], shift = beta[ch] - mean[ch] * scale
+                        body(plane, scale, shift)
+                    }
+                }
+            }
+        }
     }
 
     /// Per-channel (mean, variance, 1/sqrt(variance + eps)) used to normalise: the batch's (biased

@@ -89,6 +89,7 @@ public struct CNN: Sendable {
         let n = images.shape[0], d = configuration.featureCount
         var worker = self
         worker.threads = 1
+        worker.prepareWinogradWeights()
         var features = [Float](repeating: 0, count: n * d)
         BLAS.setThreads(1)
         features.withUnsafeMutableBufferPointer { buffer in
@@ -105,6 +106,12 @@ public struct CNN: Sendable {
             }
         }
         return classifier.forward(Tensor(shape: [n, d], scalars: features)).output
+    }
+
+    /// Every convolution's Winograd transform of its weight, made once (`Conv2D.prepareWinogradWeights`) for a pass
+    /// that runs the blocks many times with these weights.
+    public mutating func prepareWinogradWeights() {
+        for b in blocks.indices { blocks[b].convolution.prepareWinogradWeights() }
     }
 
     /// Evaluation-mode features h(x): [N, D] (the model is not changed).

@@ -35,6 +35,7 @@ extension CNN {
         precondition(batchSize >= 1, "CNN.preciseStatistics: batch size \(batchSize)")
         BLAS.setThreads(1)
         var model = self
+        model.prepareWinogradWeights()
         // `source` is the input of block `sourceBlock` for every image: the images, or the last block output kept.
         var source = images, sourceBlock = 0
         var result: [(mean: [Float], variance: [Float])] = []

@@ -192,6 +192,46 @@ public struct UNet: Sendable {
         return (y, Cache(mode: mode, blocks: caches, pools: pools, upsamples: upsamples, output: outputCache))
     }
 
+    /// `layers(input, mode: .evaluation).output` to the bit, without what only backward needs: each block's
+    /// BatchNorm and ReLU as one pass in place over the convolution's output (the same float operations,
+    /// max(x * scale + shift, 0)), the pooling without its winners, no caches; with prepared Winograd weights
+    /// (`prepareWinogradWeights`) the transforms are made once. The evaluation passes (`evaluatedInBatches`) run this.
+    func evaluatedLayers(_ input: Tensor) -> Tensor {
+        let d = configuration.depth
+        precondition(input.rank == 4 && input.shape[1] == configuration.inputChannels
+                     && input.shape[2] >= configuration.minimumSide && input.shape[3] >= configuration.minimumSide,
+                     "UNet: input must be [N, \(configuration.inputChannels), H, W] with H, W >= \(configuration.minimumSide), got \(input.shape)")
+        var skips: [Tensor] = []
+        var x = input
+        func block(_ b: Int) {
+            x = blocks[b].batchNorm.normalizedWithReLUInPlace(blocks[b].convolution.forward(x, threads: threads).output,
+                                                              threads: threads)
+        }
+        for l in 0..<d {
+            block(2 * l)
+            block(2 * l + 1)
+            skips.append(x)
+            x = MaxPool2D.pooled(x, threads: threads)
+        }
+        block(2 * d)
+        block(2 * d + 1)
+        for l in (0..<d).reversed() {
+            let skip = skips[l]
+            x = Concatenate.forward(Upsample2D.forward(x, height: skip.shape[2], width: skip.shape[3], threads: threads).output, skip)
+            let b = 2 * d + 2 + 2 * (d - 1 - l)
+            block(b)
+            block(b + 1)
+        }
+        var y = output.forward(x, threads: threads).output
+        if configuration.residual { y.add(input) }
+        return y
+    }
+
+    /// Every convolution's Winograd transform of its weight, made once (`Conv2D.prepareWinogradWeights`).
+    public mutating func prepareWinogradWeights() {
+        for b in blocks.indices { blocks[b].convolution.prepareWinogradWeights() }
+    }
+
     // MARK: Backward
 
     /// dout: [N, outputChannels, H, W]. Adds the parameter gradients into `gradients`; returns din [N, C, H, W].

@@ -76,6 +76,7 @@ extension UNet {
                      "UNet.evaluatedInBatches: images must be [N, \(configuration.inputChannels), H, W], got \(images.shape)")
         var worker = self
         worker.threads = 1
+        worker.prepareWinogradWeights()
         var scalars = [Float](repeating: 0, count: n * imageSize)
         BLAS.setThreads(1)
         var start = 0
@@ -87,7 +88,7 @@ extension UNet {
                 Parallel.forEachChunk(count: end - start, chunks: threads) { _, share in
                     for i in share {
                         let image = start + i
-                        let y = worker.layers(images.items(image..<(image + 1)), mode: .evaluation).output
+                        let y = worker.evaluatedLayers(images.items(image..<(image + 1)))
                         withPointer(y) { p in (out.value + image * imageSize).update(from: p, count: imageSize) }
                     }
                 }

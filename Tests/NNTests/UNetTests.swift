@@ -121,4 +121,15 @@ import TestSupport
             }
         }
     }
+
+    /// The same at a size where the full-size layers run by Winograd (3x3, output planes of 48 x 48 and more, several
+    /// input channels), whose evaluation pass uses the weights' transforms made once (`prepareWinogradWeights`).
+    @Test func batchedInferenceWithWinogradLayersEqualsTheWholeBatchsToTheBit() throws {
+        var unet = try tinyNetwork(channels: 3)
+        _ = unet.forward(randomTensor([2, 1, 50, 53], seed: 10), mode: .training)
+        let x = randomTensor([3, 1, 50, 53], seed: 11)
+        let whole = unet.evaluated(x)
+        let batched = unet.evaluatedInBatches(x, batchSize: 2)
+        #expect(batched.scalars.map(\.bitPattern) == whole.scalars.map(\.bitPattern))
+    }
 }

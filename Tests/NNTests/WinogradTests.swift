@@ -1,3 +1,4 @@
+import CKernels
 @testable import NN
 import Tensor
 import Testing
@@ -157,8 +158,45 @@ import TestSupport
         for (index, threads) in [1, 2, 3].enumerated() { #expect(runs[index + 1] == runs[0], "\(threads) threads") }
     }
 
+    /// The transforms of symmetric points have the layout the C kernels' paired loops take (`ck_winograd_has_paired_rows`:
+    /// about half the products): B^T and A in their rows, A^T and B in their columns. F(3, 5) (alpha 7, points not
+    /// symmetric) and a matrix with one pair broken do not, and run the dense or general loops.
+    @Test(arguments: [WinogradTransform.f2x3, .f4x3, .f2x5, .f4x5])
+    func symmetricPointsGivePairedMatrices(_ t: WinogradTransform) {
+        let (alpha, m) = (t.inputTile, t.outputTile)
+        #expect(ck_winograd_has_paired_rows(t.bt, alpha, alpha, alpha, 1) == 1)
+        #expect(ck_winograd_has_paired_rows(t.a, alpha, m, m, 1) == 1)
+        #expect(ck_winograd_has_paired_rows(t.at, alpha, m, 1, alpha) == 1)
+        #expect(ck_winograd_has_paired_rows(t.b, alpha, alpha, 1, alpha) == 1)
+        var broken = t.bt
+        broken[alpha + 1] += 1  // row 1, column 1: no longer the opposite of row 2's
+        #expect(ck_winograd_has_paired_rows(broken, alpha, alpha, alpha, 1) == 0)
+        let odd = WinogradTransform.f3x5
+        #expect(ck_winograd_has_paired_rows(odd.bt, odd.inputTile, odd.inputTile, odd.inputTile, 1) == 0)
+    }
+
+    /// Prepared weights (`Conv2D.prepareWinogradWeights`, made once for evaluation passes) give the forward pass's
+    /// bytes, and a weight changed after preparing is used as it is now, never with its stale transform.
+    @Test func preparedWeightsGiveTheSameBytesAndNeverGoStale() {
+        var generator = SeededGenerator(seed: 81)
+        var conv = Conv2D(inputChannels: 6, outputChannels: 5, kernelSize: 5, padding: .valid, generator: &generator)
+        let x = randomTensor([3, 6, 17, 14], seed: 82)
+        let plain = conv.forward(x, kernel: .winograd).output
+        conv.prepareWinogradWeights()
+        #expect(conv.preparedWinogradWeights != nil)
+        #expect(conv.forward(x, kernel: .winograd).output.scalars.map(\.bitPattern) == plain.scalars.map(\.bitPattern))
+        conv.weight = conv.weight.mapped { $0 * 0.5 + 0.01 }
+        #expect(conv.preparedWinogradWeights == nil)
+        var fresh = conv
+        fresh.preparedWinograd = nil
+        #expect(conv.forward(x, kernel: .winograd).output.scalars.map(\.bitPattern)
+                == fresh.forward(x, kernel: .winograd).output.scalars.map(\.bitPattern))
+        #expect(conv.forward(x, kernel: .winograd).output.scalars.map(\.bitPattern) != plain.scalars.map(\.bitPattern))
+    }
+
     /// Every instruction-set path of the tile transforms (`KernelISA.supported`) gives the same bytes: 16 tiles per
-    /// vector on every path, sums in index order, no fused multiply-add (ckernels.h). Tile sizes with the unrolled
+    /// vector on every path, the same order of sums (index order, or the paired halves), no fused multiply-add
+    /// (ckernels.h). Tile sizes with the unrolled
     /// loops (F(4, 3), F(4, 5)) and with the general ones (F(2, 3), F(3, 5)).
     @Test(arguments: [WinogradTransform.f4x3, .f4x5, .f2x3, .f3x5])
     func everyInstructionSetPathGivesTheSameBytes(_ t: WinogradTransform) {

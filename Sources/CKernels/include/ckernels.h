@@ -54,7 +54,9 @@ typedef struct ck_kernels {
     // In (`winograd_tiles_in`): each tile's s x s patch D gives Z = L D L^T with L: [p, s] (row-major), stored as
     // out[(a*p + b)*ld + t] = Z[a, b] for tile t. Out (`winograd_tiles_out`): Z[a, b] = in[(a*s + b)*ld + t] gives the
     // p x p patch R Z R^T with R: [p, s], added to the plane where `accumulate` (overlapping tiles add, in order of
-    // their columns), else written to it plus `bias`. The terms of every sum are added in index order, on every path.
+    // their columns), else written to it plus `bias`. The same order of operations on every path: in index order, or,
+// for a matrix with paired rows (columns for `winograd_tiles_out`; `ck_winograd_has_paired_rows`), by even and odd
+// halves (see `winograd_apply_paired_rows` and `_columns` in kernel_bodies.h).
     // p, s <= CK_WINOGRAD_MAX; scratch: `ck_winograd_scratch_floats(tiles, step, p, s)` floats.
     void (*_Nonnull winograd_tiles_in)(const float *_Nonnull plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0,
                                        ptrdiff_t x0, ptrdiff_t step, ptrdiff_t tiles, const float *_Nonnull l,
@@ -109,5 +111,12 @@ ptrdiff_t ck_conv1_padded_floats(ptrdiff_t k, ptrdiff_t ho, ptrdiff_t wo);
 
 // Floats of the scratch buffer `winograd_tiles_in` and `winograd_tiles_out` need for `tiles` tiles.
 ptrdiff_t ck_winograd_scratch_floats(ptrdiff_t tiles, ptrdiff_t step, ptrdiff_t p, ptrdiff_t s);
+
+// 1 when m (element (i, j) at m[i*row_stride + j*column_stride], `rows` x `columns`) has "paired rows": row 0 is 0 at
+// odd columns, the last row 0 at even columns, and rows 2k+1, 2k+2 are equal at even columns and opposite at odd ones,
+// as Winograd's B^T and A from points 0, ±a..., infinity are (A^T and B in their columns). The tile transforms then
+// take about half the products (`winograd_apply_paired_rows` in kernel_bodies.h).
+int ck_winograd_has_paired_rows(const float *_Nonnull m, ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t row_stride,
+                                ptrdiff_t column_stride);
 
 #endif
