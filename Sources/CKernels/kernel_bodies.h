@@ -97,14 +97,6 @@ CK_INLINE void store_first16(float *p, ck_v16 v, ptrdiff_t n) {
     copy_floats(p, lanes, n);
 }
 
-/// p[0..<n] (n < 16) in the first lanes, 0 in the others: the load of `store_first16`.
-CK_INLINE ck_v16 load_first16(const float *p, ptrdiff_t n) {
-    float lanes[16] __attribute__((aligned(64)));
-    store16(lanes, splat16(0));
-    copy_floats(lanes, p, n);
-    return load16(lanes);
-}
-
 CK_INLINE ptrdiff_t min_index(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
 CK_INLINE ptrdiff_t max_index(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
 
@@ -427,16 +419,11 @@ CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t
             }
         }
         for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {  // the column stage
-            const ptrdiff_t n = min_index(16, tiles - t0);
             for (ptrdiff_t a = 0; a < p; a++) {
                 const float *fa = f + a * step * nt + t0;
                 for (ptrdiff_t j = 0; j < s; j++) x[j] = load16(fa + offset[j]);
                 winograd_apply_paired_rows(l, p, s, x, y);
-                for (ptrdiff_t b = 0; b < p; b++) {
-                    float *dst = out + (a * p + b) * ld + t0;
-                    if (n == 16) store16(dst, y[b]);
-                    else store_first16(dst, y[b], n);
-                }
+                for (ptrdiff_t b = 0; b < p; b++) store16(out + (a * p + b) * ld + t0, y[b]);
             }
         }
         return;
@@ -458,7 +445,6 @@ CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t
     }
     // The column stage: z[a, b] = sum_j l[b, j] f[a, column j].
     for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
-        const ptrdiff_t n = min_index(16, tiles - t0);
         for (ptrdiff_t a = 0; a < p; a++) {
             const float *fa = f + a * step * nt + t0;
             for (ptrdiff_t b = 0; b < p; b++) {
@@ -467,9 +453,7 @@ CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t
                 for (int q = 0; q < (dense ? s : row.count); q++) {
                     acc += (dense ? l[b * s + q] : row.value[q]) * load16(fa + offset[dense ? q : row.column[q]]);
                 }
-                float *dst = out + (a * p + b) * ld + t0;
-                if (n == 16) store16(dst, acc);
-                else store_first16(dst, acc, n);
+                store16(out + (a * p + b) * ld + t0, acc);
             }
         }
     }
@@ -491,10 +475,12 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
     for (ptrdiff_t j = 0; j < p; j++) offset[j] = (j % step) * nt + j / step;
     for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
         const ptrdiff_t n = min_index(16, tiles - t0);
+        ck_i16 live;  // lanes of real tiles: the others read whatever lies past them, and are dropped
+        for (int lane = 0; lane < 16; lane++) live[lane] = lane < n ? -1 : 0;
         for (ptrdiff_t a = 0; a < s; a++) {
             for (ptrdiff_t b = 0; b < s; b++) {
                 const float *src = in + (a * s + b) * ld + t0;
-                z[a][b] = n == 16 ? load16(src) : load_first16(src, n);
+                z[a][b] = n == 16 ? load16(src) : select16(live, load16(src), splat16(0));
             }
         }
         // e[a, j] = sum_b r[j, b] z[a, b]; patch[i, j] = sum_a r[i, a] e[a, j].

@@ -70,14 +70,21 @@ extension Conv2D {
         }
     }
 
+    /// Floats between consecutive positions xi of a block's [alpha^2, rows, width] matrices: rows * width and 16 more,
+    /// so that the tile transforms move whole 16-lane groups. `winograd_tiles_in` writes each row's last group whole:
+    /// its lanes past the row's tiles land in the next tile row's columns (written after it, see
+    /// `winogradInputTransform`) or, past the last row of a position, in these 16 floats; `winograd_tiles_out` reads
+    /// them and drops them. (Partial groups had taken two fifths of `winograd_tiles_in`, in stalled small stores.)
+    static func positionStride(rows: Int, width: Int) -> Int { rows * width + 16 }
+
     /// One worker's buffers for a block: the transformed input V (or dV) [alpha^2, C, tiles], the product M (or dM)
-    /// [alpha^2, O, tiles], and the tile transforms' scratch.
+    /// [alpha^2, O, tiles] (positions `positionStride` apart), and the tile transforms' scratch.
     struct WinogradBuffers {
         let v, product, scratch: UnsafeMutablePointer<Float>
 
         init(_ g: Geometry, _ plan: WinogradPlan) {
-            v = .allocate(capacity: plan.positions * g.c * plan.blockTiles)
-            product = .allocate(capacity: plan.positions * g.o * plan.blockTiles)
+            v = .allocate(capacity: plan.positions * positionStride(rows: g.c, width: plan.blockTiles))
+            product = .allocate(capacity: plan.positions * positionStride(rows: g.o, width: plan.blockTiles))
             scratch = .allocate(capacity: plan.scratch)
         }
 
@@ -165,16 +172,18 @@ extension Conv2D {
     }
 
     /// V[xi, c, column + t] = (B^T D B)[xi] for the tiles of tile rows `rows` (block-relative columns from 0; the
-    /// block is `width` tiles wide).
+    /// block is `width` tiles wide). Channel by channel, each channel's tile rows in column order, so the whole last
+    /// group a row writes past its tiles is overwritten by the next row, the next channel, or falls in the padding.
     static func winogradInputTransform(_ g: Geometry, _ plan: WinogradPlan, _ inp: UnsafePointer<Float>, rows: Range<Int>,
                                        _ v: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, isa: KernelISA) {
         let width = rows.count * plan.tilesWide, kernels = isa.kernels, m = plan.m
         plan.t.bt.withUnsafeBufferPointer { btBuffer in
             guard let bt = btBuffer.baseAddress else { return }
-            forEachTileRow(plan, rows) { i, ty, column in
-                for c in 0..<g.c {
+            let stride = positionStride(rows: g.c, width: width)
+            for c in 0..<g.c {
+                forEachTileRow(plan, rows) { i, ty, column in
                     kernels.winograd_tiles_in(inp + (i * g.c + c) * g.h * g.w, g.h, g.w, ty * m - g.p, -g.p, m, plan.tilesWide,
-                                              bt, plan.alpha, plan.alpha, v + c * width + column, g.c * width, scratch)
+                                              bt, plan.alpha, plan.alpha, v + c * width + column, stride, scratch)
                 }
             }
         }
@@ -198,12 +207,13 @@ extension Conv2D {
                     let (v, product, scratch) = (buffers.v, buffers.product, buffers.scratch)
                     forEachWinogradBlock(plan, images: images) { rows in
                         let width = rows.count * plan.tilesWide
+                        let (vStride, productStride) = (positionStride(rows: g.c, width: width), positionStride(rows: g.o, width: width))
                         winogradInputTransform(g, plan, inp, rows: rows, v, scratch: scratch, isa: isa)
                         positionGemms(plan, m: g.o, n: width, k: g.c, a: u, lda: g.c, aStride: g.o * g.c, b: v, ldb: width,
-                                      bStride: g.c * width, beta: 0, c: product, ldc: width, cStride: g.o * width)
+                                      bStride: vStride, beta: 0, c: product, ldc: width, cStride: productStride)
                         forEachTileRow(plan, rows) { i, ty, column in
                             for o in 0..<g.o {
-                                kernels.winograd_tiles_out(product + o * width + column, g.o * width, plan.tilesWide, at, m, plan.alpha,
+                                kernels.winograd_tiles_out(product + o * width + column, productStride, plan.tilesWide, at, m, plan.alpha,
                                                            out + (i * g.o + o) * g.ho * g.wo, g.ho, g.wo, ty * m, 0, m, b[o], 0, scratch)
                             }
                         }
@@ -236,24 +246,25 @@ extension Conv2D {
                         }
                         forEachWinogradBlock(plan, images: images) { rows in
                             let width = rows.count * plan.tilesWide
-                            forEachTileRow(plan, rows) { i, ty, column in
-                                for o in 0..<g.o {
+                            let (vStride, dmStride) = (positionStride(rows: g.c, width: width), positionStride(rows: g.o, width: width))
+                            for o in 0..<g.o {  // channel by channel, as `winogradInputTransform`
+                                forEachTileRow(plan, rows) { i, ty, column in
                                     kernels.winograd_tiles_in(dy + (i * g.o + o) * hw, g.ho, g.wo, ty * m, 0, m, plan.tilesWide,
-                                                              a, plan.alpha, m, dm + o * width + column, g.o * width, scratch)
+                                                              a, plan.alpha, m, dm + o * width + column, dmStride, scratch)
                                 }
                             }
                             if work.dweight != nil {
                                 winogradInputTransform(g, plan, inp, rows: rows, v, scratch: scratch, isa: isa)
-                                positionGemms(plan, transposeB: true, m: g.o, n: g.c, k: width, a: dm, lda: width, aStride: g.o * width,
-                                              b: v, ldb: width, bStride: g.c * width, beta: 1, c: du, ldc: g.c, cStride: g.o * g.c)
+                                positionGemms(plan, transposeB: true, m: g.o, n: g.c, k: width, a: dm, lda: width, aStride: dmStride,
+                                              b: v, ldb: width, bStride: vStride, beta: 1, c: du, ldc: g.c, cStride: g.o * g.c)
                             }
                             guard let dx = work.din, let u = uBuffer.baseAddress else { return }
                             // dV (into v's storage, read above) = U^T dM, then dX += B dV B^T.
                             positionGemms(plan, transposeA: true, m: g.c, n: width, k: g.o, a: u, lda: g.c, aStride: g.o * g.c,
-                                          b: dm, ldb: width, bStride: g.o * width, beta: 0, c: v, ldc: width, cStride: g.c * width)
+                                          b: dm, ldb: width, bStride: dmStride, beta: 0, c: v, ldc: width, cStride: vStride)
                             forEachTileRow(plan, rows) { i, ty, column in
                                 for c in 0..<g.c {
-                                    kernels.winograd_tiles_out(v + c * width + column, g.c * width, plan.tilesWide, bMatrix,
+                                    kernels.winograd_tiles_out(v + c * width + column, vStride, plan.tilesWide, bMatrix,
                                                                plan.alpha, plan.alpha, dx + (i * g.c + c) * g.h * g.w, g.h, g.w,
                                                                ty * m - g.p, -g.p, m, 0, 1, scratch)
                                 }

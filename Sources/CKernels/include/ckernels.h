@@ -57,7 +57,10 @@ typedef struct ck_kernels {
     // their columns), else written to it plus `bias`. The same order of operations on every path: in index order, or,
 // for a matrix with paired rows (columns for `winograd_tiles_out`; `ck_winograd_has_paired_rows`), by even and odd
 // halves (see `winograd_apply_paired_rows` and `_columns` in kernel_bodies.h).
-    // p, s <= CK_WINOGRAD_MAX; scratch: `ck_winograd_scratch_floats(tiles, step, p, s)` floats.
+    // p, s <= CK_WINOGRAD_MAX; scratch: `ck_winograd_scratch_floats(tiles, step, p, s)` floats. Both move whole
+    // groups of 16 tiles: each row of `out` / `in` (one per position a*p + b, `ld` apart) must be writable / readable
+    // for `tiles` rounded up to 16 floats; `winograd_tiles_in` writes values past `tiles` there (the transforms of the
+    // columns beyond), `winograd_tiles_out` reads and drops them.
     void (*_Nonnull winograd_tiles_in)(const float *_Nonnull plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0,
                                        ptrdiff_t x0, ptrdiff_t step, ptrdiff_t tiles, const float *_Nonnull l,
                                        ptrdiff_t p, ptrdiff_t s, float *_Nonnull out, ptrdiff_t ld,
