@@ -103,9 +103,10 @@ CK_INLINE ptrdiff_t max_index(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; 
 // MARK: Direct convolution, one input channel
 
 /// `count` output channels (weight: [count, K, K]) at 16 adjacent outputs of one row, whose K x K window starts
-/// at `window` in the padded image (row stride pw); `valid` of the 16 are written to dst (plane stride hw).
+/// at `window` in the padded image (row stride pw); `valid` of the 16 are written to dst (plane stride hw), or all 16
+/// where `spill` (the lanes past the row land in the plane's next rows, which are written after this one).
 CK_INLINE void conv1_outputs(const float *window, ptrdiff_t pw, ptrdiff_t k, const float *weight,
-                             const float *bias, int count, float *dst, ptrdiff_t hw, ptrdiff_t valid) {
+                             const float *bias, int count, float *dst, ptrdiff_t hw, ptrdiff_t valid, int spill) {
     ck_v16 acc[CK_CONV_BLOCK];
     const ptrdiff_t kk = k * k;
     for (int j = 0; j < count; j++) acc[j] = splat16(bias[j]);
@@ -116,7 +117,7 @@ CK_INLINE void conv1_outputs(const float *window, ptrdiff_t pw, ptrdiff_t k, con
         }
     }
     for (int j = 0; j < count; j++) {
-        if (valid == 16) store16(dst + j * hw, acc[j]);
+        if (valid == 16 || spill) store16(dst + j * hw, acc[j]);
         else store_first16(dst + j * hw, acc[j], valid);
     }
 }
@@ -142,11 +143,12 @@ static void conv1_forward(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k,
             const float *window = padded + y * pw + x0;
             const ptrdiff_t valid = min_index(16, wo - x0);
             float *dst = out + y * wo + x0;
+            const int spill = y * wo + x0 + 16 <= hw;  // a row's last group may run into the plane's next rows (done later)
             ptrdiff_t o = 0;
             for (; o + CK_CONV_BLOCK <= outputs; o += CK_CONV_BLOCK) {
-                conv1_outputs(window, pw, k, weight + o * kk, bias + o, CK_CONV_BLOCK, dst + o * hw, hw, valid);
+                conv1_outputs(window, pw, k, weight + o * kk, bias + o, CK_CONV_BLOCK, dst + o * hw, hw, valid, spill);
             }
-            for (; o < outputs; o++) conv1_outputs(window, pw, k, weight + o * kk, bias + o, 1, dst + o * hw, hw, valid);
+            for (; o < outputs; o++) conv1_outputs(window, pw, k, weight + o * kk, bias + o, 1, dst + o * hw, hw, valid, spill);
         }
     }
 }
@@ -610,7 +612,6 @@ static float centred_squares(const float *a, ptrdiff_t n, float mu) {
 // MARK: BatchNorm-ReLU-max-pool
 
 CK_INLINE ck_v16 relu16(ck_v16 v) { return select16(v < 0, splat16(0), v); }
-CK_INLINE float relu1(float v) { return v < 0 ? 0 : v; }
 
 /// The four values of 16 adjacent 2x2 windows whose top-left corners are at r0 and r1 = r0 + w:
 /// a = top left, b = top right, c = bottom left, d = bottom right.
@@ -624,6 +625,20 @@ CK_INLINE ck_windows16 load_windows16(const float *r0, const float *r1) {
     };
 }
 
+/// 16 windows' BatchNorm (x scale + shift), ReLU and maximum, the first of equal values winning: the pooled values,
+/// and in *index each winner's position (0...3) plus 4 where it is not positive.
+CK_INLINE ck_v16 pool_forward16(ck_windows16 v, float scale, float shift, ck_i16 *index_out) {
+    const ck_v16 a = relu16(v.a * scale + shift), b = relu16(v.b * scale + shift);
+    const ck_v16 c = relu16(v.c * scale + shift), d = relu16(v.d * scale + shift);
+    ck_v16 best = a;
+    ck_i16 index = (ck_i16){0}, m;
+    m = b > best; best = select16(m, b, best); index = (m & 1) | (~m & index);
+    m = c > best; best = select16(m, c, best); index = (m & 2) | (~m & index);
+    m = d > best; best = select16(m, d, best); index = (m & 3) | (~m & index);
+    *index_out = index | (~(best > 0) & 4);
+    return best;
+}
+
 static void bn_relu_pool_forward(const float *x, ptrdiff_t h, ptrdiff_t w, float scale, float shift, float *y,
                                  uint8_t *winners) {
     const ptrdiff_t ho = h / 2, wo = w / 2;
@@ -633,28 +648,20 @@ static void bn_relu_pool_forward(const float *x, ptrdiff_t h, ptrdiff_t w, float
         uint8_t *wn = winners + oy * wo;
         ptrdiff_t ox = 0;
         for (; ox + 16 <= wo; ox += 16) {
-            const ck_windows16 v = load_windows16(r0 + 2 * ox, r1 + 2 * ox);
-            const ck_v16 a = relu16(v.a * scale + shift), b = relu16(v.b * scale + shift);
-            const ck_v16 c = relu16(v.c * scale + shift), d = relu16(v.d * scale + shift);
-            ck_v16 best = a;
-            ck_i16 index = (ck_i16){0}, m;
-            m = b > best; best = select16(m, b, best); index = (m & 1) | (~m & index);
-            m = c > best; best = select16(m, c, best); index = (m & 2) | (~m & index);
-            m = d > best; best = select16(m, d, best); index = (m & 3) | (~m & index);
-            index |= ~(best > 0) & 4;
-            store16(yo + ox, best);
+            ck_i16 index;
+            store16(yo + ox, pool_forward16(load_windows16(r0 + 2 * ox, r1 + 2 * ox), scale, shift, &index));
             *(ck_u8x16u *)(wn + ox) = __builtin_convertvector(index, ck_u8x16);
         }
-        for (; ox < wo; ox++) {
-            const float a = relu1(r0[2 * ox] * scale + shift), b = relu1(r0[2 * ox + 1] * scale + shift);
-            const float c = relu1(r1[2 * ox] * scale + shift), d = relu1(r1[2 * ox + 1] * scale + shift);
-            float best = a;
-            uint8_t index = 0;
-            if (b > best) { best = b; index = 1; }
-            if (c > best) { best = c; index = 2; }
-            if (d > best) { best = d; index = 3; }
-            yo[ox] = best;
-            wn[ox] = best > 0 ? index : index | 4;
+        if (ox < wo) {  // the last windows, through stack copies (lanes past them from zeros, dropped)
+            const ptrdiff_t n = wo - ox;
+            float t0[32] __attribute__((aligned(64))) = {0}, t1[32] __attribute__((aligned(64))) = {0};
+            copy_floats(t0, r0 + 2 * ox, 2 * n);
+            copy_floats(t1, r1 + 2 * ox, 2 * n);
+            ck_i16 index;
+            store_first16(yo + ox, pool_forward16(load_windows16(t0, t1), scale, shift, &index), n);
+            uint8_t bytes[16];
+            *(ck_u8x16u *)bytes = __builtin_convertvector(index, ck_u8x16);
+            for (ptrdiff_t j = 0; j < n; j++) wn[ox + j] = bytes[j];
         }
     }
 }
@@ -701,6 +708,22 @@ CK_INLINE ck_v16 window_gradient16(ck_i16 wins, ck_v16 kdy, ck_v16 x, float bx, 
     return select16(wins, kdy + bxx + c0, bxx + c0);
 }
 
+/// The input gradient of 16 windows (`bn_relu_pool_backward`) from their winners, dy and input values, to the 32 floats
+/// of each of their two rows at o0 and o1.
+CK_INLINE void pool_backward16(ck_i16 index, ck_v16 dy, ck_windows16 v, float k, float bx, float c0, int training,
+                               float *o0, float *o1) {
+    const ck_i16 active = (index & 4) == 0;
+    const ck_v16 kdy = k * dy;
+    const ck_v16 a = window_gradient16(active & (index == 0), kdy, v.a, bx, c0, training);
+    const ck_v16 b = window_gradient16(active & (index == 1), kdy, v.b, bx, c0, training);
+    const ck_v16 c = window_gradient16(active & (index == 2), kdy, v.c, bx, c0, training);
+    const ck_v16 e = window_gradient16(active & (index == 3), kdy, v.d, bx, c0, training);
+    store16(o0, __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+    store16(o0 + 16, __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+    store16(o1, __builtin_shufflevector(c, e, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+    store16(o1 + 16, __builtin_shufflevector(c, e, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+}
+
 CK_INLINE void bn_relu_pool_backward_rows(const float *x, ptrdiff_t h, ptrdiff_t w, const float *dy,
                                           const uint8_t *winners, float k, float bx, float c0, int training,
                                           float *dx) {
@@ -711,28 +734,21 @@ CK_INLINE void bn_relu_pool_backward_rows(const float *x, ptrdiff_t h, ptrdiff_t
         const uint8_t *wn = winners + oy * wo;
         ptrdiff_t ox = 0;
         for (; ox + 16 <= wo; ox += 16) {
-            const ck_i16 index = load_winners16(wn + ox);
-            const ck_i16 active = (index & 4) == 0;
-            const ck_v16 kdy = k * load16(d + ox);
-            const ck_windows16 v = load_windows16(r0 + 2 * ox, r1 + 2 * ox);
-            const ck_v16 a = window_gradient16(active & (index == 0), kdy, v.a, bx, c0, training);
-            const ck_v16 b = window_gradient16(active & (index == 1), kdy, v.b, bx, c0, training);
-            const ck_v16 c = window_gradient16(active & (index == 2), kdy, v.c, bx, c0, training);
-            const ck_v16 e = window_gradient16(active & (index == 3), kdy, v.d, bx, c0, training);
-            store16(o0 + 2 * ox, __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
-            store16(o0 + 2 * ox + 16, __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
-            store16(o1 + 2 * ox, __builtin_shufflevector(c, e, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
-            store16(o1 + 2 * ox + 16, __builtin_shufflevector(c, e, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+            pool_backward16(load_winners16(wn + ox), load16(d + ox), load_windows16(r0 + 2 * ox, r1 + 2 * ox), k, bx, c0,
+                            training, o0 + 2 * ox, o1 + 2 * ox);
         }
-        for (; ox < wo; ox++) {
-            const uint8_t index = wn[ox];
-            for (int q = 0; q < 4; q++) {
-                float *out = (q & 2 ? o1 : o0) + 2 * ox + (q & 1);
-                const float xq = (q & 2 ? r1 : r0)[2 * ox + (q & 1)];
-                const int wins = (index & 4) == 0 && index == q;
-                if (training) *out = wins ? k * d[ox] + bx * xq + c0 : bx * xq + c0;
-                else *out = wins ? k * d[ox] : 0;
-            }
+        if (ox < wo) {  // the last windows, through stack copies (lanes past them from zeros, dropped)
+            const ptrdiff_t n = wo - ox;
+            float t0[32] __attribute__((aligned(64))) = {0}, t1[32] __attribute__((aligned(64))) = {0};
+            float g[16] __attribute__((aligned(64))) = {0}, u0[32] __attribute__((aligned(64))), u1[32] __attribute__((aligned(64)));
+            uint8_t bytes[16] = {0};
+            copy_floats(t0, r0 + 2 * ox, 2 * n);
+            copy_floats(t1, r1 + 2 * ox, 2 * n);
+            copy_floats(g, d + ox, n);
+            for (ptrdiff_t j = 0; j < n; j++) bytes[j] = wn[ox + j];
+            pool_backward16(load_winners16(bytes), load16(g), load_windows16(t0, t1), k, bx, c0, training, u0, u1);
+            copy_floats(o0 + 2 * ox, u0, 2 * n);
+            copy_floats(o1 + 2 * ox, u1, 2 * n);
         }
         if (w % 2 == 1) {  // the last column is in no window
             o0[w - 1] = training ? bx * r0[w - 1] + c0 : 0;

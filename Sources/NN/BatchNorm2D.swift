@@ -54,7 +54,7 @@ public struct BatchNorm2D: Sendable {
     /// `updateRunningStatistics(from:)`, or never, for an evaluation-only pass).
     public func normalized(_ input: Tensor, mode: Mode, threads: Int = 1) -> (output: Tensor, cache: Cache) {
         precondition(input.rank == 4 && input.shape[1] == channels, "BatchNorm2D: input must be [N, \(channels), H, W], got \(input.shape)")
-        let n = input.shape[0], c = channels, hw = input.shape[2] * input.shape[3]
+        let n = input.shape[0], hw = input.shape[2] * input.shape[3]
         let (mean, variance, inverseStd) = statistics(input, mode: mode, threads: threads)
         let output = makeTensor(shape: input.shape) { y in
             withPointer(input) { x in
@@ -72,7 +72,7 @@ public struct BatchNorm2D: Sendable {
     public func normalizedWithReLUInPlace(_ input: consuming Tensor, threads: Int = 1) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == channels, "BatchNorm2D: input must be [N, \(channels), H, W], got \(input.shape)")
         var x = input
-        let n = x.shape[0], c = channels, hw = x.shape[2] * x.shape[3]
+        let n = x.shape[0], hw = x.shape[2] * x.shape[3]
         let (mean, _, inverseStd) = statistics(x, mode: .evaluation, threads: threads)
         withMutablePointer(&x) { p in
             forEachPlane(n, mean: mean, inverseStd: inverseStd, threads: threads) { plane, scale, shift in
