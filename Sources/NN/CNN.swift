@@ -108,10 +108,13 @@ public struct CNN: Sendable {
         return classifier.forward(Tensor(shape: [n, d], scalars: features)).output
     }
 
-    /// Every convolution's Winograd transform of its weight, made once (`Conv2D.prepareWinogradWeights`) for a pass
-    /// that runs the blocks many times with these weights.
+    /// The Winograd transform of the weight of every convolution that runs by Winograd at this configuration's image
+    /// size, made once (`Conv2D.prepareWinogradWeights`) for a pass that runs the blocks many times with these weights.
     public mutating func prepareWinogradWeights() {
-        for b in blocks.indices { blocks[b].convolution.prepareWinogradWeights() }
+        let sizes = configuration.blockSizes
+        for b in blocks.indices {
+            blocks[b].convolution.prepareWinogradWeights(inputSize: b == 0 ? configuration.imageSize : sizes[b - 1].pooled)
+        }
     }
 
     /// Evaluation-mode features h(x): [N, D] (the model is not changed).

@@ -194,6 +194,16 @@ import TestSupport
         #expect(conv.forward(x, kernel: .winograd).output.scalars.map(\.bitPattern) != plain.scalars.map(\.bitPattern))
     }
 
+    /// A CNN prepares the transforms of exactly the layers `.automatic` runs by Winograd at its image size: the
+    /// authors' CNN at 256 px its layers 2-4 (output planes 122, 57 and 24 px), not the first (one input channel) nor
+    /// the last (8 px).
+    @Test func aCNNPreparesItsWinogradLayersOnly() throws {
+        var generator = SeededGenerator(seed: 83)
+        var cnn = try CNN(configuration: .authors(imageSize: 256), generator: &generator)
+        cnn.prepareWinogradWeights()
+        #expect(cnn.blocks.map { $0.convolution.preparedWinogradWeights != nil } == [false, true, true, true, false])
+    }
+
     /// Every instruction-set path of the tile transforms (`KernelISA.supported`) gives the same bytes: 16 tiles per
     /// vector on every path, the same order of sums (index order, or the paired halves), no fused multiply-add
     /// (ckernels.h). Tile sizes with the unrolled
