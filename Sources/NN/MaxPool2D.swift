@@ -12,46 +12,37 @@ public enum MaxPool2D {
     }
 
     public static func forward(_ input: Tensor, threads: Int = 1) -> (output: Tensor, cache: Cache) {
-        let planes = input.shape.count == 4 ? input.shape[0] * input.shape[1] : 0
-        var winners = [UInt8](repeating: 0, count: planes * (input.shape.count == 4 ? (input.shape[2] / 2) * (input.shape[3] / 2) : 0))
-        let output = winners.withUnsafeMutableBufferPointer { pool(input, winners: $0.baseAddress, threads: threads) }
-        return (output, Cache(inputShape: input.shape, winners: winners))
-    }
-
-    /// `forward(input).output` without the winners (evaluation).
-    public static func pooled(_ input: Tensor, threads: Int = 1) -> Tensor {
-        pool(input, winners: nil, threads: threads)
-    }
-
-    /// The pooled output, and each window's winner into `winners` when given ([N * C * H/2 * W/2]).
-    private static func pool(_ input: Tensor, winners: UnsafeMutablePointer<UInt8>?, threads: Int) -> Tensor {
         precondition(input.rank == 4 && input.shape[2] >= 2 && input.shape[3] >= 2,
                      "MaxPool2D: input must be [N, C, H >= 2, W >= 2], got \(input.shape)")
         let planes = input.shape[0] * input.shape[1], h = input.shape[2], w = input.shape[3]
         let ho = h / 2, wo = w / 2
-        let win = winners.map(UncheckedSendable.init)
-        return makeTensor(shape: [input.shape[0], input.shape[1], ho, wo]) { y in
+        var winners = [UInt8](repeating: 0, count: planes * ho * wo)
+        let output = makeTensor(shape: [input.shape[0], input.shape[1], ho, wo]) { y in
             withPointer(input) { x in
-                Parallel.forEachChunk(count: planes, chunks: threads) { _, range in
-                    for plane in range {
-                        let src = x + plane * h * w
-                        for oy in 0..<ho {
-                            let r0 = src + 2 * oy * w, r1 = r0 + w
-                            let o = (plane * ho + oy) * wo
-                            for ox in 0..<wo {
-                                let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
-                                var best = a, index: UInt8 = 0
-                                if b > best { best = b; index = 1 }
-                                if c > best { best = c; index = 2 }
-                                if d > best { best = d; index = 3 }
-                                y[o + ox] = best
-                                win?.value[o + ox] = index
+                winners.withUnsafeMutableBufferPointer { win in
+                    let wp = win.baseAddress!
+                    Parallel.forEachChunk(count: planes, chunks: threads) { _, range in
+                        for plane in range {
+                            let src = x + plane * h * w
+                            for oy in 0..<ho {
+                                let r0 = src + 2 * oy * w, r1 = r0 + w
+                                let o = (plane * ho + oy) * wo
+                                for ox in 0..<wo {
+                                    let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
+                                    var best = a, index: UInt8 = 0
+                                    if b > best { best = b; index = 1 }
+                                    if c > best { best = c; index = 2 }
+                                    if d > best { best = d; index = 3 }
+                                    y[o + ox] = best
+                                    wp[o + ox] = index
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        return (output, Cache(inputShape: input.shape, winners: winners))
     }
 
     /// dout: [N, C, H/2, W/2] -> din: [N, C, H, W], zero except at each window's winner.
