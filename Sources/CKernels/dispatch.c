@@ -48,7 +48,7 @@ const ck_kernels *ck_kernels_for(int isa) {
 #endif
 
 ptrdiff_t ck_conv1_padded_floats(ptrdiff_t k, ptrdiff_t ho, ptrdiff_t wo) {
-    return (ho + k - 1) * ((wo + 15) / 16 * 16 + k - 1);
+    return (ho + k - 1) * ((wo + 31) / 32 * 32 + k - 1);
 }
 
 ptrdiff_t ck_winograd_scratch_floats(ptrdiff_t tiles, ptrdiff_t step, ptrdiff_t p, ptrdiff_t s) {

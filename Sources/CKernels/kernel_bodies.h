@@ -122,11 +122,11 @@ CK_INLINE void conv1_outputs(const float *window, ptrdiff_t pw, ptrdiff_t k, con
     }
 }
 
-/// Zero-bordered copy of one image for the direct kernels: `padded` [Ho + K - 1, pw] with pw = (Wo rounded up to 16)
-/// + K - 1, image row iy at row iy + P, column P on. Returns pw.
+/// Zero-bordered copy of one image for the direct kernels: `padded` [Ho + K - 1, pw] with pw = (Wo rounded up to 32)
+/// + K - 1 (`conv1_bn_relu_pool` reads 32 columns at a time), image row iy at row iy + P, column P on. Returns pw.
 CK_INLINE ptrdiff_t conv1_pad(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t p, ptrdiff_t ho,
                               ptrdiff_t wo, float *padded) {
-    const ptrdiff_t pw = (wo + 15) / 16 * 16 + k - 1, ph = ho + k - 1;
+    const ptrdiff_t pw = (wo + 31) / 32 * 32 + k - 1, ph = ho + k - 1;
     zero_floats(padded, ph * pw);
     for (ptrdiff_t iy = 0; iy < h; iy++) copy_floats(padded + (iy + p) * pw + p, x + iy * w, w);
     return pw;
@@ -639,6 +639,71 @@ CK_INLINE ck_v16 pool_forward16(ck_windows16 v, float scale, float shift, ck_i16
     return best;
 }
 
+/// `count` channels of `conv1_bn_relu_pool` at 16 pooled outputs of one row: two rows of 32 convolution outputs from
+/// `window` summed in registers exactly as `conv1_outputs` sums them (bias, then the taps in (ky, kx) order), then
+/// pooled by `pool_forward16`; `valid` of the 16 written to dst (plane stride hwp), or all 16 where `spill`.
+CK_INLINE void conv1_pool_outputs(const float *window, ptrdiff_t pw, ptrdiff_t k, const float *weight,
+                                  const float *bias, const float *scale, const float *shift, int count, float *dst,
+                                  ptrdiff_t hwp, ptrdiff_t valid, int spill) {
+    const ptrdiff_t kk = k * k;
+    ck_v16 acc[CK_CONV_BLOCK][2][2];  // [channel][row][16-column group]
+    for (int j = 0; j < count; j++) {
+        for (int r = 0; r < 2; r++) { acc[j][r][0] = splat16(bias[j]); acc[j][r][1] = acc[j][r][0]; }
+    }
+    for (ptrdiff_t ky = 0; ky < k; ky++) {
+        for (ptrdiff_t kx = 0; kx < k; kx++) {
+            ck_v16 v[2][2];
+            for (int r = 0; r < 2; r++) {
+                v[r][0] = load16(window + (r + ky) * pw + kx);
+                v[r][1] = load16(window + (r + ky) * pw + 16 + kx);
+            }
+            for (int j = 0; j < count; j++) {
+                const float wj = weight[j * kk + ky * k + kx];
+                for (int r = 0; r < 2; r++) { acc[j][r][0] += wj * v[r][0]; acc[j][r][1] += wj * v[r][1]; }
+            }
+        }
+    }
+    for (int j = 0; j < count; j++) {
+        const ck_windows16 windows = {
+            __builtin_shufflevector(acc[j][0][0], acc[j][0][1], CK_EVEN),
+            __builtin_shufflevector(acc[j][0][0], acc[j][0][1], CK_ODD),
+            __builtin_shufflevector(acc[j][1][0], acc[j][1][1], CK_EVEN),
+            __builtin_shufflevector(acc[j][1][0], acc[j][1][1], CK_ODD),
+        };
+        ck_i16 index;
+        const ck_v16 best = pool_forward16(windows, scale[j], shift[j], &index);
+        if (valid == 16 || spill) store16(dst + j * hwp, best);
+        else store_first16(dst + j * hwp, best, valid);
+    }
+}
+
+/// The evaluation-mode first block of one image (one input channel): out[o] = maxpool(relu(conv(x)[o] * scale[o] +
+/// shift[o])): [O, Ho/2, Wo/2], without the convolution's output ever reaching memory; the same bytes as
+/// `conv1_forward` followed by `bn_relu_pool_forward` (`conv1_pool_outputs`).
+static void conv1_bn_relu_pool(const float *x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t p, ptrdiff_t ho,
+                               ptrdiff_t wo, const float *weight, const float *bias, const float *scale,
+                               const float *shift, ptrdiff_t outputs, float *padded, float *out) {
+    const ptrdiff_t pw = conv1_pad(x, h, w, k, p, ho, wo, padded), kk = k * k;
+    const ptrdiff_t hp = ho / 2, wp = wo / 2, hwp = hp * wp;
+    for (ptrdiff_t py = 0; py < hp; py++) {
+        for (ptrdiff_t px0 = 0; px0 < wp; px0 += 16) {
+            const float *window = padded + 2 * py * pw + 2 * px0;
+            const ptrdiff_t valid = min_index(16, wp - px0);
+            const int spill = py * wp + px0 + 16 <= hwp;  // lanes past the row land in later rows of the plane
+            float *dst = out + py * wp + px0;
+            ptrdiff_t o = 0;
+            for (; o + CK_CONV_BLOCK <= outputs; o += CK_CONV_BLOCK) {
+                conv1_pool_outputs(window, pw, k, weight + o * kk, bias + o, scale + o, shift + o, CK_CONV_BLOCK,
+                                   dst + o * hwp, hwp, valid, spill);
+            }
+            for (; o < outputs; o++) {
+                conv1_pool_outputs(window, pw, k, weight + o * kk, bias + o, scale + o, shift + o, 1, dst + o * hwp, hwp,
+                                   valid, spill);
+            }
+        }
+    }
+}
+
 static void bn_relu_pool_forward(const float *x, ptrdiff_t h, ptrdiff_t w, float scale, float shift, float *y,
                                  uint8_t *winners) {
     const ptrdiff_t ho = h / 2, wo = w / 2;
@@ -820,6 +885,7 @@ static void adam(float *p, const float *grad, float *m, float *v, ptrdiff_t n, f
 const ck_kernels CK_TABLE = {
     .conv1_forward = conv1_forward,
     .conv1_weight_gradient = conv1_weight_gradient,
+    .conv1_bn_relu_pool = conv1_bn_relu_pool,
     .im2col_pack = im2col_pack,
     .winograd_tiles_in = winograd_tiles_in,
     .winograd_tiles_out = winograd_tiles_out,

@@ -54,6 +54,39 @@ public enum BatchNormReLUPool {
         return (output, Cache(batchNorm: bnCache, winners: winners))
     }
 
+    /// The evaluation-mode block of a convolution with one input channel: `forward(convolution.forward(x).output,
+    /// mode: .evaluation).output` to the bit, by the C kernel `conv1_bn_relu_pool`, which pools each pair of
+    /// convolution rows while they are in registers (the convolution's output, 32 planes of the image's size for the
+    /// first layer, never reaches memory). x: [N, 1, H, W] -> [N, O, Ho/2, Wo/2].
+    public static func evaluatedDirect(_ x: Tensor, convolution: Conv2D, batchNorm: BatchNorm2D, threads: Int = 1,
+                                       isa: KernelISA = .active) -> Tensor {
+        let g = convolution.geometry(x)
+        precondition(g.c == 1 && batchNorm.channels == g.o && g.ho >= 2 && g.wo >= 2,
+                     "BatchNormReLUPool.evaluatedDirect: one input channel and \(g.o) BatchNorm channels, got \(g.c) and \(batchNorm.channels)")
+        let mean = batchNorm.runningMean.scalars, gamma = batchNorm.weight.scalars, beta = batchNorm.bias.scalars
+        let inverseStd = batchNorm.runningVar.scalars.map { 1 / ($0 + batchNorm.epsilon).squareRoot() }
+        let scale = (0..<g.o).map { gamma[$0] * inverseStd[$0] }
+        let shift = (0..<g.o).map { beta[$0] - mean[$0] * scale[$0] }
+        let kernels = isa.kernels, scratch = ck_conv1_padded_floats(g.k, g.ho, g.wo)
+        let plane = g.o * (g.ho / 2) * (g.wo / 2)
+        return makeTensor(shape: [g.n, g.o, g.ho / 2, g.wo / 2]) { out in
+            withPointer(x) { inp in
+                withPointer(convolution.weight) { wt in
+                    withPointer(convolution.bias) { b in
+                        Parallel.forEachChunk(count: g.n, chunks: threads) { _, images in
+                            let padded = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
+                            defer { padded.deallocate() }
+                            for i in images {
+                                kernels.conv1_bn_relu_pool(inp + i * g.inPlane, g.h, g.w, g.k, g.p, g.ho, g.wo, wt, b, scale, shift,
+                                                           g.o, padded, out + i * plane)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// dout: [N, C, H/2, W/2] -> din: [N, C, H, W] and this batch's (dgamma, dbeta) of the BatchNorm.
     public static func backward(dout: Tensor, cache: Cache, batchNorm: BatchNorm2D, threads: Int = 1)
         -> (din: Tensor, dweight: [Float], dbias: [Float]) {

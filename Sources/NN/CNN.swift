@@ -99,7 +99,7 @@ public struct CNN: Sendable {
                 var start = share.lowerBound
                 while start < share.upperBound {
                     let end = Swift.min(share.upperBound, start + chunk)
-                    let part = worker.blockFeatures(images.items(start..<end), mode: .evaluation).features
+                    let part = worker.evaluatedBlockFeatures(images.items(start..<end))
                     withPointer(part) { p in (out.value + start * d).update(from: p, count: (end - start) * d) }
                     start = end
                 }
@@ -136,6 +136,21 @@ public struct CNN: Sendable {
     }
 
     /// The blocks and Flatten (OpenBLAS already at one thread): safe to call from several workers at once.
+    /// `blockFeatures(images, mode: .evaluation).features` to the bit, without caches: a block whose convolution has
+    /// one input channel (the first) by the fused kernel (`BatchNormReLUPool.evaluatedDirect`).
+    func evaluatedBlockFeatures(_ images: Tensor) -> Tensor {
+        var x = images
+        for block in blocks {
+            if block.convolution.inputChannels == 1 {
+                x = BatchNormReLUPool.evaluatedDirect(x, convolution: block.convolution, batchNorm: block.batchNorm, threads: threads)
+            } else {
+                let convolved = block.convolution.forward(x, threads: threads).output
+                x = BatchNormReLUPool.forward(convolved, batchNorm: block.batchNorm, mode: .evaluation, threads: threads).output
+            }
+        }
+        return Flatten.forward(x).output
+    }
+
     private func blockFeatures(_ images: Tensor, mode: Mode) -> (features: Tensor, cache: Cache) {
         var x = images
         var caches: [Cache.BlockCache] = []

@@ -155,6 +155,10 @@ extension CNN {
     /// Block j's evaluation-mode output (BatchNorm with its running statistics, ReLU, max-pool) for input x: from
     /// the selected window extremes of its convolution, exactly as the precise pass carries a kept block.
     func pooledBlockOutput(_ j: Int, _ x: Tensor) -> Tensor {
+        if blocks[j].convolution.inputChannels == 1 {  // the same bytes, with the first layer's output kept in registers
+            return BatchNormReLUPool.evaluatedDirect(x, convolution: blocks[j].convolution, batchNorm: blocks[j].batchNorm,
+                                                     threads: threads)
+        }
         let convolved = blocks[j].convolution.forward(x, threads: threads).output
         let bn = blocks[j].batchNorm
         let shape = [convolved.shape[0], convolved.shape[1], convolved.shape[2] / 2, convolved.shape[3] / 2]

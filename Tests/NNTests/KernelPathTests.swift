@@ -37,6 +37,27 @@ import TestSupport
         }
     }
 
+    /// The evaluation-mode first block fused in one kernel (`conv1_bn_relu_pool`: the convolution's rows pooled in
+    /// registers) against the direct convolution and the fused BatchNorm-ReLU-pool in sequence, to the bit, on every
+    /// path: the direct cases (odd output sizes, pooled rows below and past 16, channels past the register blocks),
+    /// with BatchNorm scales of either sign and a zero one.
+    @Test(arguments: directCases)
+    func fusedFirstBlockOfEveryPathEqualsTheLayersInSequence(_ shape: (Conv2D.Padding, Int, Int, Int, Int)) {
+        let (padding, k, h, w, outputs) = shape
+        var generator = SeededGenerator(seed: 3)
+        let conv = Conv2D(inputChannels: 1, outputChannels: outputs, kernelSize: k, padding: padding, generator: &generator)
+        let bn = Self.batchNorm(channels: outputs)
+        let x = randomTensor([3, 1, h, w], seed: 4)
+        let reference = BatchNormReLUPool.forward(conv.forward(x, kernel: .naive).output, batchNorm: bn, mode: .evaluation).output
+        for isa in KernelISA.supported {
+            for threads in [1, 2] {
+                let fused = BatchNormReLUPool.evaluatedDirect(x, convolution: conv, batchNorm: bn, threads: threads, isa: isa)
+                #expect(fused.shape == reference.shape)
+                #expect(fused.scalars.map(\.bitPattern) == reference.scalars.map(\.bitPattern), "\(isa), \(threads) threads, \(shape)")
+            }
+        }
+    }
+
     /// A BatchNorm with scales of either sign and a zero one (every winner inactive), and non-trivial running
     /// statistics for the evaluation mode.
     static func batchNorm(channels: Int) -> BatchNorm2D {

@@ -42,6 +42,15 @@ typedef struct ck_kernels {
                                            ptrdiff_t ho, ptrdiff_t wo, const float *_Nonnull dout, ptrdiff_t outputs,
                                            float *_Nonnull padded, float *_Nonnull dweight);
 
+    // The evaluation-mode first block of one image with one input channel: out[o] = 2x2 max-pool of
+    // relu(conv(x)[o] * scale[o] + shift[o]), [O, Ho/2, Wo/2] (a last odd row or column dropped), the same bytes as
+    // `conv1_forward` then `bn_relu_pool_forward` per plane; scale, shift: [O]; padded as for `conv1_forward`.
+    void (*_Nonnull conv1_bn_relu_pool)(const float *_Nonnull x, ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t p,
+                                        ptrdiff_t ho, ptrdiff_t wo, const float *_Nonnull weight,
+                                        const float *_Nonnull bias, const float *_Nonnull scale,
+                                        const float *_Nonnull shift, ptrdiff_t outputs, float *_Nonnull padded,
+                                        float *_Nonnull out);
+
     // im2col of image [C, H, W] for output rows [row_start, row_end): columns [C*K*K, rows * Wo] with rows `ld`
     // floats apart (ld >= rows * Wo), row (c*K + ky)*K + kx, column (y - row_start)*Wo + x holding
     // image[c, y + ky - P, x + kx - P], or 0 outside.
