@@ -39,9 +39,12 @@ extension Conv2D {
     /// F(4, 3), on a shared machine): 5x5 won at 122, 57 and 24 px (authors' layers 2-4: backward 2.1x, 2.2x, 1.2x)
     /// and lost at 8 px; 3x3 won at 64 px (1.3-1.5x) and lost at 32 px and below, where im2col's sgemms are wide
     /// enough and the transforms of short tile rows cost more than the multiplications they save (4x for F(4, 3),
-    /// 6.25x for F(4, 5)).
+    /// 6.25x for F(4, 5)). With the paired transforms and whole 16-tile groups (session 10), 3x3 wins at 32 px too:
+    /// the 3x3 CNN at 128 px, `bench`, 1 thread, both builds at once on the two cores, training 171.6 -> 195.0 and
+    /// inference 748 -> 808 images/s with its 32 px layer by Winograd; with its 16 px layer as well, 171.3 and 733
+    /// (lost).
     static func winogradMinimumPlane(kernelSize: Int) -> Int {
-        kernelSize >= 5 ? 16 * 16 : 48 * 48
+        kernelSize >= 5 ? 16 * 16 : 32 * 32
     }
 
     /// Whether `.automatic` runs this shape by Winograd: a kernel with tiles, more than one input channel (one
