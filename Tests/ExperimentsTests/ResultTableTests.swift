@@ -56,4 +56,24 @@ import RobustTraining
         let csv = TableRendering.csv(rows: rows)
         #expect(csv.split(separator: "\n").count == 3)
     }
+
+    /// Accuracies count whole images, so a few seeds can repeat one difference exactly. Then the t-test's spread is
+    /// 0 and its p 0 whatever the number of seeds: the exact sign-flip test decides. Three seeds one image apart each
+    /// (sign-flip p = 2/8) stay within seed noise; six (2/64) are a difference.
+    @Test(arguments: [(3, true), (6, false)])
+    func identicalDifferencesAreJudgedByTheSignFlipTest(seeds: Int, withinNoise: Bool) {
+        var runs: [RunSummaryInput] = []
+        for seed in 1...seeds {
+            runs.append(RunSummaryInput(method: "isr", noise: "gaussian", seed: UInt64(seed), epochs: [epoch(1, val: 5, test: 8)], trainSeconds: 1))
+            runs.append(RunSummaryInput(method: "naive", noise: "gaussian", seed: UInt64(seed), epochs: [epoch(1, val: 5, test: 9)], trainSeconds: 1))
+        }
+        let rows = ResultTable.rows(runs)
+        let c = ResultTable.comparisons(rows, reference: "naive")[0]
+        #expect(c.tTestP == 0 && c.differenceStd == 0 && c.differencesHaveNoSpread)
+        #expect(c.signFlipP == 2 / Double(1 << seeds))
+        #expect(c.withinNoise == withinNoise)
+        let markdown = TableRendering.markdown(rows: rows, comparisons: [c], showPaper: false)
+        let verdict = withinNoise ? "within seed noise" : "worse"
+        #expect(markdown.contains("| \(verdict) (every seed the same difference: by the sign-flip test) | undefined (no spread) |"), "\(markdown)")
+    }
 }

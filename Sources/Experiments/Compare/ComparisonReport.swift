@@ -125,10 +125,10 @@ public struct ComparisonReport {
                 [.text(ComparisonFigures.displayName(c.method)), .text(c.noise), .number(c.rho, decimals: 2), .number(Double(c.pairs), decimals: 0),
                  .number(100 * c.meanDifference, decimals: 2), c.tTestP.map { .number($0, decimals: 3) } ?? .empty,
                  c.signFlipP.map { .number($0, decimals: 3) } ?? .empty,
-                 .text(c.pairs < 2 ? "too few seeds" : c.withinNoise ? "within seed noise" : (c.meanDifference > 0 ? "better" : "worse")),
+                 .text(c.verdict),
                  c.seedsNeeded.map { .number(Double($0), decimals: 0) } ?? .empty]
             },
-            note: "A difference is called real only when the paired t-test gives p < 0.05; with n seeds the exact sign-flip test cannot go below 2/2^n.")
+            note: "A difference is called real only when the paired t-test gives p < 0.05 (the sign-flip test, where every seed gives the same difference and the t-test's p is 0 whatever the evidence); with n seeds the exact sign-flip test cannot go below 2/2^n.")
         var sections = [ReportSection(title: "Table 1", blocks: [.table(table), .table(significance)])]
         if !data.isSynthetic {
             sections[0].blocks.append(.paragraph("The paper's Table 1 (setting 1 / setting 2 of the test noise) is in table.md beside each row."))

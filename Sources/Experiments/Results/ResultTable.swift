@@ -81,13 +81,26 @@ public struct PairedComparison: Codable, Sendable, Equatable {
     public var meanDifference: Double
     public var tTestP: Double?
     public var signFlipP: Double?
-    /// True when the difference is not distinguishable from seed noise at the 5% level by the t-test.
+    /// True when the difference is not distinguishable from seed noise at the 5% level by the t-test (by the sign-flip
+    /// test where the differences have no spread, `differencesHaveNoSpread`).
     public var withinNoise: Bool
     /// Standard deviation of the paired differences.
     public var differenceStd: Double?
     /// Seeds a paired t-test needs to detect the observed mean difference at the observed paired spread with power
     /// 0.8 at alpha 0.05 (nil: no difference, or too few pairs to estimate the spread, or more than 10,000).
     public var seedsNeeded: Int?
+
+    /// Every pair differs by the same nonzero amount (accuracies count whole images, so few seeds can repeat one
+    /// difference exactly): the t-test's spread is 0 and its p of 0 says nothing, so the exact sign-flip test decides
+    /// `withinNoise` (it cannot go below 2/2^n: with 5 seeds or fewer such a difference stays within seed noise).
+    public var differencesHaveNoSpread: Bool { differenceStd == 0 && meanDifference != 0 }
+
+    /// The verdict as the tables print it.
+    public var verdict: String {
+        if pairs < 2 { return "too few seeds to tell" }
+        let call = withinNoise ? "within seed noise" : (meanDifference > 0 ? "better" : "worse")
+        return differencesHaveNoSpread ? call + " (every seed the same difference: by the sign-flip test)" : call
+    }
 }
 
 public enum ResultTable {
@@ -168,11 +181,14 @@ public enum ResultTable {
             let differences = zip(a, b).map { $0 - $1 }
             let sd = differences.count >= 2 ? Statistics.standardDeviation(differences) : nil
             let needed = sd.flatMap { sd in sd > 0 ? Statistics.pairsNeeded(effectSize: Statistics.mean(differences) / sd) : nil }
+            let meanDifference = a.isEmpty ? 0 : Statistics.mean(differences)
+            let signFlip = a.isEmpty ? nil : Statistics.signFlipTest(a, b)
+            // Without spread the t-test's p is 0 whatever the number of seeds: the sign-flip test decides there.
+            let deciding = sd == 0 && meanDifference != 0 ? signFlip : t?.p
             return PairedComparison(
                 method: row.method, reference: reference, noise: row.noise, rho: row.rho, pairs: a.count,
-                meanDifference: a.isEmpty ? 0 : Statistics.mean(zip(a, b).map { $0 - $1 }),
-                tTestP: t?.p, signFlipP: a.isEmpty ? nil : Statistics.signFlipTest(a, b),
-                withinNoise: (t?.p ?? 1) >= 0.05, differenceStd: sd, seedsNeeded: needed)
+                meanDifference: meanDifference, tTestP: t?.p, signFlipP: signFlip,
+                withinNoise: (deciding ?? 1) >= 0.05, differenceStd: sd, seedsNeeded: needed)
         }
     }
 }

@@ -76,14 +76,15 @@ public enum TableRendering {
             lines.append("| method | noise | ρ | pairs | mean difference (points) | std of differences | t-test p | sign-flip p | verdict | seeds needed (power 0.8) |")
             lines.append("|---|---|---|---|---|---|---|---|---|---|")
             for c in comparisons {
-                let verdict = c.pairs < 2 ? "too few seeds to tell" : c.withinNoise ? "within seed noise" : (c.meanDifference > 0 ? "better" : "worse")
-                let needed = c.seedsNeeded.map { "\($0)" } ?? (c.pairs < 2 ? "–" : "> 10,000 or no difference")
+                let verdict = c.verdict
+                let needed = c.seedsNeeded.map { "\($0)" }
+                    ?? (c.pairs < 2 ? "–" : c.differencesHaveNoSpread ? "undefined (no spread)" : "> 10,000 or no difference")
                 lines.append("| \(c.method) | \(c.noise) | \(format(c.rho)) | \(c.pairs) | " + String(format: "%+.2f", 100 * c.meanDifference)
                     + " | \(c.differenceStd.map { String(format: "%.2f", 100 * $0) } ?? "–")"
                     + " | \(c.tTestP.map { String(format: "%.3f", $0) } ?? "–") | \(c.signFlipP.map { String(format: "%.3f", $0) } ?? "–") | \(verdict) | \(needed) |")
             }
             lines.append("")
-            lines.append("With n seeds the sign-flip test cannot go below 2/2^n (0.0625 for five seeds): a difference is called real here only when the t-test gives p < 0.05. Seeds needed: the pairs a two-sided paired t-test needs to detect the observed mean difference at the observed spread of the differences with power 0.8 at alpha 0.05 (noncentral t; the spread is itself estimated from few seeds).")
+            lines.append("With n seeds the sign-flip test cannot go below 2/2^n (0.0625 for five seeds): a difference is called real here only when the t-test gives p < 0.05, or, where every seed gives the same difference (no spread, so the t-test's p is 0 whatever the evidence), when the sign-flip test does. Seeds needed: the pairs a two-sided paired t-test needs to detect the observed mean difference at the observed spread of the differences with power 0.8 at alpha 0.05 (noncentral t; the spread is itself estimated from few seeds).")
         }
         return lines.joined(separator: "\n") + "\n"
     }
