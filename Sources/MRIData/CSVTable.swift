@@ -15,6 +15,7 @@ public struct CSVTable: Sendable {
 
     /// Reads and parses the file at `path`.
     public init(contentsOf path: String) throws {
+        try MRIDataError.requireFile(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw MRIDataError.missingPath(path)
         }

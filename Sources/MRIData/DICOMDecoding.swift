@@ -15,7 +15,7 @@ extension ImageDecoder {
     /// Damaged or truncated files are `unreadableFile`. An entry point for fuzzing: any bytes at `path`
     /// must give an image or an `MRIDataError`, never a crash.
     public static func decodeDICOM(path: String) throws -> GrayImage {
-        guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
+        try MRIDataError.requireFile(path)
         var image = CDICOMImage()
         var error = [CChar](repeating: 0, count: 512)
         let status = cdicom_read_image(path, UInt32(maximumSide), &image, &error, error.count)

@@ -69,6 +69,7 @@ public final class ImageDecoder {
     /// Reads and decodes the file at `path`: DICOM and NIfTI (a volume of one slice) by their names or the
     /// DICOM marker, JPEG and PNG by their first bytes.
     public func decodeFile(_ path: String) throws -> GrayImage {
+        try MRIDataError.requireFile(path)
         switch ImageFileFormat(path: path) {
         case .dicom: return try Self.decodeDICOM(path: path)
         case .nifti: return try decodeNIfTISlice(SliceReference(path: path))

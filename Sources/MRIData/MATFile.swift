@@ -21,7 +21,7 @@ public final class MATFile: @unchecked Sendable {
 
     /// Opens `path` read-only; a typed error when it is missing or not an HDF5 file.
     public init(path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
+        try MRIDataError.requireFile(path)
         let handle = Self.libraryLock.withLock {
             chdf5_silence_errors()
             return H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default())

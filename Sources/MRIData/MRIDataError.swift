@@ -5,6 +5,8 @@ import Foundation
 public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedError {
     /// The path does not exist.
     case missingPath(String)
+    /// A folder where one file is expected (an image, a .mat file, a CSV table).
+    case folderNotFile(String)
     /// The folder is none of the known layouts.
     case unrecognisedSource(String)
     /// A file exists but could not be read or decoded (truncated, corrupt, wrong format).
@@ -37,6 +39,9 @@ public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedEr
         switch self {
         case .missingPath(let path):
             return "No such file or folder: \(path). Check the path, or set ROBUST_MRI_DATA to the folder holding the data."
+        case .folderNotFile(let path):
+            return "\(path) is a folder, where one file is expected: name a file inside it (a whole folder of scans goes "
+                + "to --data; `predict` takes files, such as \(path)/*.dcm)."
         case .unrecognisedSource(let path):
             return "\(path) is not a dataset this tool reads: expected a folder of figshare `<id>.mat` files with `cvind.mat`, "
                 + "a folder with `manifest.csv`, or class folders (glioma/, meningioma/, pituitary/). See docs/data.md."
@@ -79,4 +84,14 @@ public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedEr
     }
 
     public var errorDescription: String? { description }
+}
+
+extension MRIDataError {
+    /// Throws `missingPath` when nothing is at `path` and `folderNotFile` when a folder is: every reader of one file
+    /// checks this first, so a folder given for a file is named as such, not reported as a corrupt file.
+    public static func requireFile(_ path: String) throws(MRIDataError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .missingPath(path) }
+        if isDirectory.boolValue { throw .folderNotFile(path) }
+    }
 }

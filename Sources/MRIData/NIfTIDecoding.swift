@@ -22,7 +22,7 @@ public struct NIfTIHeader: Sendable, Equatable {
     /// the file: unreadable (not NIfTI, damaged header) or unsupported (5 or more dimensions, complex or RGB
     /// voxels, a 1D file, an axis beyond `ImageDecoder.maximumSide` or volumes beyond `maximumVoxels`).
     public static func read(path: String) throws -> NIfTIHeader {
-        guard FileManager.default.fileExists(atPath: path) else { throw MRIDataError.missingPath(path) }
+        try MRIDataError.requireFile(path)
         var header = CNIfTIHeader()
         var error = [CChar](repeating: 0, count: 512)
         let status = cnifti_read_header(path, &header, &error, error.count)

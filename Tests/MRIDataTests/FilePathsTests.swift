@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import MRIData
 
@@ -34,5 +35,32 @@ struct FilePathsTests {
         #expect(warning == "skipped 1 hidden or metadata file(s) in f (such as class): they are not images")
         let appleDouble = MetadataFiles.warning(skipped: ["a/._x.png//"], in: "f")
         #expect(appleDouble?.contains("all macOS AppleDouble") == true)
+    }
+}
+
+/// A folder given where one file is expected (`predict` on a folder, a manifest path that is a folder, a folder named
+/// like a .mat, .dcm or .nii file) is named as a folder by every reader of one file, not called a truncated or
+/// corrupt file (a newcomer's report, session 9).
+struct FolderWhereAFileIsExpectedTests {
+    @Test func everySingleFileReaderNamesTheFolder() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("robust-mri-folder-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for name in ["scans", "scan.dcm", "vol.nii", "slice.png", "cvind.mat", "manifest.csv"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
+        }
+        let readers: [(String, (String) throws -> Void)] = [
+            ("scans", { _ = try ImageDecoder().decodeFile($0) }),
+            ("scan.dcm", { _ = try ImageDecoder().decodeFile($0) }),
+            ("slice.png", { _ = try ImageDecoder().decodeFile($0) }),
+            ("vol.nii", { _ = try NIfTIHeader.read(path: $0) }),
+            ("cvind.mat", { _ = try MATFile(path: $0) }),
+            ("manifest.csv", { _ = try CSVTable(contentsOf: $0) }),
+        ]
+        for (name, read) in readers {
+            let path = root + "/" + name
+            #expect(throws: MRIDataError.folderNotFile(path), "\(name)") { try read(path) }
+        }
+        #expect(MRIDataError.folderNotFile(root).description.contains("is a folder, where one file is expected"))
+        #expect(throws: MRIDataError.missingPath(root + "/absent.png")) { _ = try ImageDecoder().decodeFile(root + "/absent.png") }
     }
 }
