@@ -83,6 +83,14 @@ public struct BatchNorm2D: Sendable {
         return x
     }
 
+    /// Evaluation mode's affine map per channel, from the running statistics, with `normalized`'s float operations:
+    /// scale = gamma * (1 / sqrt(running var + eps)), shift = beta - running mean * scale. [C] each.
+    public var evaluationScaleAndShift: (scale: [Float], shift: [Float]) {
+        let gamma = weight.scalars, beta = bias.scalars, mean = runningMean.scalars, variance = runningVar.scalars
+        let scale = (0..<channels).map { gamma[$0] * (1 / (variance[$0] + epsilon).squareRoot()) }
+        return (scale, (0..<channels).map { beta[$0] - mean[$0] * scale[$0] })
+    }
+
     /// body(plane, scale, shift) for each of the N*C planes, with its channel's affine map scale = gamma / sqrt(var + eps),
     /// shift = beta - mean scale, the planes dealt to `threads` workers.
     private func forEachPlane(_ n: Int, mean: [Float], inverseStd: [Float], threads: Int, _ body: (Int, Float, Float) -> Void) {

@@ -63,10 +63,7 @@ public enum BatchNormReLUPool {
         let g = convolution.geometry(x)
         precondition(g.c == 1 && batchNorm.channels == g.o && g.ho >= 2 && g.wo >= 2,
                      "BatchNormReLUPool.evaluatedDirect: one input channel and \(g.o) BatchNorm channels, got \(g.c) and \(batchNorm.channels)")
-        let mean = batchNorm.runningMean.scalars, gamma = batchNorm.weight.scalars, beta = batchNorm.bias.scalars
-        let inverseStd = batchNorm.runningVar.scalars.map { 1 / ($0 + batchNorm.epsilon).squareRoot() }
-        let scale = (0..<g.o).map { gamma[$0] * inverseStd[$0] }
-        let shift = (0..<g.o).map { beta[$0] - mean[$0] * scale[$0] }
+        let (scale, shift) = batchNorm.evaluationScaleAndShift
         let kernels = isa.kernels, scratch = ck_conv1_padded_floats(g.k, g.ho, g.wo)
         let plane = g.o * (g.ho / 2) * (g.wo / 2)
         return makeTensor(shape: [g.n, g.o, g.ho / 2, g.wo / 2]) { out in

@@ -200,14 +200,11 @@ extension CNN {
     /// BatchNorm-ReLU-max-pool's output, with `pooledAfterNormalising`'s float operations (see there why it is exact).
     static func normalisedInPlace(_ values: inout [Float], shape: [Int], batchNorm: BatchNorm2D) {
         let c = shape[1], area = shape[2] * shape[3]
-        let gamma = batchNorm.weight.scalars, beta = batchNorm.bias.scalars
-        let mean = batchNorm.runningMean.scalars, variance = batchNorm.runningVar.scalars
+        let (scale, shift) = batchNorm.evaluationScaleAndShift
         values.withUnsafeMutableBufferPointer { v in
             for plane in 0..<(shape[0] * c) {
                 let ch = plane % c
-                let inverseStd = 1 / (variance[ch] + batchNorm.epsilon).squareRoot()
-                let scale = gamma[ch] * inverseStd, shift = beta[ch] - mean[ch] * scale
-                for k in (plane * area)..<((plane + 1) * area) { v[k] = Swift.max(v[k] * scale + shift, 0) }
+                for k in (plane * area)..<((plane + 1) * area) { v[k] = Swift.max(v[k] * scale[ch] + shift[ch], 0) }
             }
         }
     }
