@@ -8,87 +8,69 @@ import Tensor
 /// convolution of block b produces for the given images, when every earlier block normalises with its
 /// own recomputed population statistics, i.e. exactly what the evaluation-mode network meets:
 ///     mu_b,c  = (1 / M) sum x_b,c,        var_b,c = (1 / M) sum (x_b,c - mu_b,c)^2,   M = N H_b W_b.
-/// Per batch the sums are formed as (mean, sum of squared deviations) and combined in Double with Chan,
-/// Golub and LeVeque's pairwise update (a cumulative average), so the result does not depend on the batch
-/// size beyond float rounding.
+/// Per output plane (one image, one channel) the C kernels form the plane's sum and its squared deviations about the
+/// plane's own mean, while the plane is still in cache; the planes are then combined in image order, in Double, by
+/// Chan, Golub and LeVeque's pairwise update (a cumulative average). So no batch's convolution output is ever held
+/// (at 128 px that had been 128 MiB a batch of 64, its first touch a third of the pass), and the result depends on
+/// neither the thread count nor how many images a worker convolves at once (`chunk`).
 ///
-/// Block by block, one convolution pass per block, plus a recomputation where holding a block's output would
-/// take too much memory. Block b's evaluation-mode output (BatchNorm, ReLU, max-pool) follows from one extreme of
-/// each 2x2 window of its convolution's output once its statistics are known (`normalisedInPlace`): the maximum
-/// where gamma >= 0, the minimum where gamma < 0 (the sign of the BatchNorm scale gamma / sqrt(var + eps) whenever
-/// the variance is finite). That extreme is kept for all N images when it fits in `carryBudget` bytes (at 128 px,
-/// 32 first-layer channels: N x 128 KiB), and normalised in place into the next block's input. A block whose output
-/// does not fit (at 256 px: N x 0.5-2 MiB) is not kept: the next block recomputes it per batch from the last kept
-/// input, in evaluation mode with the statistics just found. Same bytes as `referencePreciseStatistics`, which keeps
-/// both extremes of every block (tested; it also serves the degenerate case of a non-finite variance).
+/// Block by block, one convolution pass per block, depth first over images: each worker takes whole chunks of
+/// images through the earlier blocks (evaluation mode, with the statistics just found) and block b's convolution.
+/// Block b's evaluation-mode output (BatchNorm, ReLU, max-pool) follows from one extreme of each 2x2 window of its
+/// convolution's output once its statistics are known (`normalisedInPlace`): the maximum where gamma >= 0, the
+/// minimum where gamma < 0 (the sign of the BatchNorm scale gamma / sqrt(var + eps) whenever the variance is
+/// finite). That extreme is kept for all N images when it fits in `carryBudget` bytes (at 256 px, the second block's
+/// 32 channels: N x 0.5 MiB), and normalised chunk by chunk into the next block's input; a block whose output does not
+/// fit is recomputed per chunk by the next blocks from the last kept input. The first block's output is recomputed
+/// by the fused first-layer kernel (`BatchNormReLUPool.evaluatedDirect`) rather than kept: measured cheaper than
+/// the kernel's first touch of the pages it would fill (at 128 px, 512 images: 256 MiB, 0.35 s of page clearing). The reference,
+/// `referencePreciseStatistics` (whole batches, both extremes of every block kept), gives the same statistics to
+/// within float rounding (tested); it also serves the degenerate case of a non-finite variance.
 extension CNN {
     /// Bytes of one block's output the precise pass holds for all images (see the extension's comment).
     public static let preciseCarryBudget = 256 << 20
 
     /// Per block, the population (mean, biased variance) of the convolution's output per channel: [C_b] each.
-    /// images: [N, inputChannels, S, S], N >= 1.
-    public func preciseStatistics(over images: Tensor, batchSize: Int = 64,
-                                  carryBudget: Int = CNN.preciseCarryBudget) -> [(mean: [Float], variance: [Float])] {
+    /// images: [N, inputChannels, S, S], N >= 1. `chunk`: images a worker convolves at once (nil: as many as keep a
+    /// block's output near 2 MiB, at most 16); it changes no number.
+    public func preciseStatistics(over images: Tensor, chunk: Int? = nil, carryBudget: Int = CNN.preciseCarryBudget,
+                                  isa: KernelISA = .active) -> [(mean: [Float], variance: [Float])] {
         let s = configuration.imageSize
         precondition(images.rank == 4 && images.shape[0] >= 1 && Array(images.shape[1...]) == [configuration.inputChannels, s, s],
                      "CNN.preciseStatistics: images must be [N >= 1, \(configuration.inputChannels), \(s), \(s)], got \(images.shape)")
-        precondition(batchSize >= 1, "CNN.preciseStatistics: batch size \(batchSize)")
+        precondition(chunk.map { $0 >= 1 } ?? true, "CNN.preciseStatistics: chunk \(chunk ?? 0)")
         BLAS.setThreads(1)
         var model = self
         model.prepareWinogradWeights()
-        // `source` is the input of block `sourceBlock` for every image: the images, or the last block output kept.
+        // `source` is the input of block `sourceBlock` for every image: the images, or the selected window extremes of the
+        // last block kept, `sourceBlock - 1`, normalised per chunk as it is read (`planeMoments`).
         var source = images, sourceBlock = 0
         var result: [(mean: [Float], variance: [Float])] = []
         let n = images.shape[0], sizes = configuration.blockSizes
         for b in blocks.indices {
-            let channels = blocks[b].batchNorm.channels
-            let pooledShape = [n, channels, sizes[b].convolution / 2, sizes[b].convolution / 2]
-            let keeps = b + 1 < blocks.count && pooledShape.reduce(1, *) * MemoryLayout<Float>.size <= carryBudget
-            let useMaxima = blocks[b].batchNorm.weight.scalars.map { $0 >= 0 }
-            var kept = [Float](repeating: 0, count: keeps ? pooledShape.reduce(1, *) : 0)
-            var moments = PopulationMoments(channels: channels)
-            var start = 0
-            let perImage = pooledShape[1...].reduce(1, *)
-            while start < n {
-                let end = Swift.min(n, start + batchSize)
-                let batchBytes = (end - start) * channels * sizes[b].convolution * sizes[b].convolution * MemoryLayout<Float>.size
-                if batchBytes > carryBudget {
-                    // A batch output too large to hold (the first block at 256 px: 0.5 GB): its moments in two passes
-                    // over chunks of images, the convolution run in each.
-                    let (batchMean, batchVariance) = model.chunkedBatchMoments(
-                        b, inputs: { model.pooledBlockOutputs(sourceBlock..<b, source.items((start + $0.lowerBound)..<(start + $0.upperBound))) },
-                        count: end - start) { range, convolved in
-                        guard keeps else { return }
-                        kept.withUnsafeMutableBufferPointer { out in
-                            guard let base = out.baseAddress else { return }
-                            Self.selectedWindowExtremes(convolved, maxima: useMaxima, into: base + (start + range.lowerBound) * perImage, threads: threads)
-                        }
-                    }
-                    moments.merge(mean: batchMean, variance: batchVariance, count: Double(batchBytes / MemoryLayout<Float>.size / channels))
-                } else {
-                    let input = model.pooledBlockOutputs(sourceBlock..<b, source.items(start..<end))
-                    let convolved = model.blocks[b].convolution.forward(input, threads: threads).output
-                    let batch = model.blocks[b].batchNorm.statistics(convolved, mode: .training, threads: threads)
-                    moments.merge(mean: batch.mean, variance: batch.variance, count: Double(convolved.count / channels))
-                    if keeps {
-                        kept.withUnsafeMutableBufferPointer { out in
-                            guard let base = out.baseAddress else { return }
-                            Self.selectedWindowExtremes(convolved, maxima: useMaxima, into: base + start * perImage, threads: threads)
-                        }
-                    }
-                }
-                start = end
+            let channels = blocks[b].batchNorm.channels, side = sizes[b].convolution
+            let pooledShape = [n, channels, side / 2, side / 2], perImage = pooledShape[1...].reduce(1, *)
+            // The first block's output is recomputed from the images, not kept, when the fused first-layer kernel can
+            // (one input channel): at 128 px that costs less than the first touch of the 256 MiB it would keep for 512 images.
+            let recomputedCheaply = b == 0 && blocks[0].convolution.inputChannels == 1
+            let keeps = b + 1 < blocks.count && !recomputedCheaply && n * perImage * MemoryLayout<Float>.size <= carryBudget
+            // Every element is written by `planeMoments` (the workers touch their own images' pages first).
+            var kept = [Float](unsafeUninitializedCapacity: keeps ? n * perImage : 0) { _, count in count = keeps ? n * perImage : 0 }
+            let perChunk = chunk ?? Swift.max(1, Swift.min(16, (1 << 19) / Swift.max(1, channels * side * side)))
+            let moments = kept.withUnsafeMutableBufferPointer {
+                model.planeMoments(b, from: source, block: sourceBlock, chunk: perChunk, keeping: keeps ? $0.baseAddress : nil, isa: isa)
             }
-            let statistics = moments.statistics
+            var population = PopulationMoments(channels: channels)
+            for i in 0..<n { population.merge(planes: moments, image: i, count: Double(side * side)) }
+            let statistics = population.statistics
             // A non-finite variance can give a scale whose sign is not gamma's: the kept extremes may be the wrong ones.
             guard statistics.variance.allSatisfy(\.isFinite) else {
-                return referencePreciseStatistics(over: images, batchSize: batchSize)
+                return referencePreciseStatistics(over: images)
             }
             result.append(statistics)
             model.blocks[b].batchNorm.runningMean = Tensor(shape: [channels], scalars: statistics.mean)
             model.blocks[b].batchNorm.runningVar = Tensor(shape: [channels], scalars: statistics.variance)
             if keeps {
-                Self.normalisedInPlace(&kept, shape: pooledShape, batchNorm: model.blocks[b].batchNorm)
                 source = Tensor(shape: pooledShape, scalars: kept)
                 sourceBlock = b + 1
             }
@@ -96,44 +78,56 @@ extension CNN {
         return result
     }
 
-    /// The (mean, biased variance) per channel of block b's convolution output over `count` images, exactly as
-    /// `BatchNorm2D.statistics` forms them for the whole batch at once (per plane sums in image order, in Double, then
-    /// the centred squares about the Float mean), with `chunk` images' output in memory at a time: `inputs(range)` gives
-    /// the block's input for images `range`, convolved once for the sums and once more for the squares, when
-    /// `visit(range, output)` also sees each chunk's output.
-    func chunkedBatchMoments(_ b: Int, inputs: (Range<Int>) -> Tensor, count: Int, chunk: Int = 8,
-                             isa: KernelISA = .active, visit: (Range<Int>, Tensor) -> Void) -> (mean: [Float], variance: [Float]) {
-        let c = blocks[b].batchNorm.channels, kernels = isa.kernels
-        let hw = configuration.blockSizes[b].convolution * configuration.blockSizes[b].convolution
-        let m = Double(count * hw)
-        func forEachChunk(_ body: (Range<Int>, Tensor) -> Void) {
-            var start = 0
-            while start < count {
-                let range = start..<Swift.min(count, start + chunk)
-                body(range, blocks[b].convolution.forward(inputs(range), threads: threads).output)
-                start = range.upperBound
-            }
-        }
-        func addPerChannel(_ totals: inout [Double], _ x: Tensor, _ term: (UnsafePointer<Float>, Int) -> Float) {
-            let images = x.shape[0]
-            withPointer(x) { p in
-                totals.withUnsafeMutableBufferPointer { t in
-                    let sums = UncheckedSendable(t)
-                    Parallel.forEachChunk(count: c, chunks: threads) { _, channels in
-                        for ch in channels { for i in 0..<images { sums.value[ch] += Double(term(p + (i * c + ch) * hw, ch)) } }
+    /// Per image i and channel c of block b's convolution output: the plane's float sum and its squared deviations
+    /// about the plane's float mean, [N * C] each (`kernels.sum`, `kernels.centred_squares`), and with `keeping`, the
+    /// selected extreme of every 2x2 window (maxima where gamma >= 0) into `keeping`: [N, C, H / 2, W / 2]; each plane
+    /// read while it is in cache. Block b's input: `source` itself when `block` is 0, else the selected extremes of
+    /// block `block - 1` in `source`, normalised (`normalisedInPlace`, evaluation mode) chunk by chunk; then blocks
+    /// `block..<b` in evaluation mode. Chunks of `chunk` images are dealt to `threads` workers, each single-threaded,
+    /// so no number depends on the thread count.
+    func planeMoments(_ b: Int, from source: Tensor, block: Int, chunk: Int, keeping: UnsafeMutablePointer<Float>?,
+                      isa: KernelISA) -> (sums: [Float], squares: [Float]) {
+        let n = source.shape[0], c = blocks[b].batchNorm.channels, kernels = isa.kernels
+        let side = configuration.blockSizes[b].convolution, hw = side * side, hwo = (side / 2) * (side / 2)
+        let useMaxima = blocks[b].batchNorm.weight.scalars.map { $0 >= 0 }
+        var worker = self
+        worker.threads = 1
+        var sums = [Float](repeating: 0, count: n * c), squares = sums
+        let kept = keeping.map(UncheckedSendable.init)
+        sums.withUnsafeMutableBufferPointer { sumBuffer in
+            squares.withUnsafeMutableBufferPointer { squareBuffer in
+                guard let sumBase = sumBuffer.baseAddress, let squareBase = squareBuffer.baseAddress else { return }
+                let (planeSums, planeSquares) = (UncheckedSendable(sumBase), UncheckedSendable(squareBase))
+                let chunks = (n + chunk - 1) / chunk
+                Parallel.forEachChunk(count: chunks, chunks: threads) { _, share in
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(hwo, 1))
+                    defer { scratch.deallocate() }
+                    for k in share {
+                        let images = (k * chunk)..<Swift.min(n, (k + 1) * chunk)
+                        var input = source.items(images)
+                        if block > 0 { Self.normalisedInPlace(&input.scalars, shape: input.shape, batchNorm: worker.blocks[block - 1].batchNorm) }
+                        let convolved = worker.blocks[b].convolution.forward(worker.pooledBlockOutputs(block..<b, input, chunk: images.count),
+                                                                             threads: 1).output
+                        withPointer(convolved) { x in
+                            for plane in 0..<(images.count * c) {
+                                let p = x + plane * hw, at = images.lowerBound * c + plane
+                                let total = kernels.sum(p, hw)
+                                planeSums.value[at] = total
+                                planeSquares.value[at] = kernels.centred_squares(p, hw, Float(Double(total) / Double(hw)))
+                                guard let kept else { continue }
+                                let out = kept.value + at * hwo
+                                if useMaxima[plane % c] {
+                                    kernels.window_extremes(p, side, side, out, scratch)
+                                } else {
+                                    kernels.window_extremes(p, side, side, scratch, out)
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        var sums = [Double](repeating: 0, count: c)
-        forEachChunk { _, x in addPerChannel(&sums, x) { plane, _ in kernels.sum(plane, hw) } }
-        let mean = sums.map { Float($0 / m) }
-        var squares = [Double](repeating: 0, count: c)
-        forEachChunk { range, x in
-            addPerChannel(&squares, x) { plane, ch in kernels.centred_squares(plane, hw, mean[ch]) }
-            visit(range, x)
-        }
-        return (mean, squares.map { Float($0 / m) })
+        return (sums, squares)
     }
 
     /// Blocks `range` in evaluation mode on x, `chunk` images at a time (`pooledBlockOutput`; per image, so the chunk
@@ -325,8 +319,8 @@ extension CNN {
     }
 
     /// This model with precise statistics over `images` (see `preciseStatistics`).
-    public func withPreciseStatistics(over images: Tensor, batchSize: Int = 64) -> CNN {
-        withStatistics(preciseStatistics(over: images, batchSize: batchSize))
+    public func withPreciseStatistics(over images: Tensor) -> CNN {
+        withStatistics(preciseStatistics(over: images))
     }
 
     /// theta_self <- decay theta_self + (1 - decay) theta_other for every parameter and BatchNorm buffer
@@ -374,6 +368,21 @@ struct PopulationMoments {
             let total = count + m
             mean[ch] += delta * m / total
             squares[ch] += Double(batchVariance[ch]) * m + delta * delta * count * m / total
+        }
+        count += m
+    }
+
+    /// Merges image i's planes (`CNN.planeMoments`: per channel a float sum and the squared deviations about the
+    /// float mean Float(sum / m), m = `count` values a plane) with the same pairwise update. The plane's own squared
+    /// deviations about its exact mean sum / m are the given ones less m (sum / m - Float(sum / m))^2.
+    mutating func merge(planes: (sums: [Float], squares: [Float]), image i: Int, count m: Double) {
+        let c = mean.count
+        for ch in 0..<c {
+            let total = Double(planes.sums[i * c + ch]), planeMean = total / m
+            let offset = planeMean - Double(Float(planeMean))
+            let delta = planeMean - mean[ch], merged = count + m
+            mean[ch] += delta * m / merged
+            squares[ch] += Swift.max(0, Double(planes.squares[i * c + ch]) - m * offset * offset) + delta * delta * count * m / merged
         }
         count += m
     }
