@@ -275,9 +275,10 @@ CK_INLINE void winograd_sparse_rows(const float *m, ptrdiff_t count, ptrdiff_t c
 #define CK_LOW_HALVES 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
 #define CK_HIGH_HALVES 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
 
-/// ph[k*nt + t] = lin[t*step + k] for k < step, t < nt (nt a multiple of 16): by even/odd shuffles for step 2 and 4.
-CK_INLINE void winograd_split_phases(const float *lin, ptrdiff_t step, ptrdiff_t nt, float *ph) {
-    for (ptrdiff_t t = 0; t < nt; t += 16) {
+/// ph[k*nt + t] = lin[t*step + k] for k < step, t < used (a multiple of 16, <= nt): by even/odd shuffles for step 2
+/// and 4.
+CK_INLINE void winograd_split_phases(const float *lin, ptrdiff_t step, ptrdiff_t used, ptrdiff_t nt, float *ph) {
+    for (ptrdiff_t t = 0; t < used; t += 16) {
         const float *src = lin + t * step;
         if (step == 4) {
             const ck_v16 v0 = load16(src), v1 = load16(src + 16), v2 = load16(src + 32), v3 = load16(src + 48);
@@ -324,18 +325,21 @@ CK_INLINE void winograd_merge_phases(const float *ph, ptrdiff_t step, ptrdiff_t 
 }
 
 /// Phase rows of `count` (<= CK_WINOGRAD_MAX) plane rows from y0: ph[(i*step + k)*nt + t] = plane[y0 + i, x0 + t*step + k]
-/// (0 outside the plane), t < nt; lin: scratch of step*nt floats.
+/// (0 outside the plane), for t < used (a multiple of 16, <= nt); lin: scratch of step*nt floats.
 CK_INLINE void winograd_split_rows(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
-                                   ptrdiff_t step, ptrdiff_t count, ptrdiff_t nt, float *lin, float *ph) {
-    const ptrdiff_t n = step * nt;
+                                   ptrdiff_t step, ptrdiff_t count, ptrdiff_t used, ptrdiff_t nt, float *lin, float *ph) {
+    const ptrdiff_t n = step * used;
     const ptrdiff_t xs = min_index(n, max_index(0, -x0)), xe = max_index(xs, min_index(n, w - x0));
     for (ptrdiff_t i = 0; i < count; i++) {
         const ptrdiff_t iy = y0 + i;
-        if (iy < 0 || iy >= h) { zero_floats(ph + i * n, n); continue; }
+        if (iy < 0 || iy >= h) {
+            for (ptrdiff_t k = 0; k < step; k++) zero_floats(ph + (i * step + k) * nt, used);
+            continue;
+        }
         zero_floats(lin, xs);
         copy_floats(lin + xs, plane + iy * w + x0 + xs, xe - xs);
         zero_floats(lin + xe, n - xe);
-        winograd_split_phases(lin, step, nt, ph + i * n);
+        winograd_split_phases(lin, step, used, nt, ph + i * step * nt);
     }
 }
 
@@ -401,20 +405,23 @@ CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t
                                       ptrdiff_t step, ptrdiff_t tiles, const float *l, ptrdiff_t p, ptrdiff_t s,
                                       float *out, ptrdiff_t ld, float *scratch, int mode) {
     const int dense = mode == CK_DENSE;
+    // Phase k of f is read at columns below tiles + (s - 1 - k) / step (column j = q step + k of the last tile), so
+    // its row stage covers `reach[k]` columns in whole groups (at 16 tiles of F(4, 3): one more group for phases 0
+    // and 1 only; at 8 tiles none); nt, the phase rows' length, holds the longest.
     const ptrdiff_t padded = (tiles + 15) / 16 * 16, nt = (padded + (s - 1) / step + 15) / 16 * 16;
+    ptrdiff_t reach[CK_WINOGRAD_MAX];
+    for (ptrdiff_t k = 0; k < step; k++) reach[k] = (tiles + (s - 1 - k) / step + 15) / 16 * 16;
     float *ph = scratch;                    // [s, step, nt]: the patches' rows, by phase
     float *f = ph + s * step * nt;          // [p, step, nt]: the row stage, f[a] = sum_i l[a, i] row i
     float *lin = f + p * step * nt;         // [step * nt]: one plane row
-    ck_sparse_row rows[CK_WINOGRAD_MAX];
     ptrdiff_t offset[CK_WINOGRAD_MAX];  // of column j of a tile in its phase rows
-    winograd_sparse_rows(l, p, s, rows);
     for (ptrdiff_t j = 0; j < s; j++) offset[j] = (j % step) * nt + j / step;
-    winograd_split_rows(plane, h, w, y0, x0, step, s, nt, lin, ph);
+    winograd_split_rows(plane, h, w, y0, x0, step, s, reach[0], nt, lin, ph);
     if (mode == CK_PAIRED) {
         ck_v16 x[CK_WINOGRAD_MAX], y[CK_WINOGRAD_MAX];
         for (ptrdiff_t k = 0; k < step; k++) {  // the row stage
             const float *src = ph + k * nt;
-            for (ptrdiff_t t = 0; t < nt; t += 16) {
+            for (ptrdiff_t t = 0; t < reach[k]; t += 16) {
                 for (ptrdiff_t i = 0; i < s; i++) x[i] = load16(src + i * step * nt + t);
                 winograd_apply_paired_rows(l, p, s, x, y);
                 for (ptrdiff_t a = 0; a < p; a++) store16(f + (a * step + k) * nt + t, y[a]);
@@ -430,12 +437,14 @@ CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t
         }
         return;
     }
+    ck_sparse_row rows[CK_WINOGRAD_MAX];
+    if (!dense) winograd_sparse_rows(l, p, s, rows);
     for (ptrdiff_t a = 0; a < p; a++) {
         const ck_sparse_row row = rows[a];
         for (ptrdiff_t k = 0; k < step; k++) {
             float *dst = f + (a * step + k) * nt;
             const float *src = ph + k * nt;
-            for (ptrdiff_t t = 0; t < nt; t += 16) {
+            for (ptrdiff_t t = 0; t < reach[k]; t += 16) {
                 ck_v16 acc = splat16(0);
                 for (int q = 0; q < (dense ? s : row.count); q++) {
                     const ptrdiff_t i = dense ? q : row.column[q];
@@ -466,14 +475,17 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
                                        ptrdiff_t s, float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
                                        ptrdiff_t step, float bias, int accumulate, float *scratch, int mode) {
     const int dense = mode == CK_DENSE;
-    const ptrdiff_t padded = (tiles + 15) / 16 * 16, nt = padded + 16;  // room for t + j/step, j < p
+    // Patches as wide as their step (the forward pass: p = m) tile the row without overlap: each phase column is
+    // written once, by a store, and needs no zeroing; wider ones (dX: p = alpha) overlap and are added.
+    const int disjoint = p == step;
+    const ptrdiff_t padded = (tiles + 15) / 16 * 16, nt = disjoint ? padded : padded + 16;  // room for t + j/step, j < p
     float *ph = scratch;               // [p, step, nt]: the patches' rows by phase (overlapping patches added)
     float *lin = ph + p * step * nt;   // [step * nt]: one row of patches
-    zero_floats(ph, p * step * nt);
+    if (!disjoint) zero_floats(ph, p * step * nt);
     ck_v16 z[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX], e[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
     ck_sparse_row rows[CK_WINOGRAD_MAX];
     ptrdiff_t offset[CK_WINOGRAD_MAX];  // of column j of a patch in its phase rows
-    winograd_sparse_rows(r, p, s, rows);
+    if (mode == CK_SPARSE) winograd_sparse_rows(r, p, s, rows);
     for (ptrdiff_t j = 0; j < p; j++) offset[j] = (j % step) * nt + j / step;
     for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
         const ptrdiff_t n = min_index(16, tiles - t0);
@@ -494,7 +506,7 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
                 winograd_apply_paired_columns(r, p, s, column, patch);
                 for (ptrdiff_t i = 0; i < p; i++) {
                     float *dst = ph + i * step * nt + offset[j] + t0;
-                    store16(dst, load16(dst) + patch[i]);
+                    store16(dst, disjoint ? patch[i] : load16(dst) + patch[i]);
                 }
             }
             continue;
@@ -517,7 +529,7 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
                     acc += (dense ? r[i * s + q] : row.value[q]) * e[dense ? q : row.column[q]][j];
                 }
                 float *dst = ph + i * step * nt + offset[j] + t0;
-                store16(dst, load16(dst) + acc);
+                store16(dst, disjoint ? acc : load16(dst) + acc);
             }
         }
     }
@@ -538,8 +550,8 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
 }
 
 /// Calls `body` with (step, p, s) as constants for the shapes of F(4, 3) and F(4, 5) (input, output, dY and dX
-/// transforms), so that it is compiled once for each, paired where the matrix is (`paired`, checked per call: p*s
-/// comparisons) and dense otherwise; other shapes run the general loops.
+/// transforms), so that it is compiled once for each, paired where the matrix is (`paired`: the caller's
+/// `ck_winograd_has_paired_rows`, found once per matrix) and dense otherwise; other shapes run the general loops.
 #define CK_WINOGRAD_SHAPE(body, STEP, P, S, paired) body(STEP, P, S, (paired) ? CK_PAIRED : CK_DENSE)
 #define CK_WINOGRAD_SHAPES(body, step, p, s, paired)                                                       \
     if (step == 4 && p == 8 && s == 8) CK_WINOGRAD_SHAPE(body, 4, 8, 8, paired);                          \
@@ -552,18 +564,18 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
 
 static void winograd_tiles_in(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
                               ptrdiff_t step, ptrdiff_t tiles, const float *l, ptrdiff_t p, ptrdiff_t s,
-                              float *out, ptrdiff_t ld, float *scratch) {
+                              float *out, ptrdiff_t ld, float *scratch, int paired) {
 #define CK_TILES_IN(STEP, P, S, DENSE) winograd_tiles_in_body(plane, h, w, y0, x0, STEP, tiles, l, P, S, out, ld, scratch, DENSE)
-    CK_WINOGRAD_SHAPES(CK_TILES_IN, step, p, s, ck_winograd_has_paired_rows(l, p, s, s, 1));
+    CK_WINOGRAD_SHAPES(CK_TILES_IN, step, p, s, paired);
 #undef CK_TILES_IN
 }
 
 static void winograd_tiles_out(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
                                ptrdiff_t s, float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
-                               ptrdiff_t step, float bias, int accumulate, float *scratch) {
+                               ptrdiff_t step, float bias, int accumulate, float *scratch, int paired) {
 #define CK_TILES_OUT(STEP, P, S, DENSE) \
     winograd_tiles_out_body(in, ld, tiles, r, P, S, plane, h, w, y0, x0, STEP, bias, accumulate, scratch, DENSE)
-    CK_WINOGRAD_SHAPES(CK_TILES_OUT, step, p, s, ck_winograd_has_paired_rows(r, s, p, 1, s));
+    CK_WINOGRAD_SHAPES(CK_TILES_OUT, step, p, s, paired);
 #undef CK_TILES_OUT
 }
 

@@ -186,7 +186,7 @@ extension Conv2D {
             for c in 0..<g.c {
                 forEachTileRow(plan, rows) { i, ty, column in
                     kernels.winograd_tiles_in(inp + (i * g.c + c) * g.h * g.w, g.h, g.w, ty * m - g.p, -g.p, m, plan.tilesWide,
-                                              bt, plan.alpha, plan.alpha, v + c * width + column, stride, scratch)
+                                              bt, plan.alpha, plan.alpha, v + c * width + column, stride, scratch, plan.t.pairing.bt)
                 }
             }
         }
@@ -217,7 +217,8 @@ extension Conv2D {
                         forEachTileRow(plan, rows) { i, ty, column in
                             for o in 0..<g.o {
                                 kernels.winograd_tiles_out(product + o * width + column, productStride, plan.tilesWide, at, m, plan.alpha,
-                                                           out + (i * g.o + o) * g.ho * g.wo, g.ho, g.wo, ty * m, 0, m, b[o], 0, scratch)
+                                                           out + (i * g.o + o) * g.ho * g.wo, g.ho, g.wo, ty * m, 0, m, b[o], 0, scratch,
+                                                           plan.t.pairing.at)
                             }
                         }
                     }
@@ -253,7 +254,7 @@ extension Conv2D {
                             for o in 0..<g.o {  // channel by channel, as `winogradInputTransform`
                                 forEachTileRow(plan, rows) { i, ty, column in
                                     kernels.winograd_tiles_in(dy + (i * g.o + o) * hw, g.ho, g.wo, ty * m, 0, m, plan.tilesWide,
-                                                              a, plan.alpha, m, dm + o * width + column, dmStride, scratch)
+                                                              a, plan.alpha, m, dm + o * width + column, dmStride, scratch, plan.t.pairing.a)
                                 }
                             }
                             if work.dweight != nil {
@@ -269,7 +270,7 @@ extension Conv2D {
                                 for c in 0..<g.c {
                                     kernels.winograd_tiles_out(v + c * width + column, vStride, plan.tilesWide, bMatrix,
                                                                plan.alpha, plan.alpha, dx + (i * g.c + c) * g.h * g.w, g.h, g.w,
-                                                               ty * m - g.p, -g.p, m, 0, 1, scratch)
+                                                               ty * m - g.p, -g.p, m, 0, 1, scratch, plan.t.pairing.b)
                                 }
                             }
                         }

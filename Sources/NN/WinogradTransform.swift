@@ -1,3 +1,4 @@
+import CKernels
 /// The matrices of Winograd's minimal filtering algorithm F(m, r) (Lavin & Gray 2016, "Fast Algorithms for
 /// Convolutional Neural Networks", section 4): the m outputs y[i] = sum_k g[k] d[i + k] (i < m, k < r) of a 1-D
 /// correlation over alpha = m + r - 1 inputs d are
@@ -32,6 +33,24 @@ public struct WinogradTransform: Sendable, Equatable {
     /// A^T: [m, alpha], G: [alpha, r], B^T: [alpha, alpha], row-major; and their transposes A: [alpha, m],
     /// G^T: [r, alpha], B: [alpha, alpha], as the transforms use them.
     public let at, g, bt, a, gt, b: [Float]
+    /// Whether each matrix, as the tile transforms take it, has the paired structure (`ck_winograd_has_paired_rows`,
+    /// 1 or 0): B^T and A in their rows (`winograd_tiles_in`), A^T and B in their columns (`winograd_tiles_out`).
+    public let pairing: Pairing
+
+    /// See `pairing`.
+    public struct Pairing: Sendable, Equatable {
+        public let bt, a, at, b: Int32
+
+        init(bt: Int32, a: Int32, at: Int32, b: Int32) {
+            (self.bt, self.a, self.at, self.b) = (bt, a, at, b)
+        }
+
+        /// The checks for B^T: [alpha, alpha], A: [alpha, m], A^T: [m, alpha], B: [alpha, alpha] (row-major).
+        init(bt: [Float], a: [Float], at: [Float], b: [Float], outputTile m: Int, inputTile alpha: Int) {
+            self.init(bt: ck_winograd_has_paired_rows(bt, alpha, alpha, alpha, 1), a: ck_winograd_has_paired_rows(a, alpha, m, m, 1),
+                      at: ck_winograd_has_paired_rows(at, alpha, m, 1, alpha), b: ck_winograd_has_paired_rows(b, alpha, alpha, 1, alpha))
+        }
+    }
 
     /// F(m, r) from the alpha - 1 finite `points` (distinct).
     public init(outputTile m: Int, kernelSize r: Int, points: [Double]) {
@@ -76,6 +95,7 @@ public struct WinogradTransform: Sendable, Equatable {
         a = transposed(atD, rows: m, columns: alpha)
         gt = transposed(gD, rows: alpha, columns: r)
         b = transposed(btD, rows: alpha, columns: alpha)
+        pairing = Pairing(bt: bt, a: a, at: at, b: b, outputTile: m, inputTile: alpha)
     }
 
     /// The same tiles with every matrix entry replaced by its absolute value: run on |W|, |X| (|dY|), it gives the
@@ -86,6 +106,7 @@ public struct WinogradTransform: Sendable, Equatable {
         points = t.points
         (at, g, bt) = (t.at.map(abs), t.g.map(abs), t.bt.map(abs))
         (a, gt, b) = (t.a.map(abs), t.gt.map(abs), t.b.map(abs))
+        pairing = Pairing(bt: bt, a: a, at: at, b: b, outputTile: t.outputTile, inputTile: t.inputTile)
     }
 
     /// Infinity norms (largest absolute row sum) of A^T, G, B^T, A, G^T and B: an entry of L X L^T is at most

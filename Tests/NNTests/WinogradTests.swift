@@ -173,6 +173,9 @@ import TestSupport
         #expect(ck_winograd_has_paired_rows(broken, alpha, alpha, alpha, 1) == 0)
         let odd = WinogradTransform.f3x5
         #expect(ck_winograd_has_paired_rows(odd.bt, odd.inputTile, odd.inputTile, odd.inputTile, 1) == 0)
+        // What the transform records for the kernels (found once, passed on every call) is these checks' answer.
+        #expect(t.pairing == WinogradTransform.Pairing(bt: 1, a: 1, at: 1, b: 1))
+        #expect(odd.pairing.bt == 0)
     }
 
     /// Prepared weights (`Conv2D.prepareWinogradWeights`, made once for evaluation passes) give the forward pass's

@@ -70,14 +70,17 @@ typedef struct ck_kernels {
     // groups of 16 tiles: each row of `out` / `in` (one per position a*p + b, `ld` apart) must be writable / readable
     // for `tiles` rounded up to 16 floats; `winograd_tiles_in` writes values past `tiles` there (the transforms of the
     // columns beyond), `winograd_tiles_out` reads and drops them.
+    // `paired`: whether L has paired rows (`ck_winograd_has_paired_rows(l, p, s, s, 1)`) / R paired columns
+    // (`ck_winograd_has_paired_rows(r, s, p, 1, s)`), found once per matrix by the caller (per call it had cost 4-12 %
+    // of the transforms); the transforms trust it.
     void (*_Nonnull winograd_tiles_in)(const float *_Nonnull plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0,
                                        ptrdiff_t x0, ptrdiff_t step, ptrdiff_t tiles, const float *_Nonnull l,
                                        ptrdiff_t p, ptrdiff_t s, float *_Nonnull out, ptrdiff_t ld,
-                                       float *_Nonnull scratch);
+                                       float *_Nonnull scratch, int paired);
     void (*_Nonnull winograd_tiles_out)(const float *_Nonnull in, ptrdiff_t ld, ptrdiff_t tiles,
                                         const float *_Nonnull r, ptrdiff_t p, ptrdiff_t s, float *_Nonnull plane,
                                         ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0, ptrdiff_t step,
-                                        float bias, int accumulate, float *_Nonnull scratch);
+                                        float bias, int accumulate, float *_Nonnull scratch, int paired);
 
     // Reductions in a fixed order (two 16-lane accumulators, then the lanes, then the tail):
     // sum_i a[i], sum_i a[i] * b[i], sum_i (a[i] - mu)^2, for i in [0, n).
