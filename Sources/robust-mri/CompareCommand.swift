@@ -59,7 +59,10 @@ struct CompareCommand: ParsableCommand {
         let started = Date()
         let configuration = try resolved()
         let directory = out ?? "out/compare-\(preset.rawValue)"
-        if cluster.isActive { return try cluster.run(configuration: configuration, outDirectory: directory) }
+        if cluster.isActive {
+            return try cluster.run(configuration: configuration, outDirectory: directory,
+                                   optionsGiven: configuration != preset.configuration)
+        }
         let runner = GridRunner(configuration: configuration, outDirectory: directory)
         if !reportOnly {
             try runner.preparePlan()

@@ -85,22 +85,6 @@ struct DataOptions: ParsableArguments {
         valueName: "low high"))
     var intensityClip: [Double] = []
 
-    /// The settings of the run whose config.json is beside `checkpoint`; nil without one.
-    static func runSettings(checkpoint: String) throws -> RunSettings? {
-        let config = FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")
-        guard let bytes = FileManager.default.contents(atPath: config) else { return nil }
-        do {
-            return try JSONCoding.decoder.decode(RunSettings.self, from: bytes)
-        } catch {
-            throw ValidationError("\(config), beside the checkpoint, is not a run's settings (\(error)); move it away to use the defaults")
-        }
-    }
-
-    /// The intensity mapping of the run whose config.json is beside `checkpoint`; the standard one without it.
-    static func runIntensity(checkpoint: String) throws -> IntensityMapping {
-        try runSettings(checkpoint: checkpoint)?.data.imageReading.intensity ?? .standard
-    }
-
     /// The intensity mapping of --intensity-clip, if given.
     func intensityMapping() throws -> IntensityMapping? {
         guard !intensityClip.isEmpty else { return nil }

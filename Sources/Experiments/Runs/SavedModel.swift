@@ -1,0 +1,78 @@
+import Foundation
+import MRIData
+import NN
+import RobustTraining
+
+/// What a safetensors file the tool wrote holds, told from its metadata (and, for run artifacts written before
+/// they recorded their kind, from their tensor names), so that a command given another file of a run than its
+/// model names the right one instead of running on the wrong weights or failing on a missing tensor.
+public enum SavedFileKind: String, Sendable, CaseIterable {
+    /// `model.safetensors` (or `model-clean-adapted.safetensors`, or a PyTorch export with `model_config`).
+    case model
+    /// `checkpoint.safetensors`: train's per-epoch state for `--resume` (the last step's weights, Adam's moments, ...).
+    case trainingCheckpoint = "training-checkpoint"
+    /// `artifacts.safetensors`: a grid run's example images and influence scores for the figures.
+    case runArtifacts = "run-artifacts"
+    /// `denoiser.safetensors`: an n2v run's (or `denoise`'s) Noise2Void U-Net.
+    case denoiser
+    /// None of the above.
+    case unknown
+
+    /// The metadata key under which files without a kind of their own in their metadata record it (run artifacts).
+    public static let metadataKey = "robust_mri.file_kind"
+
+    /// The kind of `file`. A training checkpoint carries the model's metadata too, so it is recognised first.
+    public init(of file: SafetensorsFile) {
+        let metadata = file.metadata
+        if let recorded = metadata[Self.metadataKey].flatMap(SavedFileKind.init(rawValue:)) {
+            self = recorded
+        } else if metadata[TrainingCheckpoint.configurationKey] != nil {
+            self = .trainingCheckpoint
+        } else if metadata[Noise2VoidDenoiser.configurationKey] != nil {
+            self = .denoiser
+        } else if metadata[ModelCheckpoint.configurationKey] != nil || metadata[ModelCheckpoint.torchConfigurationKey] != nil {
+            self = .model
+        } else if file["method_version"] != nil && file["noisy"] != nil {
+            self = .runArtifacts
+        } else {
+            self = .unknown
+        }
+    }
+}
+
+/// A file given where a model is expected that holds something else; the message names the file to pass instead.
+public struct NotAModelError: Error, CustomStringConvertible {
+    public var path: String
+    public var kind: SavedFileKind
+
+    public var description: String {
+        let folder = FilePaths.folder(of: path)
+        let model = FilePaths.joining(folder, "model.safetensors")
+        let modelThere = FileManager.default.fileExists(atPath: model)
+        let useModel = modelThere ? "pass \(model), the model its run saved"
+            : "pass a run's model.safetensors (there is none in \(folder) yet)"
+        switch kind {
+        case .trainingCheckpoint:
+            let unfinished = modelThere ? "" : "; the run has not finished: `robust-mri train --resume --out \(folder)` with its options finishes it and writes model.safetensors"
+            return "\(path) is train's resume checkpoint (the last step's weights and the optimiser's state, for --resume), not the model the run evaluated (averaged weights, precise BatchNorm statistics): \(useModel)\(unfinished)"
+        case .runArtifacts:
+            return "\(path) holds a grid run's figure artifacts (example images, influence scores), not a model: \(useModel)"
+        case .denoiser:
+            return "\(path) is a Noise2Void denoiser, not a classifier: \(useModel) (its denoiser beside it is applied first; --denoiser names another)"
+        case .unknown, .model:
+            return "\(path) holds no model (no \(ModelCheckpoint.configurationKey) or \(ModelCheckpoint.torchConfigurationKey) metadata): \(useModel)"
+        }
+    }
+}
+
+/// The one way commands read a model file (`evaluate`, `predict`, `influence --checkpoint`): the CNN, after checking
+/// that the file is a model and not another file of a run.
+public enum SavedModel {
+    /// The model in `path` and its file (for the metadata); `NotAModelError` for any other kind of file.
+    public static func load(from path: String, threads: Int) throws -> (model: CNN, file: SafetensorsFile) {
+        let file = try SafetensorsFile.read(from: path)
+        let kind = SavedFileKind(of: file)
+        guard kind == .model else { throw NotAModelError(path: path, kind: kind) }
+        return (try ModelCheckpoint.model(from: file, threads: threads), file)
+    }
+}
