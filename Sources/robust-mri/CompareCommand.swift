@@ -24,8 +24,13 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Output directory (default: out/compare-<preset>).")
     var out: String?
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Methods (naive isr isp at n2v; default: all).")
-    var methods: [TrainingMethodKind] = []
+    @Option(name: .customLong("methods"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Methods (naive isr isp at n2v), \(ListSyntax.note) (default: all).", valueName: "method"),
+            transform: { try ListSyntax.items($0, option: "--methods") })
+    var methodLists: [[TrainingMethodKind]] = []
+
+    /// --methods' methods, joined from its words (`ListSyntax`).
+    var methods: [TrainingMethodKind] { Array(methodLists.joined()) }
 
     @OptionGroup(title: "Data (each overrides the preset; the defaults shown are train's)") var dataOptions: DataOptions
 

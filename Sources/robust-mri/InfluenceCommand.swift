@@ -117,7 +117,7 @@ extension InfluenceCommand {
         data.phantomCount = nil
         training.epochs = nil
         training.lr = nil
-        training.seeds = []
+        training.seedLists = []
         training.threads = nil
         let unused = try Self.settings(data, training)
         let differences = SettingDifference.between(try Self.settings(DataOptions.parse([]), TrainingOptions.parse([])), unused)
