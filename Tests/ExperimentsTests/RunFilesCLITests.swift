@@ -66,7 +66,8 @@ import Testing
     }
 
     /// Files of a run other than its model (the resume checkpoint, a grid run's artifacts) are refused by predict
-    /// and evaluate with the model file to use (predict ran on the checkpoint's raw weights without a word).
+    /// and evaluate with the model file to use (predict ran on the checkpoint's raw weights without a word), and a
+    /// model given as --denoiser is named as one.
     @Test func otherFilesOfARunAreRefusedNamingTheModel() throws {
         guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
         let folder = try temporaryFolder("not-a-model")
@@ -79,6 +80,10 @@ import Testing
         expectCleanFailure(predicted, mentioning: ["resume checkpoint", "run/model.safetensors"])
         let evaluated = try cli.run(["evaluate", "--checkpoint", "run/checkpoint.safetensors"], in: folder)
         expectCleanFailure(evaluated, mentioning: ["resume checkpoint", "run/model.safetensors"])
+        // The other way round: a model given as the denoiser (it failed on a missing U-Net tensor).
+        let denoiser = try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--denoiser", "run/model.safetensors", "slice.png"],
+                                   in: folder)
+        expectCleanFailure(denoiser, mentioning: ["is a classifier model, not a Noise2Void denoiser", "denoiser.safetensors"])
 
         let grid = try cli.run(["compare", "--methods", "naive", "--noises", "gaussian", "--seeds", "1"] + tinyRun
                                + ["--epochs", "1", "--out", "g"], in: folder)

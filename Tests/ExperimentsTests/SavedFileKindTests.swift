@@ -50,12 +50,15 @@ import Tensor
         var checkpoint = ModelCheckpoint.file(for: try Self.tinyModel())
         checkpoint.metadata[TrainingCheckpoint.configurationKey] = "{}"
         try checkpoint.write(to: "\(folder)/checkpoint.safetensors")
-        let unfinished = #expect(throws: NotAModelError.self) { try SavedModel.load(from: "\(folder)/checkpoint.safetensors", threads: 1) }
+        let unfinished = #expect(throws: WrongFileError.self) { try SavedModel.load(from: "\(folder)/checkpoint.safetensors", threads: 1) }
         #expect("\(try #require(unfinished))".contains("has not finished"))
         try ModelCheckpoint.save(try Self.tinyModel(), to: "\(folder)/model.safetensors")
-        let finished = #expect(throws: NotAModelError.self) { try SavedModel.load(from: "\(folder)/checkpoint.safetensors", threads: 1) }
+        let finished = #expect(throws: WrongFileError.self) { try SavedModel.load(from: "\(folder)/checkpoint.safetensors", threads: 1) }
         #expect("\(try #require(finished))".contains("pass \(folder)/model.safetensors"))
         #expect(try SavedModel.load(from: "\(folder)/model.safetensors", threads: 1).model.configuration.imageSize == 16)
+        // The other way round: a model given where a denoiser is expected.
+        let model = #expect(throws: WrongFileError.self) { try SavedModel.denoiser(from: "\(folder)/model.safetensors", threads: 1) }
+        #expect("\(try #require(model))".contains("is a classifier model, not a Noise2Void denoiser: pass the denoiser.safetensors"))
     }
 
     @Test func aLocalRunWithACheckpointAndNoRecordIsStarted() throws {

@@ -18,6 +18,17 @@ public enum SavedFileKind: String, Sendable, CaseIterable {
     /// None of the above.
     case unknown
 
+    /// What the file is, for messages: "train's resume checkpoint".
+    public var summary: String {
+        switch self {
+        case .model: return "a classifier model"
+        case .trainingCheckpoint: return "train's resume checkpoint"
+        case .runArtifacts: return "a grid run's figure artifacts"
+        case .denoiser: return "a Noise2Void denoiser"
+        case .unknown: return "a file with neither a model's nor a denoiser's metadata"
+        }
+    }
+
     /// The metadata key under which files without a kind of their own in their metadata record it (run artifacts).
     public static let metadataKey = "robust_mri.file_kind"
 
@@ -40,12 +51,24 @@ public enum SavedFileKind: String, Sendable, CaseIterable {
     }
 }
 
-/// A file given where a model is expected that holds something else; the message names the file to pass instead.
-public struct NotAModelError: Error, CustomStringConvertible {
+/// A file given where a model (or a denoiser) is expected that holds something else; the message names the file
+/// to pass instead.
+public struct WrongFileError: Error, CustomStringConvertible {
     public var path: String
+    /// What the file holds.
     public var kind: SavedFileKind
+    /// What was expected: `.model` or `.denoiser`.
+    public var expected: SavedFileKind
 
     public var description: String {
+        expected == .denoiser ? notADenoiser : notAModel
+    }
+
+    private var notADenoiser: String {
+        "\(path) is \(kind.summary), not a Noise2Void denoiser: pass the denoiser.safetensors of an n2v run (beside its model.safetensors) or of `robust-mri denoise`"
+    }
+
+    private var notAModel: String {
         let folder = FilePaths.folder(of: path)
         let model = FilePaths.joining(folder, "model.safetensors")
         let modelThere = FileManager.default.fileExists(atPath: model)
@@ -54,25 +77,34 @@ public struct NotAModelError: Error, CustomStringConvertible {
         switch kind {
         case .trainingCheckpoint:
             let unfinished = modelThere ? "" : "; the run has not finished: `robust-mri train --resume --out \(folder)` with its options finishes it and writes model.safetensors"
-            return "\(path) is train's resume checkpoint (the last step's weights and the optimiser's state, for --resume), not the model the run evaluated (averaged weights, precise BatchNorm statistics): \(useModel)\(unfinished)"
+            return "\(path) is \(kind.summary) (the last step's weights and the optimiser's state, for --resume), not the model the run evaluated (averaged weights, precise BatchNorm statistics): \(useModel)\(unfinished)"
         case .runArtifacts:
-            return "\(path) holds a grid run's figure artifacts (example images, influence scores), not a model: \(useModel)"
+            return "\(path) holds \(kind.summary) (example images, influence scores), not a model: \(useModel)"
         case .denoiser:
-            return "\(path) is a Noise2Void denoiser, not a classifier: \(useModel) (its denoiser beside it is applied first; --denoiser names another)"
+            return "\(path) is \(kind.summary), not a classifier: \(useModel) (its denoiser beside it is applied first; --denoiser names another)"
         case .unknown, .model:
             return "\(path) holds no model (no \(ModelCheckpoint.configurationKey) or \(ModelCheckpoint.torchConfigurationKey) metadata): \(useModel)"
         }
     }
 }
 
-/// The one way commands read a model file (`evaluate`, `predict`, `influence --checkpoint`): the CNN, after checking
-/// that the file is a model and not another file of a run.
+/// The one way commands read a model or a denoiser file (`evaluate`, `predict`, `influence --checkpoint`, `--denoiser`,
+/// `denoise --denoiser`): after checking that the file holds what is asked for and not another file of a run.
 public enum SavedModel {
-    /// The model in `path` and its file (for the metadata); `NotAModelError` for any other kind of file.
+    /// The model in `path` and its file (for the metadata); `WrongFileError` for any other kind of file.
     public static func load(from path: String, threads: Int) throws -> (model: CNN, file: SafetensorsFile) {
         let file = try SafetensorsFile.read(from: path)
         let kind = SavedFileKind(of: file)
-        guard kind == .model else { throw NotAModelError(path: path, kind: kind) }
+        guard kind == .model else { throw WrongFileError(path: path, kind: kind, expected: .model) }
         return (try ModelCheckpoint.model(from: file, threads: threads), file)
+    }
+
+    /// The denoiser in `path` (`Noise2VoidDenoiser.load`); `WrongFileError` for a model, checkpoint or artifacts file.
+    /// A file without metadata may be an early `denoise` output, read with `fallback`'s network (nil: `load`'s default).
+    public static func denoiser(from path: String, fallback: UNetConfiguration? = nil, threads: Int) throws -> Noise2VoidDenoiser {
+        let kind = SavedFileKind(of: try SafetensorsFile.read(from: path))
+        guard kind == .denoiser || kind == .unknown else { throw WrongFileError(path: path, kind: kind, expected: .denoiser) }
+        guard let fallback else { return try Noise2VoidDenoiser.load(from: path, threads: threads) }
+        return try Noise2VoidDenoiser.load(from: path, fallback: fallback, threads: threads)
     }
 }
