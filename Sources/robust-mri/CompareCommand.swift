@@ -36,7 +36,7 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup(title: "Training (each overrides the preset; the defaults shown are train's)") var trainingOptions: TrainingOptions
 
-    @Flag(name: .long, help: "Only rebuild the tables, figures and report from the stored runs.")
+    @Flag(name: .long, help: "Only rebuild the tables, figures and report from the stored runs of the grid planned in OUT/plan.json (--out alone is enough; --methods, --noises and --seeds may pick part of it).")
     var reportOnly = false
 
     @OptionGroup(title: "Slurm cluster") var cluster: SlurmOptions
@@ -90,7 +90,10 @@ struct CompareCommand: ParsableCommand {
             print("Wrote \(directory)/table.md, table.csv, table.json, report.html and \(written.figures.count) figures in \(directory)/figures/.")
             if let failure { throw failure }
         } else {
-            let written = try ComparisonReport(runner: runner).write()
+            let planned = try PlannedGrid(outDirectory: directory, given: configuration,
+                                          optionsGiven: configuration != preset.configuration, purpose: "report",
+                                          selectionFromOptions: true)
+            let written = try ComparisonReport(runner: GridRunner(configuration: planned.configuration, outDirectory: directory)).write()
             print(written.markdown)
         }
     }

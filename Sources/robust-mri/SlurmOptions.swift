@@ -45,23 +45,10 @@ struct SlurmOptions: ParsableArguments {
             try submit(SlurmGrid(runner: GridRunner(configuration: configuration, outDirectory: directory), client: client))
             return
         }
-        let planPath = GridRunner(configuration: configuration, outDirectory: directory).planPath
-        guard FileManager.default.fileExists(atPath: planPath) else {
-            throw ValidationError("\(planPath) does not exist: no grid has been started in \(directory). Run `robust-mri compare` with the grid's options and --out \(outDirectory) first (or give the --out of an existing grid)")
-        }
-        let planned = try SlurmTask.loadPlan(planPath)
-        if optionsGiven, planned != configuration {
-            var notes = GridRunner.differences(planned, configuration).map { "  \($0)" }
-            if planned.methods != configuration.methods || planned.noises.map(\.name) != configuration.noises.map(\.name) || planned.seeds != configuration.seeds {
-                notes.append("  the options select methods, noises or seeds other than the plan's")
-            }
-            if !notes.isEmpty {
-                FileHandle.standardError.write(Data("note: this is the status of the planned grid; the options given describe another (running compare with them extends the grid where only methods, noises or seeds differ, and refuses otherwise):\n\(notes.joined(separator: "\n"))\n".utf8))
-            }
-        }
+        let planned = try PlannedGrid(outDirectory: directory, given: configuration, optionsGiven: optionsGiven, purpose: "status")
         // The counts stay the first line (scripts read it); the plan they count follows.
-        try showStatus(SlurmGrid(runner: GridRunner(configuration: planned, outDirectory: directory), client: client),
-                       plan: "the grid planned in \(planPath): \(planned.plan().count) runs (methods \(planned.methods.map(\.rawValue).joined(separator: " ")); noises \(planned.noises.map(\.name).joined(separator: " ")); seeds \(planned.seeds.map(String.init).joined(separator: " ")))")
+        try showStatus(SlurmGrid(runner: GridRunner(configuration: planned.configuration, outDirectory: directory), client: client),
+                       plan: planned.summary)
     }
 
     func submit(_ grid: SlurmGrid) throws {

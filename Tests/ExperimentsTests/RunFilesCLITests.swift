@@ -99,6 +99,9 @@ import Testing
         let other = try cli.run(["compare", "--status", "--seeds", "1", "2", "--out", "g"], in: folder)
         #expect(other.status == 0 && other.error.contains("the options select methods, noises or seeds other than the plan's"),
                 "\(other.transcript)")
+        // --report-only likewise rebuilds the report of the planned grid (it reported 0 of the quick preset's 30 runs).
+        let report = try cli.run(["compare", "--report-only", "--out", "g"], in: folder)
+        #expect(report.status == 0 && report.output.contains("1 of 1 runs finished"), "\(report.transcript)")
         let nothing = try cli.run(["compare", "--status", "--out", "nothing"], in: folder)
         expectCleanFailure(nothing, mentioning: ["plan.json", "does not exist"])
     }
