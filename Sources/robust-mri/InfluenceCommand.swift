@@ -67,7 +67,14 @@ struct InfluenceCommand: ParsableCommand {
         let progress = TerminalProgress()
         if check {
             var settings = InfluenceCheck.Settings()
-            try refuseUnusedOptions(mode: "--check", honoured: "--image-size, --phantom-count, --epochs, --lr, --seed and --threads")
+            try refuseUnusedOptions(mode: "--check", honoured: "--image-size, --phantom-count, --epochs, --lr, --seed and --threads") { data, training in
+                data.imageSize = nil
+                data.phantomCount = nil
+                training.epochs = nil
+                training.lr = nil
+                training.seedLists = []
+                training.threads = nil
+            }
             settings.imageSize = dataOptions.imageSize ?? settings.imageSize
             settings.imageCount = dataOptions.phantomCount ?? settings.imageCount
             settings.epochs = trainingOptions.epochs ?? settings.epochs
@@ -78,7 +85,9 @@ struct InfluenceCommand: ParsableCommand {
             print(json ? String(decoding: try JSONCoding.compactEncoder.encode(report), as: UTF8.self) : report.text)
         } else if bench {
             var settings = InfluenceBench.Settings()
-            try refuseUnusedOptions(mode: "--bench", honoured: "--threads (and --bench-count, --bench-image-size)")
+            try refuseUnusedOptions(mode: "--bench", honoured: "--threads (and --bench-count, --bench-image-size)") { _, training in
+                training.threads = nil
+            }
             settings.imageCount = benchCount
             settings.imageSize = benchImageSize
             settings.threads = trainingOptions.threads ?? settings.threads
@@ -110,15 +119,11 @@ struct InfluenceCommand: ParsableCommand {
 
 extension InfluenceCommand {
     /// Refuses data and training options that `mode` (--check, --bench) does not use, naming the settings they
-    /// would set; `honoured` (cleared before the comparison) lists the options it takes.
-    func refuseUnusedOptions(mode: String, honoured: String) throws {
+    /// would set; `honoured` lists the options it takes, and `clearHonoured` clears them before the comparison.
+    func refuseUnusedOptions(mode: String, honoured: String,
+                             clearHonoured: (inout DataOptions, inout TrainingOptions) -> Void) throws {
         var data = dataOptions, training = trainingOptions
-        data.imageSize = nil
-        data.phantomCount = nil
-        training.epochs = nil
-        training.lr = nil
-        training.seedLists = []
-        training.threads = nil
+        clearHonoured(&data, &training)
         let unused = try Self.settings(data, training)
         let differences = SettingDifference.between(try Self.settings(DataOptions.parse([]), TrainingOptions.parse([])), unused)
         guard !differences.isEmpty else { return }

@@ -47,6 +47,9 @@ import Testing
         try #require(small.status == 0, "\(small.transcript)")
         let n = try #require(jsonObject(small.output)?["n"] as? Int, "\(small.transcript)")
         #expect(n < 80, "the check trained on \(n) points, not on the 80 phantoms asked for")
+        // --bench takes --threads only (its size is --bench-image-size).
+        let bench = try cli.run(["influence", "--bench", "--image-size", "64"], in: folder)
+        expectCleanFailure(bench, mentioning: ["--bench", "data.imageSize = 64", "--bench-image-size"])
     }
 
     /// train --resume with other settings names each one with both values, including data settings the checkpoint
