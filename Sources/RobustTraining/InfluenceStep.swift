@@ -113,12 +113,24 @@ public struct InfluenceComputation {
         do {
             influence = try upweightingInfluence(objective: objective, validation: validation, solver: solver(for: objective))
         } catch let error as InfluenceError {
-            throw TrainingError.influence("influence scores: \(error) (options --lissa-scale, --damping, --solver)")
+            throw TrainingError.influence("influence scores: \(error)" + Self.fix(for: error))
         } catch {
             throw TrainingError.influence("influence scores: \(error); raise --damping or try --solver cg")
         }
         return Result(scores: influence.scores, inverseHVP: influence.inverseHVP, objective: objective,
                       validationLoss: influence.validationLoss, report: influence.report, featureSeconds: 0, scoreSeconds: 0)
+    }
+
+    /// The options that fix `error`, as the tool spells them. A LiSSA scale at or below the Hessian's largest
+    /// eigenvalue (small models' last layers often have one above the authors' 50) is fixed by `--lissa-scale auto`,
+    /// which measures that eigenvalue and sets the scale above it.
+    static func fix(for error: InfluenceError) -> String {
+        switch error {
+        case let .lissaScaleTooSmall(_, _, needed), let .lissaDiverged(_, _, needed):
+            return ". Fix: pass --lissa-scale auto (or --lissa-scale \(Int(needed.rounded(.up))) or more; --solver cg or exact avoid the scale)"
+        case .cgNotConverged, .nonFinite:
+            return " (options --damping, --solver)"
+        }
     }
 
     /// Paper Eq. 8 on images: I_pert,loss(z_i, V) = - grad_x (s . grad_theta L(z_i)) for the training

@@ -7,7 +7,8 @@ import Tensor
 /// weights, the method's own tensors, and in the metadata the configuration, the epoch count, the
 /// history of epoch metrics and the training time so far.
 public enum TrainingCheckpoint {
-    static let configurationKey = "robust_mri.training_configuration"
+    /// The metadata key of the training configuration: what marks a file as a training checkpoint.
+    public static let configurationKey = "robust_mri.training_configuration"
     static let progressKey = "robust_mri.progress"
     /// The EMA of the weights, under the model's names with this prefix.
     static let averagePrefix = "state.average."
@@ -62,7 +63,12 @@ public enum TrainingCheckpoint {
             var saved = try file.metadataJSON(configurationKey, as: TrainingConfiguration.self)
             saved.threads = configuration.threads
             guard saved == configuration else {
-                throw TrainingError.checkpoint("the checkpoint \(path) was made with other settings than this run's; resume with the same settings, or use another --out directory")
+                let differences = SettingDifference.between(saved, configuration, prefix: "training")
+                throw TrainingError.checkpoint("""
+                    the checkpoint \(path) was made with other settings than this run's (\(differences.count) differ):
+                    \(SettingDifference.lines(differences))
+                    resume with the stored settings (the options that set them as they were), or use another --out directory
+                    """)
             }
             let progress = try file.metadataJSON(progressKey, as: Progress.self)
             var state = fresh

@@ -19,14 +19,25 @@ struct BenchCommand: ParsableCommand {
             and one table gives both and their ratio.
             """)
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Variants: authors (5x5 valid), same3x3 (3x3 same).")
-    var variants: [Bench.Variant] = [.same3x3, .authors]
+    @Option(name: .customLong("variants"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Variants: authors (5x5 valid), same3x3 (3x3 same), \(ListSyntax.note) (default: same3x3 authors).", valueName: "variant"),
+            transform: { try ListSyntax.items($0, option: "--variants") })
+    var variantLists: [[Bench.Variant]] = []
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Image sizes in pixels.")
-    var sizes: [Int] = [64, 128, 256]
+    @Option(name: .customLong("sizes"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Image sizes in pixels, \(ListSyntax.note) (default: 64 128 256).", valueName: "pixels"),
+            transform: { try ListSyntax.items($0, option: "--sizes") })
+    var sizeLists: [[Int]] = []
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Thread counts.")
-    var threads: [Int] = [1, 2]
+    @Option(name: .customLong("threads"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Thread counts, \(ListSyntax.note) (default: 1 2).", valueName: "count"),
+            transform: { try ListSyntax.items($0, option: "--threads") })
+    var threadLists: [[Int]] = []
+
+    /// --variants, --sizes and --threads, each joined from its words (`ListSyntax`), else the defaults above.
+    var variants: [Bench.Variant] { variantLists.isEmpty ? [.same3x3, .authors] : Array(variantLists.joined()) }
+    var sizes: [Int] { sizeLists.isEmpty ? [64, 128, 256] : Array(sizeLists.joined()) }
+    var threads: [Int] { threadLists.isEmpty ? [1, 2] : Array(threadLists.joined()) }
 
     @Option(name: .long, help: "Batch size.")
     var batchSize = 32

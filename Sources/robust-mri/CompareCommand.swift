@@ -24,14 +24,19 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Output directory (default: out/compare-<preset>).")
     var out: String?
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Methods (naive isr isp at n2v; default: all).")
-    var methods: [TrainingMethodKind] = []
+    @Option(name: .customLong("methods"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Methods (naive isr isp at n2v), \(ListSyntax.note) (default: all).", valueName: "method"),
+            transform: { try ListSyntax.items($0, option: "--methods") })
+    var methodLists: [[TrainingMethodKind]] = []
+
+    /// --methods' methods, joined from its words (`ListSyntax`).
+    var methods: [TrainingMethodKind] { Array(methodLists.joined()) }
 
     @OptionGroup(title: "Data (each overrides the preset; the defaults shown are train's)") var dataOptions: DataOptions
 
     @OptionGroup(title: "Training (each overrides the preset; the defaults shown are train's)") var trainingOptions: TrainingOptions
 
-    @Flag(name: .long, help: "Only rebuild the tables, figures and report from the stored runs.")
+    @Flag(name: .long, help: "Only rebuild the tables, figures and report from the stored runs of the grid planned in OUT/plan.json (--out alone is enough; --methods, --noises and --seeds may pick part of it).")
     var reportOnly = false
 
     @OptionGroup(title: "Slurm cluster") var cluster: SlurmOptions
@@ -59,7 +64,10 @@ struct CompareCommand: ParsableCommand {
         let started = Date()
         let configuration = try resolved()
         let directory = out ?? "out/compare-\(preset.rawValue)"
-        if cluster.isActive { return try cluster.run(configuration: configuration, outDirectory: directory) }
+        if cluster.isActive {
+            return try cluster.run(configuration: configuration, outDirectory: directory,
+                                   optionsGiven: configuration != preset.configuration)
+        }
         let runner = GridRunner(configuration: configuration, outDirectory: directory)
         if !reportOnly {
             try runner.preparePlan()
@@ -82,7 +90,10 @@ struct CompareCommand: ParsableCommand {
             print("Wrote \(directory)/table.md, table.csv, table.json, report.html and \(written.figures.count) figures in \(directory)/figures/.")
             if let failure { throw failure }
         } else {
-            let written = try ComparisonReport(runner: runner).write()
+            let planned = try PlannedGrid(outDirectory: directory, given: configuration,
+                                          optionsGiven: configuration != preset.configuration, purpose: "report",
+                                          selectionFromOptions: true)
+            let written = try ComparisonReport(runner: GridRunner(configuration: planned.configuration, outDirectory: directory)).write()
             print(written.markdown)
         }
     }

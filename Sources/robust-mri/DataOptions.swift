@@ -42,9 +42,10 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "For data without folds (class folders without Training/Testing, a manifest without a fold column): the share of each class's patients held out as the test set, seeded by --split-seed (default: \(DataSettings.defaultTestFraction)).")
     var testFraction: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Validation patients per class (meningioma,glioma,pituitary) when patient IDs are known (default: \(TrainingOptions.list(DataOptions.defaults.validation.patientsPerClass))).", valueName: "m,g,p"),
-            transform: DataOptions.patientsPerClass)
-    var validationPatients: [Int]?
+    @Option(name: .customLong("validation-patients"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Validation patients per class (meningioma glioma pituitary, \(ListSyntax.note)) when patient IDs are known (default: \(TrainingOptions.list(DataOptions.defaults.validation.patientsPerClass))).",
+        valueName: "m g p"), transform: { try ListSyntax.items($0, option: "--validation-patients") })
+    var validationPatientLists: [[Int]] = []
 
     @Option(name: .long, help: "Validation share of each class's training images when patient IDs are unknown (default: \(TrainingOptions.number(DataOptions.defaults.validation.fraction))).")
     var validationFraction: Double?
@@ -53,9 +54,9 @@ struct DataOptions: ParsableArguments {
     var splitSeed: UInt64?
 
     @Option(name: [.customLong("noise"), .customLong("noises")], parsing: .upToNextOption, help: ArgumentHelp(
-        "Noise on the training images (and a fraction of test images): none, gaussian, rician (the authors' additive field), rician-magnitude (the physical model). Default: \(DataOptions.defaults.noise.type.rawValue); compare: the grid's noise types (default: the preset's).",
-        valueName: "type"))
-    var noises: [NoiseType] = []
+        "Noise on the training images (and a fraction of test images): none, gaussian, rician (the authors' additive field), rician-magnitude (the physical model). Default: \(DataOptions.defaults.noise.type.rawValue); compare: the grid's noise types, \(ListSyntax.note) (default: the preset's).",
+        valueName: "type"), transform: { try ListSyntax.items($0, option: "--noises") })
+    var noiseLists: [[NoiseType]] = []
 
     @Option(name: .long, help: "Noise level on the 0..255 scale: Gaussian sigma (default \(DataOptions.level(.gaussian))), the authors' Rician scale (\(DataOptions.level(.rician))), Rician-magnitude sigma (\(DataOptions.level(.ricianMagnitude))).")
     var noiseLevel: Float?
@@ -63,8 +64,10 @@ struct DataOptions: ParsableArguments {
     @Flag(name: .long, help: "Reproduce the authors' quirk: one noise field reused for every image.")
     var sameNoiseField = false
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Fractions rho of noisy test images to evaluate at, e.g. 0 0.5 1 (default: \(DataOptions.defaults.testNoiseFractions.map(TrainingOptions.number).joined(separator: " "))).")
-    var testNoiseFraction: [Double] = []
+    @Option(name: .customLong("test-noise-fraction"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Fractions rho of noisy test images to evaluate at, \(ListSyntax.note), e.g. 0 0.5 1 (default: \(DataOptions.defaults.testNoiseFractions.map(TrainingOptions.number).joined(separator: " "))).",
+        valueName: "rho"), transform: { try ListSyntax.items($0, option: "--test-noise-fraction") })
+    var testNoiseFractionLists: [[Double]] = []
 
     @Option(name: .long, help: "Cache folder for decoded datasets (default: \(DataOptions.defaults.cacheDirectory ?? "none")).")
     var cacheDir: String?
@@ -80,26 +83,17 @@ struct DataOptions: ParsableArguments {
         valueName: "selected|all"))
     var niftiSlices: NIfTISlices?
 
-    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp(
-        "Map each slice's intensities by clipping to its LOW and HIGH percentiles, then min-max (e.g. 0.5 99.5, for 16-bit scans). Default: x / max for JPEG, PNG and .mat, min-max for DICOM and NIfTI.",
-        valueName: "low high"))
-    var intensityClip: [Double] = []
+    @Option(name: .customLong("intensity-clip"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Map each slice's intensities by clipping to its LOW and HIGH percentiles (\(ListSyntax.note)), then min-max (e.g. 0.5 99.5, for 16-bit scans). Default: x / max for JPEG, PNG and .mat, min-max for DICOM and NIfTI.",
+        valueName: "low high"), transform: { try ListSyntax.items($0, option: "--intensity-clip") })
+    var intensityClipLists: [[Double]] = []
 
-    /// The settings of the run whose config.json is beside `checkpoint`; nil without one.
-    static func runSettings(checkpoint: String) throws -> RunSettings? {
-        let config = FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")
-        guard let bytes = FileManager.default.contents(atPath: config) else { return nil }
-        do {
-            return try JSONCoding.decoder.decode(RunSettings.self, from: bytes)
-        } catch {
-            throw ValidationError("\(config), beside the checkpoint, is not a run's settings (\(error)); move it away to use the defaults")
-        }
-    }
-
-    /// The intensity mapping of the run whose config.json is beside `checkpoint`; the standard one without it.
-    static func runIntensity(checkpoint: String) throws -> IntensityMapping {
-        try runSettings(checkpoint: checkpoint)?.data.imageReading.intensity ?? .standard
-    }
+    /// --noise's types, --test-noise-fraction's fractions, --intensity-clip's percentiles and --validation-patients'
+    /// counts, each list joined from its words (`ListSyntax`).
+    var noises: [NoiseType] { Array(noiseLists.joined()) }
+    var testNoiseFraction: [Double] { Array(testNoiseFractionLists.joined()) }
+    var intensityClip: [Double] { Array(intensityClipLists.joined()) }
+    var validationPatients: [Int]? { validationPatientLists.isEmpty ? nil : Array(validationPatientLists.joined()) }
 
     /// The intensity mapping of --intensity-clip, if given.
     func intensityMapping() throws -> IntensityMapping? {
@@ -123,19 +117,13 @@ struct DataOptions: ParsableArguments {
             throw ValidationError("--test-fraction must be strictly between 0 and 1 (got \(testFraction))")
         }
         _ = try intensityMapping()
+        if let validationPatients, validationPatients.count != 3 || validationPatients.contains(where: { $0 < 0 }) {
+            throw ValidationError("--validation-patients needs three counts (meningioma glioma pituitary) like 4 5 3 or 4,5,3 (got \(TrainingOptions.list(validationPatients)))")
+        }
     }
 
     /// A noise type's default level as the help shows it.
     static func level(_ type: NoiseType) -> String { type.model().level.map(TrainingOptions.number) ?? "none" }
-
-    /// "4,5,3" -> [4, 5, 3].
-    static func patientsPerClass(_ text: String) throws -> [Int] {
-        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 3, let values = parts as? [Int], values.allSatisfy({ $0 >= 0 }) else {
-            throw ValidationError("--validation-patients needs three counts like 4,5,3 (got '\(text)')")
-        }
-        return values
-    }
 
     /// The settings of a single run (train, evaluate, influence, denoise): `base` with every given option, the one
     /// --noise, and the image reading written out (config.json records how the images were read).

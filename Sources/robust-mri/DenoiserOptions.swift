@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import NN
 import RobustTraining
@@ -41,7 +42,7 @@ struct DenoiserOptions: ParsableArguments {
             }
             path = beside
         }
-        let loaded = try Noise2VoidDenoiser.load(from: path, threads: threads)
+        let loaded = try SavedModel.denoiser(from: path, threads: threads)
         if !quiet {
             FileHandle.standardError.write(Data("images are denoised by \(path) before the model (an n2v run's denoiser; --no-denoiser to skip)\n".utf8))
         }

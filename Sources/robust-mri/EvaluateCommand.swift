@@ -52,31 +52,12 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let file = try SafetensorsFile.read(from: checkpoint)
-        let model = try ModelCheckpoint.model(from: file, threads: threads)
-        let size = model.configuration.imageSize
-        if let given = dataOptions.imageSize, given != size {
-            throw ValidationError("\(checkpoint) holds a model for \(size) px images, but --image-size is \(given): pass --image-size \(size) or leave it out")
-        }
-        // The data as in the model's run (config.json beside the checkpoint), each given option overriding its setting;
-        // an --intensity-clip that differs from the run's mapping is named as a mismatch.
-        let run = try DataOptions.runSettings(checkpoint: checkpoint)
-        var base = run?.data ?? DataSettings(imageSize: size)
-        base.imageSize = size
-        let runIntensity = base.imageReading.intensity
-        let settings = try dataOptions.settings(base: base)
-        let seed = self.seed ?? run?.training.seed ?? 1
-        if run != nil, !json {
-            FileHandle.standardError.write(Data("data settings and seed (\(seed)) from \(FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")), with the options given\n".utf8))
-        }
-        if settings.imageReading.intensity != runIntensity {
-            FileHandle.standardError.write(Data("""
-                warning: --intensity-clip maps intensities as \(settings.imageReading.intensity.description), but the model \
-                was trained on \(runIntensity.description) (its run's config.json): its figures are for images it was not \
-                trained on; leave --intensity-clip out to use the run's mapping
-
-                """.utf8))
-        }
+        let (model, file) = try SavedModel.load(from: checkpoint, threads: threads)
+        // The data as in the model's run (config.json beside the checkpoint), each given option overriding its setting.
+        let saved = try SavedRunSettings(checkpoint: checkpoint, model: model.configuration, dataOptions: dataOptions, seed: self.seed)
+        let settings = saved.data, seed = saved.seed
+        if !json { FileHandle.standardError.write(Data((saved.origin + "\n").utf8)) }
+        if let warning = saved.intensityWarning { FileHandle.standardError.write(Data((warning + "\n\n").utf8)) }
         let data = try ExperimentData.load(settings, threads: threads, verbose: !json)
         if !json { FileHandle.standardError.write(Data("data: \(settings.sourceName): \(data.summary)\n".utf8)) }
         let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, metadata: file.metadata, threads: threads, quiet: false)

@@ -40,10 +40,9 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let file = try SafetensorsFile.read(from: checkpoint)
-        let model = try ModelCheckpoint.model(from: file, threads: threads)
+        let (model, file) = try SavedModel.load(from: checkpoint, threads: threads)
         let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, metadata: file.metadata, threads: threads, quiet: false)
-        let intensity = try DataOptions.runIntensity(checkpoint: checkpoint)
+        let intensity = try SavedRunSettings.intensity(checkpoint: checkpoint)
         let (predictions, failures) = Prediction.predict(model: model, files: images, denoiser: denoiser?.denoiser,
                                                          intensity: intensity)
         if let first = failures.first, !skipUnreadable {

@@ -8,7 +8,7 @@ struct SlurmOptions: ParsableArguments {
     @Flag(name: .long, help: "Submit the unfinished runs as one Slurm job array (one task per run) instead of running them here.")
     var slurm = false
 
-    @Flag(name: .long, help: "Show which runs are done, running, queued, failed or missing (from the run store and squeue); writes the report when all are done.")
+    @Flag(name: .long, help: "Show which runs of the grid planned in OUT/plan.json are done, running, queued, started, failed or missing (from the run store and squeue; --out alone is enough); writes the report when all are done.")
     var status = false
 
     @Option(name: .long, help: "Slurm partition (with --slurm).") var partition: String?
@@ -37,15 +37,18 @@ struct SlurmOptions: ParsableArguments {
 
     var client: SlurmClient { SlurmClient(sbatch: sbatchCommand, squeue: squeueCommand) }
 
-    /// Runs `--slurm` or `--status` for the grid resolved by `compare`.
-    func run(configuration: CompareConfiguration, outDirectory: String) throws {
-        let runner = GridRunner(configuration: configuration, outDirectory: Self.absolutePath(outDirectory))
-        let grid = SlurmGrid(runner: runner, client: client)
+    /// Runs `--slurm` for the grid resolved by `compare`, or `--status` for the grid planned in the output directory
+    /// (`optionsGiven`: whether grid options beyond --preset and --out were given, to say where they differ from it).
+    func run(configuration: CompareConfiguration, outDirectory: String, optionsGiven: Bool) throws {
+        let directory = Self.absolutePath(outDirectory)
         if slurm {
-            try submit(grid)
-        } else {
-            try showStatus(grid)
+            try submit(SlurmGrid(runner: GridRunner(configuration: configuration, outDirectory: directory), client: client))
+            return
         }
+        let planned = try PlannedGrid(outDirectory: directory, given: configuration, optionsGiven: optionsGiven, purpose: "status")
+        // The counts stay the first line (scripts read it); the plan they count follows.
+        try showStatus(SlurmGrid(runner: GridRunner(configuration: planned.configuration, outDirectory: directory), client: client),
+                       plan: planned.summary)
     }
 
     func submit(_ grid: SlurmGrid) throws {
@@ -69,9 +72,10 @@ struct SlurmOptions: ParsableArguments {
         }
     }
 
-    func showStatus(_ grid: SlurmGrid) throws {
+    func showStatus(_ grid: SlurmGrid, plan: String) throws {
         let status = try GridStatus.read(grid)
         print(status.rendered(), terminator: "")
+        print(plan)
         if status.isComplete {
             let written = try ComparisonReport(runner: grid.runner).write()
             print(written.markdown)

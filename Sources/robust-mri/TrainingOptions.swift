@@ -23,9 +23,10 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Model variant: authors (5x5 valid convolutions, needs >= 156 px), same3x3, or auto (authors when the image is large enough; train's default, and compare's when --image-size is given).")
     var model: ModelVariant?
 
-    @Option(name: .long, help: ArgumentHelp("Channels of the convolution blocks (default: \(TrainingOptions.list(CNNConfiguration.authorsChannels))).", valueName: "c1,c2,..."),
-            transform: TrainingOptions.channels)
-    var channels: [Int]?
+    @Option(name: .customLong("channels"), parsing: .upToNextOption, help: ArgumentHelp(
+        "Channels of the convolution blocks, \(ListSyntax.note) (default: \(TrainingOptions.list(CNNConfiguration.authorsChannels))).",
+        valueName: "c1 c2 ..."), transform: { try ListSyntax.items($0, option: "--channels") })
+    var channelLists: [[Int]] = []
 
     @Option(name: .long, help: "Training epochs (default: \(TrainingOptions.defaults.epochs), the authors' code).")
     var epochs: Int?
@@ -36,9 +37,14 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "Adam learning rate (default: \(TrainingOptions.number(TrainingOptions.defaults.learningRate))).")
     var lr: Float?
 
-    @Option(name: [.customLong("seed"), .customLong("seeds")], parsing: .upToNextOption,
-            help: "Seed of initialisation, shuffling, flips and noise (default: \(TrainingOptions.defaults.seed)); compare: the seeds of the grid, one trial each.")
-    var seeds: [UInt64] = []
+    @Option(name: [.customLong("seed"), .customLong("seeds")], parsing: .upToNextOption, help: ArgumentHelp(
+        "Seed of initialisation, shuffling, flips and noise (default: \(TrainingOptions.defaults.seed)); compare: the seeds of the grid, one trial each, \(ListSyntax.note).",
+        valueName: "seed"), transform: { try ListSyntax.items($0, option: "--seeds") })
+    var seedLists: [[UInt64]] = []
+
+    /// --channels' counts (nil when not given) and --seed's seeds, each list joined from its words (`ListSyntax`).
+    var channels: [Int]? { channelLists.isEmpty ? nil : Array(channelLists.joined()) }
+    var seeds: [UInt64] { Array(seedLists.joined()) }
 
     @Option(name: .long, help: "Threads (default: \(TrainingOptions.defaults.threads)).")
     var threads: Int?
@@ -129,6 +135,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .long, help: "N2V: Adam learning rate of the denoiser (default: \(TrainingOptions.number(TrainingOptions.defaults.noise2void.learningRate)), the reference).")
     var n2vLr: Float?
 
+    func validate() throws {
+        if let channels, channels.contains(where: { $0 <= 0 }) {
+            throw ValidationError("--channels needs positive counts like 32 32 64 64 64 or 32,32,64,64,64 (got \(TrainingOptions.list(channels)))")
+        }
+    }
+
     /// The seed of a single run (train, influence, denoise): --seed, if given.
     func singleSeed() throws -> UInt64? {
         guard seeds.count <= 1 else {
@@ -137,16 +149,8 @@ struct TrainingOptions: ParsableArguments {
         return seeds.first
     }
 
-    /// "32,32,64" -> [32, 32, 64].
-    static func channels(_ text: String) throws -> [Int] {
-        let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.count == text.split(separator: ",").count, values.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--channels needs positive integers like 32,32,64,64,64 (got '\(text)')")
-        }
-        return values
-    }
-
-    static func list(_ values: [Int]) -> String { values.map(String.init).joined(separator: ",") }
+    /// A list as the help shows it: values separated by spaces (commas are accepted too: `ListSyntax`).
+    static func list(_ values: [Int]) -> String { values.map(String.init).joined(separator: " ") }
 
     /// A default as the help shows it: 0.01, 2, 1e-08.
     static func number<Value: BinaryFloatingPoint>(_ value: Value) -> String { String(format: "%g", Double(value)) }

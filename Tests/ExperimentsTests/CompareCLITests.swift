@@ -52,7 +52,8 @@ import Testing
         let first = try cli.run(tiny, in: folder)
         try #require(first.status == 0, "\(first.transcript)")
         let other = try cli.run(tiny + ["--lr", "0.001"], in: folder)
-        expectCleanFailure(other, mentioning: ["plan.json", "another comparison"])
+        // The refusal names the setting that differs with both values (a newcomer saw only "another comparison").
+        expectCleanFailure(other, mentioning: ["plan.json", "another comparison", "training.learningRate: stored 0.01, now 0.001"])
     }
 
     /// The quick preset shortened with --epochs alone: its T (6) and AT radius warm-up (4) do not fit 2 epochs, so they

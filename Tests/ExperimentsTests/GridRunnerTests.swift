@@ -85,6 +85,24 @@ func tinyGrid(methods: [TrainingMethodKind] = [.naive], seeds: [UInt64] = [1, 2]
         try GridRunner(configuration: threads, outDirectory: out).preparePlan()
     }
 
+    /// A refused plan names every setting that differs, with the stored and the new value (a newcomer saw only
+    /// "describes another comparison"), and the meaning of a noise name both grids use.
+    @Test func aRefusedPlanNamesEachDifferingSettingWithBothValues() throws {
+        let out = temporaryDirectory()
+        try GridRunner(configuration: tinyGrid(), outDirectory: out).preparePlan()
+        var other = tinyGrid()
+        other.base.training.epochs = 3
+        other.base.data.imageSize = 32
+        other.noises = [NamedNoise(name: "gaussian", model: .gaussian(sigma: 20))]
+        let error = #expect(throws: GridRunner.GridError.self) { try GridRunner(configuration: other, outDirectory: out).preparePlan() }
+        let message = "\(try #require(error))"
+        for line in ["training.epochs: stored 2, now 3", "data.imageSize: stored 24, now 32", "noises.gaussian.kind.gaussian.sigma: stored 32, now 20",
+                     "plan.json"] {
+            #expect(message.contains(line), "missing '\(line)' in\n\(message)")
+        }
+        #expect(!message.contains("threads"), "\(message)")
+    }
+
     @Test func moreSeedsExtendTheGridAndReuseFinishedRuns() throws {
         let out = temporaryDirectory()
         let first = GridRunner(configuration: tinyGrid(seeds: [1]), outDirectory: out)

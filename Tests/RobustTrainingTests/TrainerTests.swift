@@ -90,9 +90,15 @@ func toyConfiguration(epochs: Int = 3) -> TrainingConfiguration {
         try TrainingCheckpoint.save(state, method: method, configuration: configuration, originalTrainImages: data.train.images, to: path)
         var other = configuration
         other.learningRate = 0.001
-        #expect(throws: TrainingError.self) {
+        other.batchSize = configuration.batchSize + 1
+        let error = #expect(throws: TrainingError.self) {
             _ = try TrainingCheckpoint.load(from: path, configuration: other, fresh: state, method: &method)
         }
+        // The refusal names each differing setting with its stored and its new value, and nothing else.
+        let message = "\(try #require(error))"
+        #expect(message.contains("training.learningRate: stored \(configuration.learningRate), now 0.001"), "\(message)")
+        #expect(message.contains("training.batchSize: stored \(configuration.batchSize), now \(other.batchSize)"), "\(message)")
+        #expect(message.contains("2 differ"), "\(message)")
     }
 
     @Test func aDivergingRunStopsWithAMessage() throws {

@@ -69,7 +69,7 @@ package struct DenoisingExperiment {
         try AtomicFile.createDirectories(directory)
         let denoiserFile = "\(directory)/\(Noise2VoidDenoiser.fileName)"
         if let denoiserPath {
-            denoiser = try Noise2VoidDenoiser.load(from: denoiserPath, fallback: unet, threads: configuration.threads)
+            denoiser = try SavedModel.denoiser(from: denoiserPath, fallback: unet, threads: configuration.threads)
         } else {
             let settings = configuration.noise2void
             let batches = (settings.patchesPerEpoch + settings.batchSize - 1) / settings.batchSize

@@ -101,7 +101,7 @@ package enum InfluenceRanking {
 
     package static func run(_ settings: Settings, run: RunSettings, data: ExperimentData,
                            observer: any TrainingObserver = SilentObserver()) throws -> Summary {
-        let loaded = try ModelCheckpoint.load(from: settings.checkpoint, threads: run.training.threads)
+        let loaded = try SavedModel.load(from: settings.checkpoint, threads: run.training.threads).model
         guard loaded.configuration.imageSize == data.dataset.imageSize else {
             throw RankingError.imageSizeMismatch(checkpoint: settings.checkpoint, model: loaded.configuration.imageSize,
                                                  data: data.dataset.imageSize)

@@ -22,13 +22,22 @@ public struct GridRunner {
     public func failurePath(_ id: String) -> String { "\(outDirectory)/failed/\(id).json" }
 
     public enum GridError: Error, CustomStringConvertible {
-        case differentPlan(String)
+        /// plan.json's grid differs from this one in settings other than its selection: each, stored and now.
+        case differentPlan(String, differences: [SettingDifference])
+        /// plan.json cannot be read as a grid.
+        case unreadablePlan(String, reason: String)
         case failures([String: String])
 
         public var description: String {
             switch self {
-            case .differentPlan(let path):
-                return "\(path) describes another comparison (other settings): use a new --out directory, or delete it to start over"
+            case let .differentPlan(path, differences):
+                return """
+                    \(path) describes another comparison: \(differences.count) setting(s) differ (only methods, noises and seeds may change):
+                    \(SettingDifference.lines(differences))
+                    give the options that set the stored values, use a new --out directory, or delete it to start over
+                    """
+            case let .unreadablePlan(path, reason):
+                return "\(path) is not a comparison plan (\(reason)): use a new --out directory, or delete it to start over"
             case .failures(let failures):
                 let list = failures.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n")
                 return "\(failures.count) run(s) failed (the others are stored; run the same command again to retry them):\n\(list)"
@@ -49,8 +58,14 @@ public struct GridRunner {
     public func preparePlan() throws {
         var plan = configuration
         if let bytes = try AtomicFile.read(planPath) {
-            guard let existing = try? JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(bytes)),
-                  Self.sameRuns(existing, configuration) else { throw GridError.differentPlan(planPath) }
+            let existing: CompareConfiguration
+            do {
+                existing = try JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(bytes))
+            } catch {
+                throw GridError.unreadablePlan(planPath, reason: "\(error)")
+            }
+            let differences = Self.differences(existing, configuration)
+            guard differences.isEmpty else { throw GridError.differentPlan(planPath, differences: differences) }
             // The stored thread count stays (cluster tasks run with it; --cpus-per-task defaults to it).
             plan.base.training.threads = existing.base.training.threads
             if existing == plan { return }
@@ -60,17 +75,25 @@ public struct GridRunner {
 
     /// Whether a run id means the same run in both grids (thread counts aside).
     static func sameRuns(_ a: CompareConfiguration, _ b: CompareConfiguration) -> Bool {
+        differences(a, b).isEmpty
+    }
+
+    /// The settings in which a run id means another run in grid `b` than in the stored grid `a` (thread counts aside):
+    /// the base settings (`training.epochs`, `data.imageSize`, ...), and the meaning of each noise name both grids use (`noises.<name>`...).
+    public static func differences(_ a: CompareConfiguration, _ b: CompareConfiguration) -> [SettingDifference] {
         var baseA = a.base, baseB = b.base
         baseA.training.threads = 0
         baseB.training.threads = 0
         // A plan written before the reading settings existed read images the default way.
         baseA.data.reading = baseA.data.imageReading
         baseB.data.reading = baseB.data.imageReading
-        guard baseA == baseB else { return false }
+        var differences = SettingDifference.between(baseA, baseB)
         for noise in a.noises {
-            if let other = b.noises.first(where: { $0.name == noise.name }), other.model != noise.model { return false }
+            if let other = b.noises.first(where: { $0.name == noise.name }) {
+                differences += SettingDifference.between(noise.model, other.model, prefix: "noises.\(noise.name)")
+            }
         }
-        return true
+        return differences
     }
 
     /// Runs of the plan without a stored record, in plan order.

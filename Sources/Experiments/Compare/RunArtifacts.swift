@@ -46,7 +46,7 @@ public struct RunArtifacts: Sendable {
     }
 
     public func write(to path: String) throws {
-        var file = SafetensorsFile()
+        var file = SafetensorsFile(metadata: [SavedFileKind.metadataKey: SavedFileKind.runArtifacts.rawValue])
         file.set("example_positions", Tensor(shape: [examplePositions.count], scalars: examplePositions.map(Float.init)))
         file.set("example_labels", Tensor(shape: [exampleLabels.count], scalars: exampleLabels.map(Float.init)))
         if let clean { file.set("clean", clean) }

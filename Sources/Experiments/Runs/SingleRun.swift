@@ -20,12 +20,36 @@ public struct SingleRun {
 
     public enum RunError: Error, CustomStringConvertible {
         case existingRun(String)
+        /// --resume with settings other than the stored run's (config.json), threads aside: each one, stored and now.
+        case differentSettings(directory: String, differences: [SettingDifference])
         public var description: String {
             switch self {
             case .existingRun(let directory):
                 return "\(directory) already holds a run: pass --resume to continue it, or choose another --out directory"
+            case let .differentSettings(directory, differences):
+                return """
+                    cannot resume \(directory): \(differences.count) setting(s) differ from its config.json:
+                    \(SettingDifference.lines(differences))
+                    give the options that set the stored values (or leave out those that changed them), or use another --out directory
+                    """
             }
         }
+    }
+
+    /// Refuses to resume the run in `directory` when its config.json holds other settings than `settings` (threads and
+    /// the cache folder aside: they change the speed, not the run). A run without a readable config.json is left to the
+    /// checkpoint's own check of the training settings.
+    static func checkResumable(_ settings: RunSettings, directory: String) throws {
+        guard let bytes = try AtomicFile.read("\(directory)/config.json"),
+              var stored = try? JSONCoding.decoder.decode(RunSettings.self, from: Data(bytes)) else { return }
+        var given = settings
+        stored.training.threads = given.training.threads
+        stored.data.cacheDirectory = given.data.cacheDirectory
+        // A config.json written before the reading settings existed read images the default way.
+        stored.data.reading = stored.data.imageReading
+        given.data.reading = given.data.imageReading
+        let differences = SettingDifference.between(stored, given)
+        if !differences.isEmpty { throw RunError.differentSettings(directory: directory, differences: differences) }
     }
 
     public init(settings: RunSettings, directory: String?) {
@@ -47,6 +71,7 @@ public struct SingleRun {
         if let directory, let checkpointPath {
             let exists = FileManager.default.fileExists(atPath: checkpointPath)
             if exists && !resume { throw RunError.existingRun(directory) }
+            if exists { try Self.checkResumable(settings, directory: directory) }
             try Self.writeJSON(settings, to: "\(directory)/config.json")
             if exists {
                 state = try TrainingCheckpoint.load(from: checkpointPath, configuration: settings.training,

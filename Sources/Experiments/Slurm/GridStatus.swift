@@ -6,10 +6,13 @@ import Tensor
 ///
 /// The rules, first match wins: a stored record = done; a latest array task Slurm lists as not ended =
 /// running or queued; a failure note, or a submitted task that Slurm no longer lists (or lists as ended)
-/// without a record = failed (killed tasks leave no note: their log and Slurm state tell why); else missing.
+/// without a record = failed (killed tasks leave no note: their log and Slurm state tell why); a run folder with a
+/// checkpoint = started (a local run in progress or interrupted); else missing.
 public struct GridStatus: Sendable {
     public enum State: String, Sendable, CaseIterable {
         case done, running, queued, failed, missing
+        /// A local run with a checkpoint and no record: running now, or interrupted (the same compare command resumes it).
+        case started
     }
 
     public struct Entry: Sendable {
@@ -57,6 +60,8 @@ public struct GridStatus: Sendable {
             } else if task != nil && queueProblem == nil {
                 entry.state = .failed
                 entry.error = "the task ended without a record (\(entry.slurmState ?? "no longer listed by squeue")): see its log"
+            } else if FileManager.default.fileExists(atPath: "\(runner.runDirectory(planned.id))/checkpoint.safetensors") {
+                entry.state = .started
             }
             entries.append(entry)
         }
@@ -72,7 +77,9 @@ public struct GridStatus: Sendable {
 
     /// A plain-text summary: the counts, then one line per run that is not done, each failed run with its log.
     public func rendered(verbose: Bool = false) -> String {
-        var text = State.allCases.map { "\($0.rawValue) \(count($0))" }.joined(separator: ", ")
+        // `started` only where there are such runs, so the counts read as before for Slurm grids.
+        let shown = State.allCases.filter { $0 != .started || count($0) > 0 }
+        var text = shown.map { "\($0.rawValue) \(count($0))" }.joined(separator: ", ")
         text += " (of \(entries.count) runs; \(submissionCount) Slurm submission(s))\n"
         if let queueProblem { text += "Slurm's queue could not be read, so submitted runs without a record show as missing: \(queueProblem)\n" }
         for entry in entries where verbose || entry.state != .done {

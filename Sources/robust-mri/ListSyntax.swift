@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+
+/// List-valued options take their values separated by spaces, commas or both: `--seeds 1 2 3`, `--seeds 1,2,3`,
+/// `--channels 16,16,32` and `--channels 16 16 32` mean the same. ArgumentParser collects the words up to the next
+/// option (`parsing: .upToNextOption`); each word is split at commas here into a list, and the option keeps the
+/// lists of its words, read joined (`joined()`).
+enum ListSyntax {
+    /// How every list option's help says it is written.
+    static let note = "separated by spaces or commas"
+
+    /// One word of a list option split at commas, each part read by `parse`; `option` names the option in errors,
+    /// `expected` what a value is and `examples` two of them.
+    static func items<Element>(_ word: String, option: String, expected: String, examples: [String],
+                               _ parse: (String) -> Element?) throws -> [Element] {
+        let parts = word.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let usage = "values \(note), e.g. \(option) \(examples.joined(separator: " ")) or \(option) \(examples.joined(separator: ","))"
+        guard !parts.isEmpty else { throw ValidationError("\(option) needs \(usage) (got '\(word)')") }
+        return try parts.map { part in
+            guard let value = parse(part) else { throw ValidationError("\(option): '\(part)' is not \(expected) (\(usage))") }
+            return value
+        }
+    }
+
+    /// `items` for a value type the tool reads from a word (numbers, method and noise names ...).
+    static func items<Element: ExpressibleByArgument>(_ word: String, option: String) throws -> [Element] {
+        let names = Element.allValueStrings
+        return try items(word, option: option, expected: names.isEmpty ? "a number" : "one of \(names.joined(separator: ", "))",
+                         examples: names.count >= 2 ? Array(names.prefix(2)) : ["1", "2"], Element.init(argument:))
+    }
+}

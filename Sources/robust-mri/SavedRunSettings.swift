@@ -1,0 +1,83 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import MRIData
+import NN
+import RobustTraining
+
+/// The settings a command on a saved model starts from (`evaluate`, `influence --checkpoint`): the run's
+/// config.json beside the checkpoint when there is one, else the library's defaults; at the model's image size;
+/// each option given overriding its setting. The one place a saved run's settings are found and merged with the
+/// options, so that every command on a model reads its data as its run did.
+struct SavedRunSettings {
+    /// config.json beside the checkpoint.
+    let configPath: String
+    /// The settings stored there; nil without one.
+    let stored: RunSettings?
+    /// The data: the stored run's (else the library's defaults) at the model's size, with the options given.
+    let data: DataSettings
+    /// --seed, else the stored run's seed, else the library's default.
+    let seed: UInt64
+
+    /// The settings for the model in `checkpoint` (configuration `model`). An --image-size other than the model's is refused.
+    init(checkpoint: String, model: CNNConfiguration, dataOptions: DataOptions, seed: UInt64?) throws {
+        let size = model.imageSize
+        if let given = dataOptions.imageSize, given != size {
+            throw ValidationError("\(checkpoint) holds a model for \(size) px images, but --image-size is \(given): pass --image-size \(size) or leave it out")
+        }
+        configPath = FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")
+        stored = try Self.stored(checkpoint: checkpoint)
+        var base = stored?.data ?? DataSettings(imageSize: size)
+        base.imageSize = size
+        data = try dataOptions.settings(base: base)
+        self.seed = seed ?? stored?.training.seed ?? TrainingConfiguration().seed
+    }
+
+    /// Where the settings came from, for standard error.
+    var origin: String {
+        stored == nil
+            ? "no \(configPath) beside the checkpoint: data settings are train's defaults at the model's \(data.imageSize) px, seed \(seed), with the options given"
+            : "data settings and seed (\(seed)) from \(configPath), with the options given"
+    }
+
+    /// A warning when --intensity-clip maps intensities otherwise than the model's run did; nil when they agree.
+    var intensityWarning: String? {
+        let trained = (stored?.data ?? DataSettings()).imageReading.intensity
+        let used = data.imageReading.intensity
+        guard used != trained else { return nil }
+        return """
+            warning: --intensity-clip maps intensities as \(used.description), but the model was trained on \
+            \(trained.description) (its run's config.json): its figures are for images it was not trained on; leave \
+            --intensity-clip out to use the run's mapping
+            """
+    }
+
+    /// The run's training configuration (without config.json: the library's, for ISP) with the training options given,
+    /// the seed, and the checkpoint's network `model` (options that describe another network are refused).
+    func training(options: TrainingOptions, model: CNNConfiguration) throws -> TrainingConfiguration {
+        if options.model != nil || options.channels != nil {
+            throw ValidationError("--model and --channels describe a network to train; with --checkpoint the network is the checkpoint's (\(model.channels.count) blocks, channels \(TrainingOptions.list(model.channels))): leave them out")
+        }
+        var training = stored?.training ?? TrainingConfiguration(method: .isp)
+        options.apply(to: &training, imageSize: data.imageSize, imageSizeChanged: false, baseVariant: nil)
+        training.model = model
+        training.seed = seed
+        return try training.validatedForTool()
+    }
+
+    /// The settings of the run whose config.json is beside `checkpoint`; nil without one.
+    static func stored(checkpoint: String) throws -> RunSettings? {
+        let config = FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")
+        guard let bytes = FileManager.default.contents(atPath: config) else { return nil }
+        do {
+            return try JSONCoding.decoder.decode(RunSettings.self, from: bytes)
+        } catch {
+            throw ValidationError("\(config), beside the checkpoint, is not a run's settings (\(error)); move it away to use the defaults")
+        }
+    }
+
+    /// The intensity mapping of the run whose config.json is beside `checkpoint`; the standard one without it.
+    static func intensity(checkpoint: String) throws -> IntensityMapping {
+        try stored(checkpoint: checkpoint)?.data.imageReading.intensity ?? .standard
+    }
+}

@@ -1,0 +1,50 @@
+import Experiments
+import Foundation
+import Testing
+
+/// List-valued options take spaces, commas or both, and every one's help says so (the README mixed
+/// `--seeds 1 2 3` with `--channels 16,16,32`, and each option took only its own).
+@Suite(.serialized) struct ListSyntaxCLITests {
+    static func settings(_ folder: URL, _ run: String) throws -> RunSettings {
+        try JSONCoding.decoder.decode(RunSettings.self, from: Data(contentsOf: folder.appendingPathComponent("\(run)/config.json")))
+    }
+
+    @Test func spacesAndCommasGiveTheSameSettings() throws {
+        guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
+        let folder = try temporaryFolder("lists")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let common = ["train", "--image-size", "32", "--model", "same3x3", "--phantom-count", "60", "--threads", "1", "--epochs", "1"]
+        let commas = try cli.run(common + ["--channels", "4,8", "--test-noise-fraction", "0,1", "--validation-patients", "1,1,1", "--out", "a"], in: folder)
+        try #require(commas.status == 0, "\(commas.transcript)")
+        let spaces = try cli.run(common + ["--channels", "4", "8", "--test-noise-fraction", "0", "1", "--validation-patients", "1", "1", "1",
+                                           "--out", "b"], in: folder)
+        try #require(spaces.status == 0, "\(spaces.transcript)")
+        let a = try Self.settings(folder, "a"), b = try Self.settings(folder, "b")
+        #expect(a == b)
+        #expect(a.training.model.channels == [4, 8] && a.data.testNoiseFractions == [0, 1] && a.data.validation.patientsPerClass == [1, 1, 1])
+
+        let grid = try cli.run(["compare", "--methods", "naive", "--noises", "gaussian", "--seeds", "1,2"] + tinyRun + ["--epochs", "1", "--out", "g"],
+                               in: folder)
+        try #require(grid.status == 0, "\(grid.transcript)")
+        let plan = try JSONCoding.decoder.decode(CompareConfiguration.self, from: Data(contentsOf: folder.appendingPathComponent("g/plan.json")))
+        #expect(plan.seeds == [1, 2] && plan.methods == [.naive])
+
+        let bad = try cli.run(["train", "--channels", "4,x", "--out", "c"], in: folder)
+        expectCleanFailure(bad, mentioning: ["--channels", "'x'", "spaces or commas"])
+        let unknown = try cli.run(["compare", "--methods", "naive,foo", "--out", "c"], in: folder)
+        expectCleanFailure(unknown, mentioning: ["'foo'", "naive, isr"])
+    }
+
+    @Test func everyListOptionsHelpSaysBothSeparatorsWork() throws {
+        guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
+        let folder = try temporaryFolder("lists-help")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // compare: --validation-patients, --noises, --test-noise-fraction, --intensity-clip, --channels, --seeds, --methods;
+        // bench: --variants, --sizes, --threads.
+        for (command, lists) in [("compare", 7), ("bench", 3)] {
+            let help = try cli.run([command, "--help"], in: folder)
+            let text = help.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(text.components(separatedBy: "separated by spaces or commas").count - 1 == lists, "\(command) --help\n\(help.output)")
+        }
+    }
+}
