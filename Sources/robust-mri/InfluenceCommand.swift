@@ -16,6 +16,8 @@ struct InfluenceCommand: ParsableCommand {
             defaults at the checkpoint's image size. --out receives influence.csv, most-harmful.png, most-helpful.png, \
             figure1-*.png and summary.json. The solver options (--solver, --damping, --lissa-scale ...) and ISP's \
             --epsilon and --isp-step apply; --model and --channels are refused (the network is the checkpoint's). \
+            An n2v run's model is scored on images denoised by the denoiser.safetensors beside it (as it was trained; \
+            --denoiser names another, --no-denoiser uses the images as given). \
             If LiSSA stops because its scale is not above the Hessian's largest eigenvalue (small models often have \
             one above the authors' 50), pass --lissa-scale auto. \
             --check trains a small CNN on phantoms and compares Eq. 7 with leave-one-out retraining and the solvers \
@@ -41,6 +43,7 @@ struct InfluenceCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var trainingOptions: TrainingOptions
+    @OptionGroup var denoiserOptions: DenoiserOptions
 
     @Option(name: .long, help: "Figure 1: the most harmful images (with a tumour mask) to draw.")
     var figure1Count: Int = 4
@@ -57,6 +60,9 @@ struct InfluenceCommand: ParsableCommand {
     func validate() throws {
         guard [check, bench, checkpoint != nil].filter({ $0 }).count == 1 else {
             throw ValidationError("choose one of --check, --bench or --checkpoint <model.safetensors>")
+        }
+        if checkpoint == nil, denoiserOptions.denoiser != nil || denoiserOptions.noDenoiser {
+            throw ValidationError("--denoiser and --no-denoiser choose the denoiser of a --checkpoint's n2v run; --check and --bench use none")
         }
         guard figure1Count >= 0, sheetCount >= 1, benchCount >= 2 else {
             throw ValidationError("--figure1-count must be >= 0, --sheet-count >= 1, --bench-count >= 2")
@@ -95,7 +101,9 @@ struct InfluenceCommand: ParsableCommand {
             print(json ? String(decoding: try JSONCoding.compactEncoder.encode(result), as: UTF8.self) : result.text)
         } else if let checkpoint {
             let threads = trainingOptions.threads ?? TrainingConfiguration().threads
-            let model = try SavedModel.load(from: checkpoint, threads: threads).model.configuration
+            let (loaded, file) = try SavedModel.load(from: checkpoint, threads: threads)
+            let model = loaded.configuration
+            let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, metadata: file.metadata, threads: threads, quiet: json)
             let saved = try SavedRunSettings(checkpoint: checkpoint, model: model, dataOptions: dataOptions,
                                              seed: try trainingOptions.singleSeed())
             let settings = RunSettings(data: saved.data, training: try saved.training(options: trainingOptions, model: model))
@@ -104,7 +112,8 @@ struct InfluenceCommand: ParsableCommand {
             let data = try ExperimentData.load(settings.data, threads: settings.training.threads, verbose: !json)
             progress.message("data: \(settings.data.sourceName): \(data.summary)")
             let summary = try InfluenceRanking.run(
-                InfluenceRanking.Settings(checkpoint: checkpoint, out: out, figure1Count: figure1Count, sheetCount: sheetCount),
+                InfluenceRanking.Settings(checkpoint: checkpoint, out: out, figure1Count: figure1Count, sheetCount: sheetCount,
+                                          denoiser: denoiser),
                 run: settings, data: data, observer: progress)
             if json {
                 var brief = summary

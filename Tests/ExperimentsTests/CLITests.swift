@@ -259,6 +259,21 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
                            mentioning: ["bad.safetensors"])
         expectCleanFailure(try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--denoiser", "x.safetensors", "--no-denoiser", file], in: folder),
                            mentioning: ["--no-denoiser"])
+
+        // influence scores the model on what it was trained on: the denoised images (summary.json names the denoiser),
+        // and the scores differ from the raw images'; the model alone stops and says what to pass.
+        let influence = ["influence", "--checkpoint", "run/model.safetensors", "--lissa-scale", "auto", "--json"]
+        let ranked = try cli.run(influence + ["--out", "ranked"], in: folder)
+        let rankedRaw = try cli.run(influence + ["--out", "ranked-raw", "--no-denoiser"], in: folder)
+        try #require(ranked.status == 0 && rankedRaw.status == 0, "\(ranked.transcript)\n\(rankedRaw.transcript)")
+        #expect((jsonObject(ranked.output)?["denoiser"] as? String)?.hasSuffix("denoiser.safetensors") == true, "\(ranked.output)")
+        #expect(jsonObject(rankedRaw.output)?["denoiser"] == nil || jsonObject(rankedRaw.output)?["denoiser"] is NSNull, "\(rankedRaw.output)")
+        let scores = try String(contentsOf: folder.appendingPathComponent("ranked/influence.csv"), encoding: .utf8)
+        let rawScores = try String(contentsOf: folder.appendingPathComponent("ranked-raw/influence.csv"), encoding: .utf8)
+        #expect(scores != rawScores, "the denoiser was not applied before scoring")
+        expectCleanFailure(try cli.run(["influence", "--checkpoint", "lone/model.safetensors", "--lissa-scale", "auto"], in: folder),
+                           mentioning: ["n2v run's model", "--denoiser", "--no-denoiser"])
+        expectCleanFailure(try cli.run(["influence", "--check", "--no-denoiser"], in: folder), mentioning: ["--no-denoiser"])
     }
 
     /// Bad input: a message naming the problem, a non-zero exit, no crash.

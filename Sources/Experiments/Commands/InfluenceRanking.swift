@@ -22,12 +22,17 @@ package enum InfluenceRanking {
         package var figure1Count = 4
         /// Images per contact sheet.
         package var sheetCount = 16
+        /// The Noise2Void denoiser the model's run put in front of it (an n2v run's), and its path: the training and
+        /// validation images go through it first, so the model is scored on what it was trained on.
+        package var denoiser: (denoiser: Noise2VoidDenoiser, path: String)?
 
-        package init(checkpoint: String, out: String, figure1Count: Int = 4, sheetCount: Int = 16) {
+        package init(checkpoint: String, out: String, figure1Count: Int = 4, sheetCount: Int = 16,
+                     denoiser: (denoiser: Noise2VoidDenoiser, path: String)? = nil) {
             self.checkpoint = checkpoint
             self.out = out
             self.figure1Count = figure1Count
             self.sheetCount = sheetCount
+            self.denoiser = denoiser
         }
     }
 
@@ -74,9 +79,11 @@ package enum InfluenceRanking {
         package var scoreSeconds: Double
         package var perturbationSeconds: Double
         package var perImage: [MaskEnergy]
+        /// The denoiser the images went through first (an n2v run's), if any.
+        package var denoiser: String?
         /// The JSON keys: snake case.
         enum CodingKeys: String, CodingKey {
-            case n, d, solver, validationLoss = "validation_loss", harmfulCount = "harmful_count",
+            case n, d, solver, denoiser, validationLoss = "validation_loss", harmfulCount = "harmful_count",
                  scoreMin = "score_min", scoreMax = "score_max", epsilon, step,
                  meanEnergyInMask = "mean_energy_in_mask", meanMaskShare = "mean_mask_share", figure1,
                  featureSeconds = "feature_seconds", scoreSeconds = "score_seconds",
@@ -106,7 +113,12 @@ package enum InfluenceRanking {
             throw RankingError.imageSizeMismatch(checkpoint: settings.checkpoint, model: loaded.configuration.imageSize,
                                                  data: data.dataset.imageSize)
         }
-        let sets = try data.trainingData(run)
+        var sets = try data.trainingData(run)
+        if let denoiser = settings.denoiser?.denoiser {
+            observer.message("denoising the training and validation images with \(settings.denoiser?.path ?? "the denoiser") (the model's run trained on denoised images)")
+            sets.train.images = denoiser.denoised(sets.train.images, batchSize: 8)
+            sets.validation.images = denoiser.denoised(sets.validation.images, batchSize: 8)
+        }
         // --bn-statistics running: the statistics stored in the file; precise (or clean-validation): recomputed over the
         // training images as `train` does (a model saved by a stable-recipe run already carries these).
         let model = run.training.recipe.batchNormStatistics == .running ? loaded
@@ -192,7 +204,8 @@ package enum InfluenceRanking {
             scoreMin: scores.min() ?? 0, scoreMax: scores.max() ?? 0, epsilon: isp.epsilon, step: isp.step.rawValue,
             meanEnergyInMask: mean(energies.map(\.energyInMask)), meanMaskShare: mean(energies.map(\.maskShare)),
             figure1: figures.sorted(), featureSeconds: result.featureSeconds, scoreSeconds: result.scoreSeconds,
-            perturbationSeconds: perturbationSeconds, perImage: energies.sorted { $0.score > $1.score })
+            perturbationSeconds: perturbationSeconds, perImage: energies.sorted { $0.score > $1.score },
+            denoiser: settings.denoiser?.path)
         try SingleRun.writeJSON(summary, to: "\(settings.out)/summary.json")
         return summary
     }
@@ -213,7 +226,8 @@ package enum InfluenceRanking {
 
     /// Lines for the terminal.
     package static func text(_ summary: Summary, out: String) -> String {
-        var lines = ["\(summary.n) training points, D = \(summary.d): solver \(summary.solver.name), \(summary.solver.iterations) it., residual "
+        var lines = summary.denoiser.map { ["images denoised by \($0) first (the model's n2v run trained on denoised images)"] } ?? []
+        lines += ["\(summary.n) training points, D = \(summary.d): solver \(summary.solver.name), \(summary.solver.iterations) it., residual "
                      + String(format: "%.1e", summary.solver.relativeResidual) + ", damping " + String(format: "%g", summary.solver.effectiveDamping),
                      "scores in [" + String(format: "%.3e", summary.scoreMin) + ", " + String(format: "%.3e", summary.scoreMax)
                      + "], \(summary.harmfulCount) harmful (I_up > 0)"]
