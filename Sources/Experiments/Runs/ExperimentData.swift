@@ -10,6 +10,8 @@ public struct ExperimentData: Sendable {
     public let testFold: Int
     /// For data without folds: the share held out as the test set; nil when the test set is a fold.
     public var heldOutFraction: Double? = nil
+    /// Whether the images are the built-in synthetic phantoms (no --data).
+    public var synthetic = false
 
     /// Loads (through the cache) and splits the data of `settings`; the loader's warnings go to standard error.
     public static func load(_ settings: DataSettings, threads: Int = 2, verbose: Bool = true) throws -> ExperimentData {
@@ -29,12 +31,12 @@ public struct ExperimentData: Sendable {
             }
             let fraction = settings.testFraction ?? DataSettings.defaultTestFraction
             let split = try DataSplit.holdout(dataset, testFraction: fraction, validation: settings.validation, seed: settings.splitSeed)
-            return ExperimentData(dataset: dataset, split: split, testFold: 0, heldOutFraction: fraction)
+            return ExperimentData(dataset: dataset, split: split, testFold: 0, heldOutFraction: fraction, synthetic: settings.path == nil)
         }
         let folds = dataset.availableFolds
         let testFold = settings.testFold ?? (folds.contains(4) ? 4 : folds.last ?? 1)
         let split = try DataSplit.byFolds(dataset, testFold: testFold, validation: settings.validation, seed: settings.splitSeed)
-        return ExperimentData(dataset: dataset, split: split, testFold: testFold)
+        return ExperimentData(dataset: dataset, split: split, testFold: testFold, synthetic: settings.path == nil)
     }
 
     /// The sets of one run: noise drawn from the run's seed. Throws, naming the option to change, when
@@ -74,11 +76,39 @@ public struct ExperimentData: Sendable {
             "Noise2Void patches of \(side) px are smaller than the U-Net's minimum \(minimum) px: raise --n2v-patch-size to at least \(minimum)")
     }
 
-    /// One line on the sets' sizes and class counts.
+    /// One line on the sets' sizes and class counts, then a line for each of `splitWarnings`.
     public var summary: String {
         func counts(_ indices: [Int]) -> String { MRIDataset.describeCounts(dataset.classCounts(at: indices)) }
         let test = heldOutFraction.map { "test set (\(String(format: "%g", $0)) held out; the data has no folds)" } ?? "test fold \(testFold)"
-        return "\(dataset.count) images at \(dataset.imageSize) px; \(test): \(split.test.count) (\(counts(split.test))); "
-            + "train \(split.train.count) (\(counts(split.train))); validation \(split.validation.count) (\(counts(split.validation)))"
+        return (["\(dataset.count) images at \(dataset.imageSize) px; \(test): \(split.test.count) (\(counts(split.test))); "
+            + "train \(split.train.count) (\(counts(split.train))); validation \(split.validation.count) (\(counts(split.validation)))"]
+            + splitWarnings.map { "warning: " + $0 }).joined(separator: "\n")
+    }
+
+    /// What makes this split's figures hard to read: a test or validation set missing a class that the data has (its
+    /// accuracy, and the influence scores and early stopping that use the validation set, then describe the other
+    /// classes only), or a validation set larger than the training set. Empty for a sound split.
+    public var splitWarnings: [String] {
+        let present = dataset.classCounts(at: Array(0..<dataset.count)).map { $0 > 0 }
+        var warnings: [String] = []
+        for (name, indices) in [("test", split.test), ("validation", split.validation)] where !indices.isEmpty {
+            let counts = dataset.classCounts(at: indices)
+            let missing = TumourClass.allCases.filter { present[$0.rawValue] && counts[$0.rawValue] == 0 }.map(\.name)
+            guard !missing.isEmpty else { continue }
+            warnings.append("the \(name) set (\(indices.count) images) has no \(missing.joined(separator: " or ")) images, "
+                + "so its accuracy measures the other classes only. \(remedy)")
+        }
+        if split.validation.count > split.train.count {
+            warnings.append("the validation set (\(split.validation.count) images) is larger than the training set "
+                + "(\(split.train.count)). \(remedy)")
+        }
+        return warnings
+    }
+
+    /// How to get a sounder split, for the data's kind.
+    private var remedy: String {
+        synthetic
+            ? "With so few phantoms, raise --phantom-count (the default, 600, gives every set every class)."
+            : "Check the split: --test-fold, --validation-patients, --validation-fraction."
     }
 }
