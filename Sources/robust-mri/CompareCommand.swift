@@ -42,6 +42,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup(title: "Slurm cluster") var cluster: SlurmOptions
 
     func validate() throws {
+        try ListSyntax.requireDistinct(methods.map(\.rawValue), option: "--methods")
         _ = try resolved()
     }
 

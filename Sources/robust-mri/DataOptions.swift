@@ -113,6 +113,11 @@ struct DataOptions: ParsableArguments {
         guard testNoiseFraction.allSatisfy({ (0...1).contains($0) }) else {
             throw ValidationError("--test-noise-fraction values must be in [0, 1] (got \(testNoiseFraction))")
         }
+        try ListSyntax.requireDistinct(testNoiseFraction, option: "--test-noise-fraction", describe: TrainingOptions.number)
+        try ListSyntax.requireDistinct(noises.map(\.rawValue), option: "--noises")
+        if let noiseLevel, !(noiseLevel > 0 && noiseLevel.isFinite) {
+            throw ValidationError("--noise-level must be a positive number of grey levels out of 255, e.g. 32 (got \(noiseLevel))")
+        }
         if let testFraction, !(testFraction > 0 && testFraction < 1) {
             throw ValidationError("--test-fraction must be strictly between 0 and 1 (got \(testFraction))")
         }

@@ -28,4 +28,13 @@ enum ListSyntax {
         return try items(word, option: option, expected: names.isEmpty ? "a number" : "one of \(names.joined(separator: ", "))",
                          examples: names.count >= 2 ? Array(names.prefix(2)) : ["1", "2"], Element.init(argument:))
     }
+
+    /// Refuses a list that names a value twice: a repeated seed or noise would count one run as two (a std of 0 and
+    /// paired "verdicts" from one seed), a repeated test-noise fraction one test set as two.
+    static func requireDistinct<Element: Hashable>(_ values: [Element], option: String, describe: (Element) -> String = { "\($0)" }) throws {
+        var seen = Set<Element>()
+        let repeated = values.filter { !seen.insert($0).inserted }
+        guard let first = repeated.first else { return }
+        throw ValidationError("\(option) names \(describe(first)) more than once: give each value once (got \(values.map(describe).joined(separator: " ")))")
+    }
 }

@@ -25,7 +25,7 @@ struct RunSummary: Encodable {
         let last = record.final
         method = record.method
         testAccuracy = last?.test.first?.evaluation.accuracy ?? .nan
-        testAccuracyByRho = Dictionary(uniqueKeysWithValues: (last?.test ?? []).map { (String(format: "%g", $0.rho), $0.evaluation.accuracy) })
+        testAccuracyByRho = Dictionary((last?.test ?? []).map { (String(format: "%g", $0.rho), $0.evaluation.accuracy) }, uniquingKeysWith: { first, _ in first })
         validationAccuracy = last?.validation.accuracy ?? .nan
         macroF1 = last?.test.first?.evaluation.macroF1 ?? .nan
         epochs = record.epochs.count

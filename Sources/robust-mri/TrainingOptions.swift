@@ -136,6 +136,8 @@ struct TrainingOptions: ParsableArguments {
     var n2vLr: Float?
 
     func validate() throws {
+        try ListSyntax.requireDistinct(seeds, option: "--seeds")
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
         if let channels, channels.contains(where: { $0 <= 0 }) {
             throw ValidationError("--channels needs positive counts like 32 32 64 64 64 or 32,32,64,64,64 (got \(TrainingOptions.list(channels)))")
         }
@@ -193,12 +195,12 @@ struct TrainingOptions: ParsableArguments {
             // not (and were not given), they shrink in proportion, so `compare --preset quick --epochs 2` runs.
             let before = training.epochs
             training.epochs = epochs
-            if switchEpoch == nil, training.isr.switchEpoch >= epochs || training.isp.switchEpoch >= epochs {
+            if epochs >= 1, switchEpoch == nil, training.isr.switchEpoch >= epochs || training.isp.switchEpoch >= epochs {
                 let scaled = TrainingOptions.scaled(training.isr.switchEpoch, from: before, to: epochs, in: 1...Swift.max(1, epochs - 1))
                 training.isr.switchEpoch = scaled
                 training.isp.switchEpoch = scaled
             }
-            if atWarmupEpochs == nil, training.adversarial.epsilonWarmupEpochs > epochs {
+            if epochs >= 0, atWarmupEpochs == nil, training.adversarial.epsilonWarmupEpochs > epochs {
                 training.adversarial.epsilonWarmupEpochs = TrainingOptions.scaled(
                     training.adversarial.epsilonWarmupEpochs, from: before, to: epochs, in: 0...epochs)
             }

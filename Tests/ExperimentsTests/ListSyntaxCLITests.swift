@@ -35,6 +35,30 @@ import Testing
         expectCleanFailure(unknown, mentioning: ["'foo'", "naive, isr"])
     }
 
+    /// A value named twice is refused before anything runs: a repeated seed had counted one run as six (std 0.00 and a
+    /// "worse" verdict from one seed), a repeated test-noise fraction crashed train after its last epoch; and the
+    /// numbers that cannot be negative say so instead of crashing (--epochs=-1 had stopped on a range check).
+    @Test func repeatedValuesAndNegativeCountsAreRefusedClearly() throws {
+        guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
+        let folder = try temporaryFolder("lists-repeated")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [([String], [String])] = [
+            (["compare", "--seeds", "1", "2", "2", "--out", "g"], ["--seeds", "2 more than once"]),
+            (["compare", "--noises", "gaussian,gaussian", "--out", "g"], ["--noises", "gaussian more than once"]),
+            (["compare", "--methods", "naive", "isr", "naive", "--out", "g"], ["--methods", "naive more than once"]),
+            (["train", "--test-noise-fraction", "0", "0", "1", "--out", "t"], ["--test-noise-fraction", "0 more than once"]),
+            (["evaluate", "--checkpoint", "none.safetensors", "--test-noise-fraction", "1", "1"], ["--test-noise-fraction"]),
+            (["train", "--epochs=-1", "--out", "t"], ["--epochs must be at least 1", "-1"]),
+            (["compare", "--epochs=-1", "--out", "g"], ["--epochs must be at least 1"]),
+            (["train", "--noise-level=-5", "--out", "t"], ["--noise-level must be a positive number"]),
+        ]
+        for (arguments, words) in cases {
+            let result = try cli.run(arguments, in: folder)
+            expectCleanFailure(result, mentioning: words)
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("t").path), "\(arguments): trained anyway")
+        }
+    }
+
     @Test func everyListOptionsHelpSaysBothSeparatorsWork() throws {
         guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
         let folder = try temporaryFolder("lists-help")
