@@ -1,4 +1,5 @@
 import Foundation
+import MRIData
 
 /// Checks an epoch's figures for the failures a user must hear about, with the fix in the message.
 ///
@@ -41,13 +42,15 @@ public enum TrainingHealth {
         if configuration.method == .at {
             advice = "the attack radius may exceed what separates the classes: lower --at-epsilon (now \(fraction(configuration.adversarial.epsilon))) and --at-alpha, or " + advice
         }
+        /// A class by its name (the labels are 0-based indices; manifests and the README number them from 1).
+        func name(_ c: Int) -> String { TumourClass(rawValue: c)?.name ?? "class \(c)" }
         if presentClasses > 1, predictedClasses.count == 1 {
-            report.warnings.append("every validation image is called class \(predictedClasses[0]) at epoch \(metrics.epoch): the model has collapsed to one class; \(advice)")
+            report.warnings.append("every validation image is called \(name(predictedClasses[0])) at epoch \(metrics.epoch): the model has collapsed to one class; \(advice)")
         } else if presentClasses > 1 {
             // A partial collapse: a class with validation images that no image is called.
             let missing = confusion.indices.filter { c in confusion[c].reduce(0, +) > 0 && !predictedClasses.contains(c) }
             if !missing.isEmpty {
-                report.warnings.append("no validation image is called class \(missing.map(String.init).joined(separator: ", ")) at epoch \(metrics.epoch) although the set has \(missing.map { String(confusion[$0].reduce(0, +)) }.joined(separator: ", ")) of them: the model has stopped telling that class apart; \(advice)")
+                report.warnings.append("no validation image is called \(missing.map(name).joined(separator: " or ")) at epoch \(metrics.epoch) although the set has \(missing.map { String(confusion[$0].reduce(0, +)) }.joined(separator: ", ")) of them: the model has stopped telling that class apart; \(advice)")
             }
         }
         return report

@@ -40,12 +40,13 @@ struct RunSummary: Encodable {
     }
 
     var text: String {
-        var lines = ["\(method): test accuracy " + String(format: "%.2f%%", 100 * testAccuracy)]
+        // The macro-F1 is the first test set's (as `macro_f1` in the JSON), so it stands on the test line.
+        var lines = ["\(method): test accuracy " + String(format: "%.2f%%", 100 * testAccuracy) + String(format: ", macro-F1 %.3f", macroF1)]
         for (rho, accuracy) in testAccuracyByRho.sorted(by: { $0.key < $1.key }) {
             lines.append("  at test-noise fraction \(rho): " + String(format: "%.2f%%", 100 * accuracy))
         }
-        lines.append("  validation accuracy " + String(format: "%.2f%%", 100 * validationAccuracy) + String(format: ", macro-F1 %.3f", macroF1))
-        lines.append("  \(epochs) epochs in " + TableRendering.durationText(trainSeconds) + " (seed \(seed)); files in \(out)")
+        lines.append("  validation accuracy " + String(format: "%.2f%%", 100 * validationAccuracy))
+        lines.append("  \(epochs) \(epochs == 1 ? "epoch" : "epochs") in " + TableRendering.durationText(trainSeconds) + " (seed \(seed)); files in \(out)")
         return lines.joined(separator: "\n")
     }
 }

@@ -36,11 +36,11 @@ import Tensor
         let collapsed = Self.metrics(epoch: 4, clean: 0.33, pgd: 0.33, confusion: [[0, 5, 0], [0, 5, 0], [0, 5, 0]])
         let report = TrainingHealth.check(collapsed, history: [], configuration: configuration)
         #expect(report.warnings.count == 1)
-        #expect(report.warnings[0].contains("class 1") && report.warnings[0].contains("--at-epsilon"))
+        #expect(report.warnings[0].contains("called glioma") && report.warnings[0].contains("--at-epsilon"))
         // Partial: meningioma (class 0) never predicted, all called pituitary (the quick preset's AT on Gaussian noise).
         let partial = Self.metrics(epoch: 5, clean: 0.67, pgd: 0.6, confusion: [[0, 0, 5], [0, 5, 0], [0, 0, 5]])
         let partialReport = TrainingHealth.check(partial, history: [], configuration: configuration)
-        #expect(partialReport.warnings.count == 1 && partialReport.warnings[0].hasPrefix("no validation image is called class 0 at epoch 5"))
+        #expect(partialReport.warnings.count == 1 && partialReport.warnings[0].hasPrefix("no validation image is called meningioma at epoch 5"))
         // A healthy confusion raises nothing.
         #expect(TrainingHealth.check(Self.metrics(epoch: 5, clean: 0.8, pgd: 0.6), history: [], configuration: configuration).warnings.isEmpty)
     }
