@@ -114,8 +114,8 @@ package enum InfluenceRanking {
                                                  data: data.dataset.imageSize)
         }
         var sets = try data.trainingData(run)
-        if let denoiser = settings.denoiser?.denoiser {
-            observer.message("denoising the training and validation images with \(settings.denoiser?.path ?? "the denoiser") (the model's run trained on denoised images)")
+        if let (denoiser, path) = settings.denoiser {
+            observer.message("denoising the training and validation images with \(path) (the model's run trained on denoised images)")
             sets.train.images = denoiser.denoised(sets.train.images, batchSize: 8)
             sets.validation.images = denoiser.denoised(sets.validation.images, batchSize: 8)
         }
