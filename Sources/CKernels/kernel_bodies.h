@@ -470,11 +470,59 @@ CK_INLINE void winograd_tiles_in_body(const float *plane, ptrdiff_t h, ptrdiff_t
     }
 }
 
+/// The p x p patches R Z R^T of 16 adjacent tiles (one per lane; `winograd_tiles_out`), Z[a, b] = in[(a*s + b)*ld + t0
+/// + lane]: patch[i][j]. Lanes from n on (past the row's tiles) are computed from 0 and are to be dropped. `rows`: R's
+/// sparse rows where mode is CK_SPARSE. e[a, j] = sum_b r[j, b] z[a, b], then patch[i, j] = sum_a r[i, a] e[a, j], in
+/// index order or, paired, by even and odd halves (`winograd_apply_paired_columns`).
+CK_INLINE void winograd_patches16(const float *in, ptrdiff_t ld, ptrdiff_t t0, ptrdiff_t n, const float *r, ptrdiff_t p,
+                                  ptrdiff_t s, const ck_sparse_row *rows, int mode,
+                                  ck_v16 patch[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX]) {
+    const int dense = mode == CK_DENSE;
+    ck_v16 z[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX], e[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
+    ck_i16 live;  // lanes of real tiles: the others read whatever lies past them
+    for (int lane = 0; lane < 16; lane++) live[lane] = lane < n ? -1 : 0;
+    for (ptrdiff_t a = 0; a < s; a++) {
+        for (ptrdiff_t b = 0; b < s; b++) {
+            const float *src = in + (a * s + b) * ld + t0;
+            z[a][b] = n == 16 ? load16(src) : select16(live, load16(src), splat16(0));
+        }
+    }
+    if (mode == CK_PAIRED) {
+        ck_v16 column[CK_WINOGRAD_MAX], y[CK_WINOGRAD_MAX];
+        for (ptrdiff_t a = 0; a < s; a++) winograd_apply_paired_columns(r, p, s, z[a], e[a]);
+        for (ptrdiff_t j = 0; j < p; j++) {
+            for (ptrdiff_t a = 0; a < s; a++) column[a] = e[a][j];
+            winograd_apply_paired_columns(r, p, s, column, y);
+            for (ptrdiff_t i = 0; i < p; i++) patch[i][j] = y[i];
+        }
+        return;
+    }
+    for (ptrdiff_t a = 0; a < s; a++) {
+        for (ptrdiff_t j = 0; j < p; j++) {
+            const ck_sparse_row row = rows[j];
+            ck_v16 acc = splat16(0);
+            for (int q = 0; q < (dense ? s : row.count); q++) {
+                acc += (dense ? r[j * s + q] : row.value[q]) * z[a][dense ? q : row.column[q]];
+            }
+            e[a][j] = acc;
+        }
+    }
+    for (ptrdiff_t i = 0; i < p; i++) {
+        const ck_sparse_row row = rows[i];
+        for (ptrdiff_t j = 0; j < p; j++) {
+            ck_v16 acc = splat16(0);
+            for (int q = 0; q < (dense ? s : row.count); q++) {
+                acc += (dense ? r[i * s + q] : row.value[q]) * e[dense ? q : row.column[q]][j];
+            }
+            patch[i][j] = acc;
+        }
+    }
+}
+
 /// `winograd_tiles_out`, with `mode` as in `winograd_tiles_in_body` (paired columns).
 CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
                                        ptrdiff_t s, float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
                                        ptrdiff_t step, float bias, int accumulate, float *scratch, int mode) {
-    const int dense = mode == CK_DENSE;
     // Patches as wide as their step (the forward pass: p = m) tile the row without overlap: each phase column is
     // written once, by a store, and needs no zeroing; wider ones (dX: p = alpha) overlap and are added.
     const int disjoint = p == step;
@@ -482,54 +530,17 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
     float *ph = scratch;               // [p, step, nt]: the patches' rows by phase (overlapping patches added)
     float *lin = ph + p * step * nt;   // [step * nt]: one row of patches
     if (!disjoint) zero_floats(ph, p * step * nt);
-    ck_v16 z[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX], e[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
     ck_sparse_row rows[CK_WINOGRAD_MAX];
     ptrdiff_t offset[CK_WINOGRAD_MAX];  // of column j of a patch in its phase rows
     if (mode == CK_SPARSE) winograd_sparse_rows(r, p, s, rows);
     for (ptrdiff_t j = 0; j < p; j++) offset[j] = (j % step) * nt + j / step;
     for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
-        const ptrdiff_t n = min_index(16, tiles - t0);
-        ck_i16 live;  // lanes of real tiles: the others read whatever lies past them, and are dropped
-        for (int lane = 0; lane < 16; lane++) live[lane] = lane < n ? -1 : 0;
-        for (ptrdiff_t a = 0; a < s; a++) {
-            for (ptrdiff_t b = 0; b < s; b++) {
-                const float *src = in + (a * s + b) * ld + t0;
-                z[a][b] = n == 16 ? load16(src) : select16(live, load16(src), splat16(0));
-            }
-        }
-        // e[a, j] = sum_b r[j, b] z[a, b]; patch[i, j] = sum_a r[i, a] e[a, j].
-        if (mode == CK_PAIRED) {
-            ck_v16 column[CK_WINOGRAD_MAX], patch[CK_WINOGRAD_MAX];
-            for (ptrdiff_t a = 0; a < s; a++) winograd_apply_paired_columns(r, p, s, z[a], e[a]);
-            for (ptrdiff_t j = 0; j < p; j++) {
-                for (ptrdiff_t a = 0; a < s; a++) column[a] = e[a][j];
-                winograd_apply_paired_columns(r, p, s, column, patch);
-                for (ptrdiff_t i = 0; i < p; i++) {
-                    float *dst = ph + i * step * nt + offset[j] + t0;
-                    store16(dst, disjoint ? patch[i] : load16(dst) + patch[i]);
-                }
-            }
-            continue;
-        }
-        for (ptrdiff_t a = 0; a < s; a++) {
-            for (ptrdiff_t j = 0; j < p; j++) {
-                const ck_sparse_row row = rows[j];
-                ck_v16 acc = splat16(0);
-                for (int q = 0; q < (dense ? s : row.count); q++) {
-                    acc += (dense ? r[j * s + q] : row.value[q]) * z[a][dense ? q : row.column[q]];
-                }
-                e[a][j] = acc;
-            }
-        }
-        for (ptrdiff_t i = 0; i < p; i++) {
-            const ck_sparse_row row = rows[i];
-            for (ptrdiff_t j = 0; j < p; j++) {
-                ck_v16 acc = splat16(0);
-                for (int q = 0; q < (dense ? s : row.count); q++) {
-                    acc += (dense ? r[i * s + q] : row.value[q]) * e[dense ? q : row.column[q]][j];
-                }
+        ck_v16 patch[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
+        winograd_patches16(in, ld, t0, min_index(16, tiles - t0), r, p, s, rows, mode, patch);
+        for (ptrdiff_t j = 0; j < p; j++) {
+            for (ptrdiff_t i = 0; i < p; i++) {
                 float *dst = ph + i * step * nt + offset[j] + t0;
-                store16(dst, disjoint ? acc : load16(dst) + acc);
+                store16(dst, disjoint ? patch[i][j] : load16(dst) + patch[i][j]);
             }
         }
     }
@@ -743,6 +754,60 @@ static void bn_relu_pool_forward(const float *x, ptrdiff_t h, ptrdiff_t w, float
     }
 }
 
+/// `winograd_tiles_out_pool`, with `mode` as in `winograd_tiles_in_body`: per group of 16 tiles, the patches
+/// (`winograd_patches16`), then per 2x2 window of a patch `pool_forward16` of bias + patch, exactly as
+/// `bn_relu_pool_forward` takes the plane `winograd_tiles_out` writes (bias + patch). Pooled window (u, v) of tile t
+/// is column t * p/2 + v of pooled row u; for p = 4 a lane's two columns are interleaved by one shuffle per 16 lanes.
+CK_INLINE void winograd_tiles_out_pool_body(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
+                                            ptrdiff_t s, float *pooled, ptrdiff_t wp, float bias, float scale,
+                                            float shift, int mode) {
+    ck_sparse_row rows[CK_WINOGRAD_MAX];
+    if (mode == CK_SPARSE) winograd_sparse_rows(r, p, s, rows);
+    const ptrdiff_t half = p / 2;
+    for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
+        const ptrdiff_t n = min_index(16, tiles - t0);
+        ck_v16 patch[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
+        winograd_patches16(in, ld, t0, n, r, p, s, rows, mode, patch);
+        for (ptrdiff_t u = 0; u < half; u++) {
+            ck_v16 best[CK_WINOGRAD_MAX / 2];
+            for (ptrdiff_t v = 0; v < half; v++) {
+                const ck_windows16 window = {
+                    bias + patch[2 * u][2 * v], bias + patch[2 * u][2 * v + 1],
+                    bias + patch[2 * u + 1][2 * v], bias + patch[2 * u + 1][2 * v + 1],
+                };
+                ck_i16 index;
+                best[v] = pool_forward16(window, scale, shift, &index);
+            }
+            float *row = pooled + u * wp + t0 * half;
+            if (half == 2) {
+                const ck_v16 low = __builtin_shufflevector(best[0], best[1], CK_LOW_HALVES);
+                const ck_v16 high = __builtin_shufflevector(best[0], best[1], CK_HIGH_HALVES);
+                if (n == 16) {
+                    store16(row, low);
+                    store16(row + 16, high);
+                } else {
+                    store_first16(row, low, min_index(16, 2 * n));
+                    if (n > 8) store_first16(row + 16, high, 2 * n - 16);
+                }
+            } else {
+                for (ptrdiff_t lane = 0; lane < n; lane++) {
+                    for (ptrdiff_t v = 0; v < half; v++) row[lane * half + v] = best[v][lane];
+                }
+            }
+        }
+    }
+}
+
+static void winograd_tiles_out_pool(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
+                                    ptrdiff_t s, float *pooled, ptrdiff_t wp, float bias, float scale, float shift,
+                                    int paired) {
+#define CK_TILES_OUT_POOL(STEP, P, S, DENSE) \
+    winograd_tiles_out_pool_body(in, ld, tiles, r, P, S, pooled, wp, bias, scale, shift, DENSE)
+    const ptrdiff_t step = p;
+    CK_WINOGRAD_SHAPES(CK_TILES_OUT_POOL, step, p, s, paired);
+#undef CK_TILES_OUT_POOL
+}
+
 /// The window value at each lane's winning position (index & 3).
 CK_INLINE ck_v16 winner_values16(ck_windows16 v, ck_i16 position) {
     ck_v16 value = v.a;
@@ -901,6 +966,7 @@ const ck_kernels CK_TABLE = {
     .im2col_pack = im2col_pack,
     .winograd_tiles_in = winograd_tiles_in,
     .winograd_tiles_out = winograd_tiles_out,
+    .winograd_tiles_out_pool = winograd_tiles_out_pool,
     .sum = sum,
     .dot = dot,
     .centred_squares = centred_squares,

@@ -136,17 +136,12 @@ public struct CNN: Sendable {
     }
 
     /// The blocks and Flatten (OpenBLAS already at one thread): safe to call from several workers at once.
-    /// `blockFeatures(images, mode: .evaluation).features` to the bit, without caches: a block whose convolution has
-    /// one input channel (the first) by the fused kernel (`BatchNormReLUPool.evaluatedDirect`).
+    /// `blockFeatures(images, mode: .evaluation).features` to the bit, without caches, each block by the fused kernel
+    /// that fits it (`BatchNormReLUPool.evaluatedBlock`).
     func evaluatedBlockFeatures(_ images: Tensor) -> Tensor {
         var x = images
         for block in blocks {
-            if block.convolution.inputChannels == 1 {
-                x = BatchNormReLUPool.evaluatedDirect(x, convolution: block.convolution, batchNorm: block.batchNorm, threads: threads)
-            } else {
-                let convolved = block.convolution.forward(x, threads: threads).output
-                x = BatchNormReLUPool.forward(convolved, batchNorm: block.batchNorm, mode: .evaluation, threads: threads).output
-            }
+            x = BatchNormReLUPool.evaluatedBlock(x, convolution: block.convolution, batchNorm: block.batchNorm, threads: threads)
         }
         return Flatten.forward(x).output
     }

@@ -192,6 +192,30 @@ extension Conv2D {
         }
     }
 
+    /// The forward pass's products: per piece of images and block of tile rows, the input transform and the alpha^2
+    /// sgemms M[xi] = U[xi] V[xi], then `emit(product, productStride, width, rows, scratch)` takes the block's M
+    /// ([alpha^2, O, width], positions `productStride` apart) for its tile rows `rows`, with the worker's scratch for the
+    /// tile transforms. `u`: U of the weight (`winogradWeights`).
+    @inline(__always)
+    static func winogradProducts(_ g: Geometry, _ plan: WinogradPlan, _ inp: UnsafePointer<Float>, u: UnsafePointer<Float>,
+                                 threads: Int, isa: KernelISA,
+                                 _ emit: (UnsafeMutablePointer<Float>, Int, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+        let pieces = Swift.max(1, Swift.min(Parallel.reductionPieces, g.n))
+        BLAS.setThreads(1)
+        Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { _, images in
+            let buffers = WinogradBuffers(g, plan)
+            defer { buffers.deallocate() }
+            forEachWinogradBlock(plan, images: images) { rows in
+                let width = rows.count * plan.tilesWide
+                let (vStride, productStride) = (positionStride(rows: g.c, width: width), positionStride(rows: g.o, width: width))
+                winogradInputTransform(g, plan, inp, rows: rows, buffers.v, scratch: buffers.scratch, isa: isa)
+                positionGemms(plan, m: g.o, n: width, k: g.c, a: u, lda: g.c, aStride: g.o * g.c, b: buffers.v, ldb: width,
+                              bStride: vStride, beta: 0, c: buffers.product, ldc: width, cStride: productStride)
+                emit(buffers.product, productStride, width, rows, buffers.scratch)
+            }
+        }
+    }
+
     /// out = bias + A^T M A, by the Winograd identity (see the extension's comment), per piece of images and block;
     /// `prepared`: U of this weight (`winogradWeights`), if already made.
     static func winogradForward(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
@@ -199,27 +223,50 @@ extension Conv2D {
                                 transform t: WinogradTransform, prepared: [Float]? = nil, isa: KernelISA = .active) {
         let plan = winogradPlan(g, t), kernels = isa.kernels, m = plan.m
         let u = prepared ?? winogradWeights(g, wt, t)
-        let pieces = Swift.max(1, Swift.min(Parallel.reductionPieces, g.n))
-        BLAS.setThreads(1)
         u.withUnsafeBufferPointer { uBuffer in
             t.at.withUnsafeBufferPointer { at in
                 guard let u = uBuffer.baseAddress, let at = at.baseAddress else { return }
-                Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { _, images in
-                    let buffers = WinogradBuffers(g, plan)
-                    defer { buffers.deallocate() }
-                    let (v, product, scratch) = (buffers.v, buffers.product, buffers.scratch)
-                    forEachWinogradBlock(plan, images: images) { rows in
-                        let width = rows.count * plan.tilesWide
-                        let (vStride, productStride) = (positionStride(rows: g.c, width: width), positionStride(rows: g.o, width: width))
-                        winogradInputTransform(g, plan, inp, rows: rows, v, scratch: scratch, isa: isa)
-                        positionGemms(plan, m: g.o, n: width, k: g.c, a: u, lda: g.c, aStride: g.o * g.c, b: v, ldb: width,
-                                      bStride: vStride, beta: 0, c: product, ldc: width, cStride: productStride)
-                        forEachTileRow(plan, rows) { i, ty, column in
-                            for o in 0..<g.o {
-                                kernels.winograd_tiles_out(product + o * width + column, productStride, plan.tilesWide, at, m, plan.alpha,
-                                                           out + (i * g.o + o) * g.ho * g.wo, g.ho, g.wo, ty * m, 0, m, b[o], 0, scratch,
-                                                           plan.t.pairing.at)
-                            }
+                winogradProducts(g, plan, inp, u: u, threads: threads, isa: isa) { product, productStride, width, rows, scratch in
+                    forEachTileRow(plan, rows) { i, ty, column in
+                        for o in 0..<g.o {
+                            kernels.winograd_tiles_out(product + o * width + column, productStride, plan.tilesWide, at, m, plan.alpha,
+                                                       out + (i * g.o + o) * g.ho * g.wo, g.ho, g.wo, ty * m, 0, m, b[o], 0,
+                                                       scratch, t.pairing.at)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `winogradForwardPooled` can take this shape: even output tiles that cover the output plane exactly
+    /// (Ho and Wo multiples of m), so every 2x2 pooling window lies inside one tile.
+    static func winogradPoolsInTiles(_ g: Geometry, _ t: WinogradTransform) -> Bool {
+        let m = t.outputTile
+        return m % 2 == 0 && g.ho % m == 0 && g.wo % m == 0
+    }
+
+    /// The evaluation-mode block after this convolution, fused with the Winograd output transform: out[i, o] =
+    /// 2x2 max-pool of relu((bias[o] + (A^T M A)[o]) * scale[o] + shift[o]): [N, O, Ho/2, Wo/2], the same bytes as
+    /// `winogradForward` then `BatchNormReLUPool.forward(mode: .evaluation)`, without the convolution's output ever
+    /// reaching memory (C kernel `winograd_tiles_out_pool`). Needs `winogradPoolsInTiles(g, t)`.
+    static func winogradForwardPooled(_ g: Geometry, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
+                                      _ b: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                                      _ out: UnsafeMutablePointer<Float>, threads: Int, transform t: WinogradTransform,
+                                      prepared: [Float]? = nil, isa: KernelISA = .active) {
+        precondition(winogradPoolsInTiles(g, t), "Conv2D.winogradForwardPooled: \(g.ho)x\(g.wo) is not whole \(t.outputTile)-tiles")
+        let plan = winogradPlan(g, t), kernels = isa.kernels, m = plan.m
+        let (hp, wp) = (g.ho / 2, g.wo / 2)
+        let u = prepared ?? winogradWeights(g, wt, t)
+        u.withUnsafeBufferPointer { uBuffer in
+            t.at.withUnsafeBufferPointer { at in
+                guard let u = uBuffer.baseAddress, let at = at.baseAddress else { return }
+                winogradProducts(g, plan, inp, u: u, threads: threads, isa: isa) { product, productStride, width, rows, _ in
+                    forEachTileRow(plan, rows) { i, ty, column in
+                        for o in 0..<g.o {
+                            kernels.winograd_tiles_out_pool(product + o * width + column, productStride, plan.tilesWide, at, m,
+                                                            plan.alpha, out + (i * g.o + o) * hp * wp + ty * (m / 2) * wp, wp,
+                                                            b[o], scale[o], shift[o], t.pairing.at)
                         }
                     }
                 }

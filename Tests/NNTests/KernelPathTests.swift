@@ -58,6 +58,60 @@ import TestSupport
         }
     }
 
+    /// The evaluation-mode block after a Winograd convolution fused with its output transform
+    /// (`winograd_tiles_out_pool`: each output tile pooled in registers) against the Winograd convolution and the fused
+    /// BatchNorm-ReLU-pool in sequence, to the bit, on every path, at 1 and 2 threads, with and without the prepared
+    /// weight: F(4, 3) on 8, 10, 16 and 18 tiles a row (half a 16-lane group, a partial one, a whole one, one and a
+    /// partial), F(4, 5) on valid padding, several images and channels past a group, BatchNorm scales of either sign
+    /// and a zero one. `evaluatedBlock` takes this path only where the tiles cover the plane, and elsewhere gives the
+    /// same bytes as the unfused layers.
+    @Test(arguments: [(Conv2D.Padding.same, 3, 32), (.same, 3, 40), (.same, 3, 64), (.same, 3, 72), (.valid, 5, 36)])
+    func fusedWinogradBlockOfEveryPathEqualsTheLayersInSequence(_ shape: (Conv2D.Padding, Int, Int)) {
+        let (padding, k, side) = shape
+        var generator = SeededGenerator(seed: 5)
+        var conv = Conv2D(inputChannels: 3, outputChannels: 5, kernelSize: k, padding: padding, generator: &generator)
+        let bn = Self.batchNorm(channels: 5)
+        let x = randomTensor([3, 3, side, side], seed: 6)
+        let g = conv.geometry(x)
+        #expect(Conv2D.winogradPoolsInTiles(g, conv.winogradTiles))
+        for isa in KernelISA.supported {
+            var convolved = Tensor(zeros: [g.n, g.o, g.ho, g.wo])
+            withPointer(x) { inp in
+                withPointer(conv.weight) { wt in
+                    withPointer(conv.bias) { b in
+                        withMutablePointer(&convolved) { out in
+                            Conv2D.winogradForward(g, inp, wt, b, out, threads: 1, transform: conv.winogradTiles, isa: isa)
+                        }
+                    }
+                }
+            }
+            let reference = BatchNormReLUPool.forward(convolved, batchNorm: bn, mode: .evaluation, threads: 1, isa: isa).output
+            for (threads, prepare) in [(1, false), (2, false), (2, true)] {
+                if prepare { conv.prepareWinogradWeights() }
+                let fused = BatchNormReLUPool.evaluatedWinograd(x, convolution: conv, batchNorm: bn, threads: threads, isa: isa)
+                #expect(fused.shape == reference.shape)
+                #expect(fused.scalars.map(\.bitPattern) == reference.scalars.map(\.bitPattern),
+                        "\(isa), \(threads) threads, prepared \(prepare), \(shape)")
+            }
+            conv.preparedWinograd = nil
+        }
+    }
+
+    /// `evaluatedBlock` where the Winograd tiles do not cover the plane (34 px: a partial tile) or the layer runs by
+    /// im2col (8 px): the unfused layers' bytes.
+    @Test func evaluatedBlockWithoutWholeTilesEqualsTheLayersInSequence() {
+        var generator = SeededGenerator(seed: 7)
+        let conv = Conv2D(inputChannels: 3, outputChannels: 4, kernelSize: 3, padding: .same, generator: &generator)
+        let bn = Self.batchNorm(channels: 4)
+        for side in [34, 8] {
+            let x = randomTensor([2, 3, side, side], seed: 8)
+            #expect(!Conv2D.winogradPoolsInTiles(conv.geometry(x), conv.winogradTiles) || side == 8)
+            let reference = BatchNormReLUPool.forward(conv.forward(x).output, batchNorm: bn, mode: .evaluation).output
+            let block = BatchNormReLUPool.evaluatedBlock(x, convolution: conv, batchNorm: bn, threads: 2)
+            #expect(block.scalars.map(\.bitPattern) == reference.scalars.map(\.bitPattern), "\(side) px")
+        }
+    }
+
     /// A BatchNorm with scales of either sign and a zero one (every winner inactive), and non-trivial running
     /// statistics for the evaluation mode.
     static func batchNorm(channels: Int) -> BatchNorm2D {

@@ -81,6 +81,15 @@ typedef struct ck_kernels {
                                         const float *_Nonnull r, ptrdiff_t p, ptrdiff_t s, float *_Nonnull plane,
                                         ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0, ptrdiff_t step,
                                         float bias, int accumulate, float *_Nonnull scratch, int paired);
+    // The evaluation-mode block after a Winograd convolution, fused with its output transform: for one tile row of one
+    // output channel whose p x p patches (p = step, even) lie inside the plane, `pooled` (row stride wp) gets rows
+    // [0, p/2), columns [0, tiles * p/2) of the 2x2 max-pool of relu((bias + patch) * scale + shift): the same bytes as
+    // `winograd_tiles_out` (accumulate 0) then `bn_relu_pool_forward` over those rows, without the convolution's plane.
+    // in, ld, tiles, r, p, s, paired as for `winograd_tiles_out`.
+    void (*_Nonnull winograd_tiles_out_pool)(const float *_Nonnull in, ptrdiff_t ld, ptrdiff_t tiles,
+                                             const float *_Nonnull r, ptrdiff_t p, ptrdiff_t s,
+                                             float *_Nonnull pooled, ptrdiff_t wp, float bias, float scale,
+                                             float shift, int paired);
 
     // Reductions in a fixed order (two 16-lane accumulators, then the lanes, then the tail):
     // sum_i a[i], sum_i a[i] * b[i], sum_i (a[i] - mu)^2, for i in [0, n).
