@@ -127,9 +127,10 @@ public struct Conv2D: Sendable {
     /// Transforms the weight for Winograd's tiles once, for passes that run this layer many times with fixed weights
     /// (evaluation image by image, the precise statistics, the U-Net's denoising): the transform of the authors'
     /// CNN's 7,168 kernels per call was a third of its evaluation pass. A no-op for layers without Winograd tiles, and,
-    /// given the input's side in pixels, for layers `.automatic` runs otherwise at that size.
+    /// given the input's side in pixels, for layers `.automatic` runs otherwise at that size; and for a layer already
+    /// prepared for its current weight (a model prepared once keeps it through the copies each evaluation makes).
     public mutating func prepareWinogradWeights(inputSize: Int? = nil) {
-        guard inputChannels > 1, let t = Conv2D.winogradTransform(kernelSize: kernelSize) else { return }
+        guard inputChannels > 1, let t = Conv2D.winogradTransform(kernelSize: kernelSize), preparedWinogradWeights == nil else { return }
         if let side = inputSize {
             let out = outputSize(side)
             guard out > 0, Conv2D.prefersWinograd(Geometry(n: 1, c: inputChannels, h: side, w: side, o: outputChannels,

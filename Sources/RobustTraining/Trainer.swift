@@ -246,8 +246,11 @@ public struct Trainer {
                    classes: model.configuration.classes)
     }
 
-    /// The model's logits [N, classes] on images [N, C, S, S] (evaluation mode), in batches.
+    /// The model's logits [N, classes] on images [N, C, S, S] (evaluation mode), in batches; the Winograd layers'
+    /// transformed weights made once for all of them (`CNN.prepareWinogradWeights`).
     public static func logits(_ model: CNN, images: Tensor, batchSize: Int = 64) -> Tensor {
+        var model = model
+        model.prepareWinogradWeights()
         let n = images.shape[0], classes = model.configuration.classes
         var scalars: [Float] = []
         scalars.reserveCapacity(n * classes)
