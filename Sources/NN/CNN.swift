@@ -151,7 +151,8 @@ public struct CNN: Sendable {
         var caches: [Cache.BlockCache] = []
         caches.reserveCapacity(blocks.count)
         for block in blocks {
-            let (convolved, convCache) = block.convolution.forward(x, threads: threads)
+            let kernel = mode == .evaluation ? block.convolution.evaluationKernel(block.convolution.geometry(x)) : .automatic
+            let (convolved, convCache) = block.convolution.forward(x, threads: threads, kernel: kernel)
             let (pooled, poolCache) = BatchNormReLUPool.forward(convolved, batchNorm: block.batchNorm, mode: mode, threads: threads)
             caches.append(Cache.BlockCache(convolution: convCache, normalizedPool: poolCache))
             x = pooled

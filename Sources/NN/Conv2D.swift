@@ -124,17 +124,37 @@ public struct Conv2D: Sendable {
         return kernel
     }
 
+    /// The kernel `.automatic` stands for in the CNN's evaluation-mode passes (`CNN.evaluated`, `evaluatedLogits`):
+    /// the training passes' choice (`resolved`), and Winograd also from `evaluationWinogradMinimumPlane` where its tiles
+    /// cover the output plane, since there the block's BatchNorm, ReLU and pooling fuse with the output transform
+    /// (`BatchNormReLUPool.evaluatedWinograd`) and it pays at smaller planes than in training.
+    func evaluationKernel(_ g: Geometry) -> Kernel {
+        if inputChannels > 1, let t = Conv2D.winogradTransform(kernelSize: kernelSize),
+           g.ho * g.wo >= Conv2D.evaluationWinogradMinimumPlane, Conv2D.winogradPoolsInTiles(g, t) {
+            return .winograd
+        }
+        return resolved(.automatic, g)
+    }
+
+    /// The smallest output plane at which an evaluation pass runs a layer by Winograd where the tiles cover the plane
+    /// (`evaluationKernel`): 16 x 16. Measured (`bench`, 3x3 CNN at 128 px, the 16 px layer by Winograd or im2col,
+    /// everything else idle, three runs each): evaluation at 2 threads 1821-1869 -> 1862-1902 images/s, at 1 thread
+    /// 989-1051 -> 1000-1114; training loses with it (344 against 356 images/s), so its threshold stays.
+    static let evaluationWinogradMinimumPlane = 16 * 16
+
     /// Transforms the weight for Winograd's tiles once, for passes that run this layer many times with fixed weights
     /// (evaluation image by image, the precise statistics, the U-Net's denoising): the transform of the authors'
     /// CNN's 7,168 kernels per call was a third of its evaluation pass. A no-op for layers without Winograd tiles, and,
-    /// given the input's side in pixels, for layers `.automatic` runs otherwise at that size; and for a layer already
+    /// given the input's side in pixels, for layers an evaluation pass runs otherwise at that size (`evaluationKernel`,
+    /// which includes every layer training runs by Winograd); and for a layer already
     /// prepared for its current weight (a model prepared once keeps it through the copies each evaluation makes).
     public mutating func prepareWinogradWeights(inputSize: Int? = nil) {
         guard inputChannels > 1, let t = Conv2D.winogradTransform(kernelSize: kernelSize), preparedWinogradWeights == nil else { return }
         if let side = inputSize {
             let out = outputSize(side)
-            guard out > 0, Conv2D.prefersWinograd(Geometry(n: 1, c: inputChannels, h: side, w: side, o: outputChannels,
-                                                           k: kernelSize, p: paddingAmount, ho: out, wo: out)) else { return }
+            let g = Geometry(n: 1, c: inputChannels, h: side, w: side, o: outputChannels, k: kernelSize, p: paddingAmount,
+                             ho: out, wo: out)
+            guard out > 0, evaluationKernel(g) == .winograd else { return }
         }
         let g = Geometry(n: 1, c: inputChannels, h: kernelSize, w: kernelSize, o: outputChannels, k: kernelSize, p: 0,
                          ho: 1, wo: 1)

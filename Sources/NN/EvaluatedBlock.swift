@@ -3,19 +3,21 @@ import Tensor
 
 /// The CNN's blocks in evaluation mode, each by the fused kernel that fits its convolution.
 extension BatchNormReLUPool {
-    /// One block in evaluation mode, `forward(convolution.forward(x).output, mode: .evaluation).output` to the bit:
-    /// a convolution with one input channel by `evaluatedDirect`, one that runs by Winograd with whole tiles by
-    /// `evaluatedWinograd`, any other unfused. x: [N, C, H, W] -> [N, O, Ho/2, Wo/2].
+    /// One block in evaluation mode, `forward(convolution.forward(x, kernel: evaluationKernel).output, mode:
+    /// .evaluation).output` to the bit (as `CNN.evaluated` runs it): a convolution with one input channel by
+    /// `evaluatedDirect`, one that runs by Winograd with whole tiles by `evaluatedWinograd`, any other unfused.
+    /// x: [N, C, H, W] -> [N, O, Ho/2, Wo/2].
     public static func evaluatedBlock(_ x: Tensor, convolution: Conv2D, batchNorm: BatchNorm2D, threads: Int = 1,
                                       isa: KernelISA = .active) -> Tensor {
         if convolution.inputChannels == 1 {
             return evaluatedDirect(x, convolution: convolution, batchNorm: batchNorm, threads: threads, isa: isa)
         }
         let g = convolution.geometry(x)
-        if convolution.resolved(.automatic, g) == .winograd, Conv2D.winogradPoolsInTiles(g, convolution.winogradTiles) {
+        let kernel = convolution.evaluationKernel(g)
+        if kernel == .winograd, Conv2D.winogradPoolsInTiles(g, convolution.winogradTiles) {
             return evaluatedWinograd(x, convolution: convolution, batchNorm: batchNorm, threads: threads, isa: isa)
         }
-        let convolved = convolution.forward(x, threads: threads).output
+        let convolved = convolution.forward(x, threads: threads, kernel: kernel).output
         return forward(convolved, batchNorm: batchNorm, mode: .evaluation, threads: threads, isa: isa).output
     }
 

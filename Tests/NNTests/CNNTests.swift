@@ -169,7 +169,11 @@ import TestSupport
 
     /// The evaluation pass without a cache, in chunks of images: the batch's logits to the bit, for any chunk (one
     /// image, a divisor, a remainder, the whole batch) and thread count.
-    @Test(arguments: small)
+    /// With 3x3 layers at 32 and 16 px (Winograd in every pass, and in evaluation only: `Conv2D.evaluationKernel`), so
+    /// the fused Winograd blocks (`BatchNormReLUPool.evaluatedWinograd`) are held to the cached evaluation pass too.
+    static let winogradSized = CNNConfiguration(imageSize: 64, channels: [3, 4, 5], kernelSize: 3, padding: .same)
+
+    @Test(arguments: small + [winogradSized])
     func chunkedEvaluationLogitsEqualTheBatchsToTheBit(configuration: CNNConfiguration) throws {
         var generator = SeededGenerator(seed: 4)
         let images = Tensor(randomUniform: [13, 1, configuration.imageSize, configuration.imageSize], generator: &generator)

@@ -97,6 +97,21 @@ import TestSupport
         }
     }
 
+    /// Evaluation runs 3x3 layers by Winograd from 16 x 16 output planes where the tiles cover the plane (training
+    /// from 32 x 32); at 8 px, and at 18 px (a partial tile), by im2col; one input channel by the direct kernel.
+    @Test func evaluationKernelTakesWinogradFromSixteenPixelsInWholeTiles() {
+        var generator = SeededGenerator(seed: 7)
+        let conv = Conv2D(inputChannels: 3, outputChannels: 4, kernelSize: 3, padding: .same, generator: &generator)
+        let first = Conv2D(inputChannels: 1, outputChannels: 4, kernelSize: 3, padding: .same, generator: &generator)
+        func geometry(_ c: Conv2D, _ side: Int) -> Conv2D.Geometry { c.geometry(Tensor(zeros: [1, c.inputChannels, side, side])) }
+        #expect(conv.evaluationKernel(geometry(conv, 16)) == .winograd)
+        #expect(conv.resolved(.automatic, geometry(conv, 16)) == .gemm)
+        #expect(conv.evaluationKernel(geometry(conv, 32)) == .winograd)
+        #expect(conv.evaluationKernel(geometry(conv, 8)) == .gemm)
+        #expect(conv.evaluationKernel(geometry(conv, 18)) == .gemm)
+        #expect(first.evaluationKernel(geometry(first, 16)) == .direct)
+    }
+
     /// `evaluatedBlock` where the Winograd tiles do not cover the plane (34 px: a partial tile) or the layer runs by
     /// im2col (8 px): the unfused layers' bytes.
     @Test func evaluatedBlockWithoutWholeTilesEqualsTheLayersInSequence() {
