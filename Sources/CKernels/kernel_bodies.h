@@ -560,6 +560,52 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
     }
 }
 
+/// Lanes 0..15 of `count` vectors, `tiles` (4 or 8) from each: lane r*tiles + t = v[r][t] (lanes past count*tiles 0).
+CK_INLINE ck_v16 winograd_pack_lanes(const ck_v16 *v, ptrdiff_t count, ptrdiff_t tiles) {
+    const ck_v16 zero = splat16(0);
+    if (tiles == 8) return __builtin_shufflevector(v[0], count > 1 ? v[1] : zero, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    const ck_v16 low = __builtin_shufflevector(v[0], count > 1 ? v[1] : zero, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 16, 17, 18, 19);
+    const ck_v16 high = __builtin_shufflevector(count > 2 ? v[2] : zero, count > 3 ? v[3] : zero, 0, 1, 2, 3, 16, 17, 18, 19,
+                                                0, 1, 2, 3, 16, 17, 18, 19);
+    return __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+}
+
+/// `winograd_tiles_in_body` (paired rows) for `count` consecutive tile rows of `tiles` = 4 or 8 tiles (count * tiles
+/// <= 16, the rows' first plane rows `step` apart from y0), in one 16-lane group: lane r*tiles + t is tile t of row r,
+/// so the rows' tiles land side by side, as `count * tiles` columns of `out` (and a row of 8 or 4 tiles stops leaving
+/// half or three quarters of the lanes idle). Each row is split into phases as there; x[i][j] gathers element (i, j)
+/// of every lane's patch, and the row and column stages apply L to it in the same order as there, so every tile gets
+/// the same bytes.
+CK_INLINE void winograd_tiles_in_packed_body(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
+                                             ptrdiff_t step, ptrdiff_t tiles, ptrdiff_t count, const float *l,
+                                             ptrdiff_t p, ptrdiff_t s, float *out, ptrdiff_t ld, float *scratch) {
+    // Phase rows of 16: lanes t + j/step (t < tiles <= 8, j/step <= 1 for s <= 8) lie inside them; the 16-lane loads
+    // at t + 1 read one float past a row into lanes the packing drops.
+    const ptrdiff_t nt = 16;
+    float *lin = scratch, *ph = lin + step * nt;  // ph: [count, s, step, nt]
+    for (ptrdiff_t r = 0; r < count; r++) {
+        winograd_split_rows(plane, h, w, y0 + r * step, x0, step, s, 16, nt, lin, ph + r * s * step * nt);
+    }
+    ck_v16 x[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX], f[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
+    for (ptrdiff_t i = 0; i < s; i++) {
+        for (ptrdiff_t j = 0; j < s; j++) {
+            ck_v16 v[4];
+            for (ptrdiff_t r = 0; r < count; r++) v[r] = load16(ph + ((r * s + i) * step + j % step) * nt + j / step);
+            x[i][j] = winograd_pack_lanes(v, count, tiles);
+        }
+    }
+    ck_v16 column[CK_WINOGRAD_MAX], y[CK_WINOGRAD_MAX];
+    for (ptrdiff_t j = 0; j < s; j++) {  // the row stage: f[a][j] = sum_i l[a, i] x[i][j]
+        for (ptrdiff_t i = 0; i < s; i++) column[i] = x[i][j];
+        winograd_apply_paired_rows(l, p, s, column, y);
+        for (ptrdiff_t a = 0; a < p; a++) f[a][j] = y[a];
+    }
+    for (ptrdiff_t a = 0; a < p; a++) {  // the column stage: z[a, b] = sum_j l[b, j] f[a][j]
+        winograd_apply_paired_rows(l, p, s, f[a], y);
+        for (ptrdiff_t b = 0; b < p; b++) store16(out + (a * p + b) * ld, y[b]);
+    }
+}
+
 /// Calls `body` with (step, p, s) as constants for the shapes of F(4, 3) and F(4, 5) (input, output, dY and dX
 /// transforms), so that it is compiled once for each, paired where the matrix is (`paired`: the caller's
 /// `ck_winograd_has_paired_rows`, found once per matrix) and dense otherwise; other shapes run the general loops.
@@ -574,11 +620,24 @@ CK_INLINE void winograd_tiles_out_body(const float *in, ptrdiff_t ld, ptrdiff_t 
     else body(step, p, s, CK_SPARSE)
 
 static void winograd_tiles_in(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0,
-                              ptrdiff_t step, ptrdiff_t tiles, const float *l, ptrdiff_t p, ptrdiff_t s,
+                              ptrdiff_t step, ptrdiff_t tiles, ptrdiff_t rows, const float *l, ptrdiff_t p, ptrdiff_t s,
                               float *out, ptrdiff_t ld, float *scratch, int paired) {
-#define CK_TILES_IN(STEP, P, S, DENSE) winograd_tiles_in_body(plane, h, w, y0, x0, STEP, tiles, l, P, S, out, ld, scratch, DENSE)
-    CK_WINOGRAD_SHAPES(CK_TILES_IN, step, p, s, paired);
+    if (paired && step == 4 && (tiles == 4 || tiles == 8) && rows > 1 && s <= 8) {
+        for (ptrdiff_t r = 0; r < rows; r += 16 / tiles) {
+            const ptrdiff_t count = min_index(16 / tiles, rows - r);
+#define CK_TILES_IN_PACKED(STEP, P, S, DENSE) \
+    winograd_tiles_in_packed_body(plane, h, w, y0 + r * STEP, x0, STEP, tiles, count, l, P, S, out + r * tiles, ld, scratch)
+            CK_WINOGRAD_SHAPES(CK_TILES_IN_PACKED, step, p, s, paired);
+#undef CK_TILES_IN_PACKED
+        }
+        return;
+    }
+    for (ptrdiff_t r = 0; r < rows; r++) {
+#define CK_TILES_IN(STEP, P, S, DENSE) \
+    winograd_tiles_in_body(plane, h, w, y0 + r * step, x0, STEP, tiles, l, P, S, out + r * tiles, ld, scratch, DENSE)
+        CK_WINOGRAD_SHAPES(CK_TILES_IN, step, p, s, paired);
 #undef CK_TILES_IN
+    }
 }
 
 static void winograd_tiles_out(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
@@ -754,55 +813,81 @@ static void bn_relu_pool_forward(const float *x, ptrdiff_t h, ptrdiff_t w, float
     }
 }
 
-/// `winograd_tiles_out_pool`, with `mode` as in `winograd_tiles_in_body`: per group of 16 tiles, the patches
+/// The pooled values of 16 lanes' windows (v = 0, 1: a tile's two pooled columns) stored for `tiles` = 4 or 8 tiles a
+/// row, `count` rows side by side in the lanes: row r's pooled row at pooled + r * row_stride.
+CK_INLINE void winograd_store_packed_pooled(ck_v16 best0, ck_v16 best1, ptrdiff_t tiles, ptrdiff_t count, float *pooled,
+                                            ptrdiff_t row_stride) {
+    const ck_v16 low = __builtin_shufflevector(best0, best1, CK_LOW_HALVES);
+    const ck_v16 high = __builtin_shufflevector(best0, best1, CK_HIGH_HALVES);
+    if (tiles == 8) {
+        store16(pooled, low);
+        if (count > 1) store16(pooled + row_stride, high);
+        return;
+    }
+    const ck_v8 rows[4] = {
+        __builtin_shufflevector(low, low, 0, 1, 2, 3, 4, 5, 6, 7), __builtin_shufflevector(low, low, 8, 9, 10, 11, 12, 13, 14, 15),
+        __builtin_shufflevector(high, high, 0, 1, 2, 3, 4, 5, 6, 7), __builtin_shufflevector(high, high, 8, 9, 10, 11, 12, 13, 14, 15),
+    };
+    for (ptrdiff_t r = 0; r < count; r++) store8(pooled + r * row_stride, rows[r]);
+}
+
+/// `winograd_tiles_out_pool`, with `mode` as in `winograd_tiles_in_body`: per group of 16 lanes, the patches
 /// (`winograd_patches16`), then per 2x2 window of a patch `pool_forward16` of bias + patch, exactly as
 /// `bn_relu_pool_forward` takes the plane `winograd_tiles_out` writes (bias + patch). Pooled window (u, v) of tile t
 /// is column t * p/2 + v of pooled row u; for p = 4 a lane's two columns are interleaved by one shuffle per 16 lanes.
-CK_INLINE void winograd_tiles_out_pool_body(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
-                                            ptrdiff_t s, float *pooled, ptrdiff_t wp, float bias, float scale,
-                                            float shift, int mode) {
-    ck_sparse_row rows[CK_WINOGRAD_MAX];
-    if (mode == CK_SPARSE) winograd_sparse_rows(r, p, s, rows);
+/// Rows of 4 or 8 tiles (p = 4) share a group, as `winograd_tiles_in` packs them.
+CK_INLINE void winograd_tiles_out_pool_body(const float *in, ptrdiff_t ld, ptrdiff_t tiles, ptrdiff_t rows,
+                                            const float *r, ptrdiff_t p, ptrdiff_t s, float *pooled, ptrdiff_t wp,
+                                            float bias, float scale, float shift, int mode) {
+    ck_sparse_row sparse[CK_WINOGRAD_MAX];
+    if (mode == CK_SPARSE) winograd_sparse_rows(r, p, s, sparse);
     const ptrdiff_t half = p / 2;
-    for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
-        const ptrdiff_t n = min_index(16, tiles - t0);
-        ck_v16 patch[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
-        winograd_patches16(in, ld, t0, n, r, p, s, rows, mode, patch);
-        for (ptrdiff_t u = 0; u < half; u++) {
-            ck_v16 best[CK_WINOGRAD_MAX / 2];
-            for (ptrdiff_t v = 0; v < half; v++) {
-                const ck_windows16 window = {
-                    bias + patch[2 * u][2 * v], bias + patch[2 * u][2 * v + 1],
-                    bias + patch[2 * u + 1][2 * v], bias + patch[2 * u + 1][2 * v + 1],
-                };
-                ck_i16 index;
-                best[v] = pool_forward16(window, scale, shift, &index);
-            }
-            float *row = pooled + u * wp + t0 * half;
-            if (half == 2) {
-                const ck_v16 low = __builtin_shufflevector(best[0], best[1], CK_LOW_HALVES);
-                const ck_v16 high = __builtin_shufflevector(best[0], best[1], CK_HIGH_HALVES);
-                if (n == 16) {
-                    store16(row, low);
-                    store16(row + 16, high);
-                } else {
-                    store_first16(row, low, min_index(16, 2 * n));
-                    if (n > 8) store_first16(row + 16, high, 2 * n - 16);
+    const int packed = half == 2 && (tiles == 4 || tiles == 8) && rows > 1;
+    const ptrdiff_t per_group = packed ? 16 / tiles : 1;  // rows a group holds
+    for (ptrdiff_t r0 = 0; r0 < rows; r0 += per_group) {
+        const ptrdiff_t count = min_index(per_group, rows - r0);
+        for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 16) {
+            const ptrdiff_t n = packed ? count * tiles : min_index(16, tiles - t0);
+            ck_v16 patch[CK_WINOGRAD_MAX][CK_WINOGRAD_MAX];
+            winograd_patches16(in + r0 * tiles, ld, t0, n, r, p, s, sparse, mode, patch);
+            for (ptrdiff_t u = 0; u < half; u++) {
+                ck_v16 best[CK_WINOGRAD_MAX / 2];
+                for (ptrdiff_t v = 0; v < half; v++) {
+                    const ck_windows16 window = {
+                        bias + patch[2 * u][2 * v], bias + patch[2 * u][2 * v + 1],
+                        bias + patch[2 * u + 1][2 * v], bias + patch[2 * u + 1][2 * v + 1],
+                    };
+                    ck_i16 index;
+                    best[v] = pool_forward16(window, scale, shift, &index);
                 }
-            } else {
-                for (ptrdiff_t lane = 0; lane < n; lane++) {
-                    for (ptrdiff_t v = 0; v < half; v++) row[lane * half + v] = best[v][lane];
+                float *row = pooled + (r0 * half + u) * wp + t0 * half;
+                if (packed) {
+                    winograd_store_packed_pooled(best[0], best[1], tiles, count, row, half * wp);
+                } else if (half == 2) {
+                    const ck_v16 low = __builtin_shufflevector(best[0], best[1], CK_LOW_HALVES);
+                    const ck_v16 high = __builtin_shufflevector(best[0], best[1], CK_HIGH_HALVES);
+                    if (n == 16) {
+                        store16(row, low);
+                        store16(row + 16, high);
+                    } else {
+                        store_first16(row, low, min_index(16, 2 * n));
+                        if (n > 8) store_first16(row + 16, high, 2 * n - 16);
+                    }
+                } else {
+                    for (ptrdiff_t lane = 0; lane < n; lane++) {
+                        for (ptrdiff_t v = 0; v < half; v++) row[lane * half + v] = best[v][lane];
+                    }
                 }
             }
         }
     }
 }
 
-static void winograd_tiles_out_pool(const float *in, ptrdiff_t ld, ptrdiff_t tiles, const float *r, ptrdiff_t p,
-                                    ptrdiff_t s, float *pooled, ptrdiff_t wp, float bias, float scale, float shift,
-                                    int paired) {
+static void winograd_tiles_out_pool(const float *in, ptrdiff_t ld, ptrdiff_t tiles, ptrdiff_t rows, const float *r,
+                                    ptrdiff_t p, ptrdiff_t s, float *pooled, ptrdiff_t wp, float bias, float scale,
+                                    float shift, int paired) {
 #define CK_TILES_OUT_POOL(STEP, P, S, DENSE) \
-    winograd_tiles_out_pool_body(in, ld, tiles, r, P, S, pooled, wp, bias, scale, shift, DENSE)
+    winograd_tiles_out_pool_body(in, ld, tiles, rows, r, P, S, pooled, wp, bias, scale, shift, DENSE)
     const ptrdiff_t step = p;
     CK_WINOGRAD_SHAPES(CK_TILES_OUT_POOL, step, p, s, paired);
 #undef CK_TILES_OUT_POOL

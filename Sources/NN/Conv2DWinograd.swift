@@ -108,6 +108,20 @@ extension Conv2D {
         }
     }
 
+    /// Calls `body(image, tileRow, column, count)` for the runs of a block's tile rows that lie in one image: image i's
+    /// tile rows tileRow..<tileRow + count, whose tiles are the block's columns from `column` on. The input transform
+    /// and the fused pooled output take such a run at once and pack rows of 4 or 8 tiles into whole 16-lane groups.
+    @inline(__always)
+    static func forEachImageRun(_ plan: WinogradPlan, _ rows: Range<Int>, _ body: (Int, Int, Int, Int) -> Void) {
+        var q = rows.lowerBound
+        while q < rows.upperBound {
+            let (i, ty) = q.quotientAndRemainder(dividingBy: plan.tilesHigh)
+            let count = Swift.min(rows.upperBound - q, plan.tilesHigh - ty)
+            body(i, ty, (q - rows.lowerBound) * plan.tilesWide, count)
+            q += count
+        }
+    }
+
     /// One sgemm per transformed position xi < alpha^2: c[xi] = op(a[xi]) op(b[xi]) (+ c[xi] where beta = 1), the
     /// matrices of consecutive positions `aStride`, `bStride`, `cStride` floats apart.
     @inline(__always)
@@ -184,9 +198,10 @@ extension Conv2D {
             guard let bt = btBuffer.baseAddress else { return }
             let stride = positionStride(rows: g.c, width: width)
             for c in 0..<g.c {
-                forEachTileRow(plan, rows) { i, ty, column in
+                forEachImageRun(plan, rows) { i, ty, column, count in
                     kernels.winograd_tiles_in(inp + (i * g.c + c) * g.h * g.w, g.h, g.w, ty * m - g.p, -g.p, m, plan.tilesWide,
-                                              bt, plan.alpha, plan.alpha, v + c * width + column, stride, scratch, plan.t.pairing.bt)
+                                              count, bt, plan.alpha, plan.alpha, v + c * width + column, stride, scratch,
+                                              plan.t.pairing.bt)
                 }
             }
         }
@@ -262,10 +277,10 @@ extension Conv2D {
             t.at.withUnsafeBufferPointer { at in
                 guard let u = uBuffer.baseAddress, let at = at.baseAddress else { return }
                 winogradProducts(g, plan, inp, u: u, threads: threads, isa: isa) { product, productStride, width, rows, _ in
-                    forEachTileRow(plan, rows) { i, ty, column in
+                    forEachImageRun(plan, rows) { i, ty, column, count in
                         for o in 0..<g.o {
-                            kernels.winograd_tiles_out_pool(product + o * width + column, productStride, plan.tilesWide, at, m,
-                                                            plan.alpha, out + (i * g.o + o) * hp * wp + ty * (m / 2) * wp, wp,
+                            kernels.winograd_tiles_out_pool(product + o * width + column, productStride, plan.tilesWide, count, at,
+                                                            m, plan.alpha, out + (i * g.o + o) * hp * wp + ty * (m / 2) * wp, wp,
                                                             b[o], scale[o], shift[o], t.pairing.at)
                         }
                     }
@@ -299,9 +314,10 @@ extension Conv2D {
                             let width = rows.count * plan.tilesWide
                             let (vStride, dmStride) = (positionStride(rows: g.c, width: width), positionStride(rows: g.o, width: width))
                             for o in 0..<g.o {  // channel by channel, as `winogradInputTransform`
-                                forEachTileRow(plan, rows) { i, ty, column in
+                                forEachImageRun(plan, rows) { i, ty, column, count in
                                     kernels.winograd_tiles_in(dy + (i * g.o + o) * hw, g.ho, g.wo, ty * m, 0, m, plan.tilesWide,
-                                                              a, plan.alpha, m, dm + o * width + column, dmStride, scratch, plan.t.pairing.a)
+                                                              count, a, plan.alpha, m, dm + o * width + column, dmStride, scratch,
+                                                              plan.t.pairing.a)
                                 }
                             }
                             if work.dweight != nil {

@@ -61,11 +61,11 @@ import TestSupport
     /// The evaluation-mode block after a Winograd convolution fused with its output transform
     /// (`winograd_tiles_out_pool`: each output tile pooled in registers) against the Winograd convolution and the fused
     /// BatchNorm-ReLU-pool in sequence, to the bit, on every path, at 1 and 2 threads, with and without the prepared
-    /// weight: F(4, 3) on 8, 10, 16 and 18 tiles a row (half a 16-lane group, a partial one, a whole one, one and a
-    /// partial), F(4, 5) on valid padding, several images and channels past a group, BatchNorm scales of either sign
+    /// weight: F(4, 3) on 4, 8, 10, 16 and 18 tiles a row (4 or 2 rows packed in a 16-lane group, a partial one, a
+    /// whole one, one and a partial), F(4, 5) on valid padding, several images and channels past a group, BatchNorm scales of either sign
     /// and a zero one. `evaluatedBlock` takes this path only where the tiles cover the plane, and elsewhere gives the
     /// same bytes as the unfused layers.
-    @Test(arguments: [(Conv2D.Padding.same, 3, 32), (.same, 3, 40), (.same, 3, 64), (.same, 3, 72), (.valid, 5, 36)])
+    @Test(arguments: [(Conv2D.Padding.same, 3, 16), (.same, 3, 32), (.same, 3, 40), (.same, 3, 64), (.same, 3, 72), (.valid, 5, 36)])
     func fusedWinogradBlockOfEveryPathEqualsTheLayersInSequence(_ shape: (Conv2D.Padding, Int, Int)) {
         let (padding, k, side) = shape
         var generator = SeededGenerator(seed: 5)

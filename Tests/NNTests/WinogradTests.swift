@@ -115,6 +115,9 @@ import TestSupport
         (.f4x3, .same, 3, 5, 13, 11, 3), (.f4x3, .same, 8, 4, 9, 10, 10), (.f2x3, .same, 4, 3, 7, 12, 2),
         (.f2x5, .valid, 3, 5, 13, 11, 3), (.f2x5, .valid, 6, 7, 12, 9, 10), (.f3x5, .valid, 4, 3, 14, 11, 2),
         (.f4x5, .valid, 4, 6, 13, 16, 1), (.f2x5, .same, 2, 3, 9, 8, 4), (.f4x3, .valid, 5, 2, 11, 14, 9),
+        // Rows of 4 and 8 tiles, which the input transform packs into 16-lane groups (odd row counts: a partial one).
+        (.f4x3, .same, 3, 4, 14, 16, 3), (.f4x3, .same, 3, 4, 11, 32, 2), (.f4x5, .valid, 3, 4, 13, 20, 2),
+        (.f4x3, .valid, 2, 3, 22, 34, 3),
     ]
 
     @Test(arguments: cases)
@@ -211,6 +214,45 @@ import TestSupport
     /// vector on every path, the same order of sums (index order, or the paired halves), no fused multiply-add
     /// (ckernels.h). Tile sizes with the unrolled
     /// loops (F(4, 3), F(4, 5)) and with the general ones (F(2, 3), F(3, 5)).
+    /// `winograd_tiles_in` over several rows of 4 or 8 tiles at once (packed into 16-lane groups) gives the bytes of
+    /// one call per row, on every path: F(4, 3)'s B^T (input, padding 1) and A (dY), F(4, 5)'s B^T (valid), 1 to 5 rows
+    /// (whole and partial groups), the plane's first and last rows among them.
+    @Test(arguments: [(WinogradTransform.f4x3, false, 1), (.f4x3, true, 0), (.f4x5, false, 0)])
+    func packedRowsGiveTheBytesOfRowByRow(_ t: WinogradTransform, _ gradient: Bool, _ padding: Int) {
+        let m = t.outputTile, alpha = t.inputTile
+        let (l, p, s) = gradient ? (t.a, alpha, m) : (t.bt, alpha, alpha)
+        let paired = Int32(ck_winograd_has_paired_rows(l, p, s, s, 1))
+        #expect(paired == 1)
+        for tiles in [4, 8] {
+            let side = tiles * m + (gradient ? 0 : alpha - m - 2 * padding), tileRows = 5
+            let height = tileRows * m + (gradient ? 0 : alpha - m - 2 * padding)
+            let plane = randomTensor([height * side], seed: 71).scalars
+            for isa in KernelISA.supported {
+                for rows in 1...tileRows {
+                    let ld = tileRows * tiles + 16, count = p * p * ld
+                    var rowByRow = [Float](repeating: 0, count: count), packed = rowByRow
+                    var scratch = [Float](repeating: 0, count: ck_winograd_scratch_floats(tiles, m, p, s))
+                    let first = tileRows - rows  // the last `rows` tile rows: the plane's last rows among them
+                    for (target, perCall) in [(0, 1), (1, rows)] {
+                        var out = [Float](repeating: 0, count: count)
+                        out.withUnsafeMutableBufferPointer { buffer in
+                            guard let base = buffer.baseAddress else { return }
+                            for r in stride(from: 0, to: rows, by: perCall) {
+                                let y0 = (first + r) * m - padding
+                                isa.kernels.winograd_tiles_in(plane, height, side, y0, -padding, m, tiles, perCall, l, p, s,
+                                                              base + r * tiles, ld, &scratch, paired)
+                            }
+                        }
+                        if target == 0 { rowByRow = out } else { packed = out }
+                    }
+                    let used = (0..<(p * p)).flatMap { xi in (0..<(rows * tiles)).map { xi * ld + $0 } }
+                    #expect(used.map { packed[$0].bitPattern } == used.map { rowByRow[$0].bitPattern },
+                            "\(isa), \(tiles) tiles, \(rows) rows")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [WinogradTransform.f4x3, .f4x5, .f2x3, .f3x5])
     func everyInstructionSetPathGivesTheSameBytes(_ t: WinogradTransform) {
         let isas = KernelISA.supported

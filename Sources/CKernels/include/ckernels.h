@@ -73,20 +73,24 @@ typedef struct ck_kernels {
     // `paired`: whether L has paired rows (`ck_winograd_has_paired_rows(l, p, s, s, 1)`) / R paired columns
     // (`ck_winograd_has_paired_rows(r, s, p, 1, s)`), found once per matrix by the caller (per call it had cost 4-12 %
     // of the transforms); the transforms trust it.
+    // `winograd_tiles_in` takes `rows` consecutive rows of tiles (the next row's first plane row `step` below, its
+    // tiles in the next `tiles` columns of `out`); rows of 4 or 8 tiles are packed into whole 16-lane groups (paired
+    // L, step 4, s <= 8), with the same bytes.
     void (*_Nonnull winograd_tiles_in)(const float *_Nonnull plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0,
-                                       ptrdiff_t x0, ptrdiff_t step, ptrdiff_t tiles, const float *_Nonnull l,
+                                       ptrdiff_t x0, ptrdiff_t step, ptrdiff_t tiles, ptrdiff_t rows, const float *_Nonnull l,
                                        ptrdiff_t p, ptrdiff_t s, float *_Nonnull out, ptrdiff_t ld,
                                        float *_Nonnull scratch, int paired);
     void (*_Nonnull winograd_tiles_out)(const float *_Nonnull in, ptrdiff_t ld, ptrdiff_t tiles,
                                         const float *_Nonnull r, ptrdiff_t p, ptrdiff_t s, float *_Nonnull plane,
                                         ptrdiff_t h, ptrdiff_t w, ptrdiff_t y0, ptrdiff_t x0, ptrdiff_t step,
                                         float bias, int accumulate, float *_Nonnull scratch, int paired);
-    // The evaluation-mode block after a Winograd convolution, fused with its output transform: for one tile row of one
-    // output channel whose p x p patches (p = step, even) lie inside the plane, `pooled` (row stride wp) gets rows
-    // [0, p/2), columns [0, tiles * p/2) of the 2x2 max-pool of relu((bias + patch) * scale + shift): the same bytes as
+    // The evaluation-mode block after a Winograd convolution, fused with its output transform: for `rows` consecutive
+    // tile rows (side by side in `in`'s columns, as `winograd_tiles_in` writes them) of one output channel whose p x p
+    // patches (p = step, even) lie inside the plane, `pooled` (row stride wp) gets rows [0, rows * p/2), columns
+    // [0, tiles * p/2) of the 2x2 max-pool of relu((bias + patch) * scale + shift): the same bytes as
     // `winograd_tiles_out` (accumulate 0) then `bn_relu_pool_forward` over those rows, without the convolution's plane.
     // in, ld, tiles, r, p, s, paired as for `winograd_tiles_out`.
-    void (*_Nonnull winograd_tiles_out_pool)(const float *_Nonnull in, ptrdiff_t ld, ptrdiff_t tiles,
+    void (*_Nonnull winograd_tiles_out_pool)(const float *_Nonnull in, ptrdiff_t ld, ptrdiff_t tiles, ptrdiff_t rows,
                                              const float *_Nonnull r, ptrdiff_t p, ptrdiff_t s,
                                              float *_Nonnull pooled, ptrdiff_t wp, float bias, float scale,
                                              float shift, int paired);
