@@ -51,7 +51,7 @@ extension Conv2D {
         let hw = g.ho * g.wo
         BLAS.setThreads(1)
         Parallel.forEachChunk(count: g.n, chunks: threads) { _, images in
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: g.ckk * rowsPerTile * g.wo)
+            let columns = UnsafeMutablePointer<Float>.allocateCacheLines(g.ckk * rowsPerTile * g.wo)
             defer { columns.deallocate() }
             for i in images {
                 let x = inp + i * g.inPlane, y = out + i * g.outPlane
@@ -91,7 +91,7 @@ extension Conv2D {
         BLAS.setThreads(1)
         flipped.withUnsafeBufferPointer { flippedBuffer in
             Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { piece, images in
-                let columns = UnsafeMutablePointer<Float>.allocate(capacity: tile)
+                let columns = UnsafeMutablePointer<Float>.allocateCacheLines(tile)
                 let formed = UnsafeMutablePointer<Float>.allocate(capacity: doutOfImage == nil ? 0 : group * g.outPlane)
                 let gathered = UnsafeMutablePointer<Float>.allocate(capacity: group > 1 ? g.o * group * hw : 0)
                 defer { columns.deallocate(); formed.deallocate(); gathered.deallocate() }

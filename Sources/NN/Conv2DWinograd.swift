@@ -82,13 +82,15 @@ extension Conv2D {
 
     /// One worker's buffers for a block: the transformed input V (or dV) [alpha^2, C, tiles], the product M (or dM)
     /// [alpha^2, O, tiles] (positions `positionStride` apart), and the tile transforms' scratch.
+    /// All three on cache lines (`allocateCacheLines`), so the transforms' whole 16-float groups are whole lines
+    /// wherever a position's stride is a multiple of 16 floats.
     struct WinogradBuffers {
         let v, product, scratch: UnsafeMutablePointer<Float>
 
         init(_ g: Geometry, _ plan: WinogradPlan) {
-            v = .allocate(capacity: plan.positions * positionStride(rows: g.c, width: plan.blockTiles))
-            product = .allocate(capacity: plan.positions * positionStride(rows: g.o, width: plan.blockTiles))
-            scratch = .allocate(capacity: plan.scratch)
+            v = .allocateCacheLines(plan.positions * positionStride(rows: g.c, width: plan.blockTiles))
+            product = .allocateCacheLines(plan.positions * positionStride(rows: g.o, width: plan.blockTiles))
+            scratch = .allocateCacheLines(plan.scratch)
         }
 
         func deallocate() {
@@ -303,7 +305,7 @@ extension Conv2D {
                     guard let a = aBuffer.baseAddress, let bMatrix = bBuffer.baseAddress else { return }
                     Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { piece, images in
                         let buffers = WinogradBuffers(g, plan)
-                        let du = UnsafeMutablePointer<Float>.allocate(capacity: work.dweight == nil ? 0 : plan.positions * g.o * g.c)
+                        let du = UnsafeMutablePointer<Float>.allocateCacheLines(work.dweight == nil ? 0 : plan.positions * g.o * g.c)
                         du.initialize(repeating: 0, count: work.dweight == nil ? 0 : plan.positions * g.o * g.c)
                         defer { buffers.deallocate(); du.deallocate() }
                         let (v, dm, scratch) = (buffers.v, buffers.product, buffers.scratch)
