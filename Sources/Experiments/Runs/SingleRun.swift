@@ -20,28 +20,30 @@ public struct SingleRun {
 
     public enum RunError: Error, CustomStringConvertible {
         case existingRun(String)
-        /// --resume with settings other than the stored run's (config.json), threads aside: each one, stored and now.
-        case differentSettings(directory: String, differences: [SettingDifference])
+        /// --resume with settings other than the stored run's (config.json), threads aside: each one, stored and now,
+        /// and why the influence settings among them cannot change (`ResumeRule`), if they are.
+        case differentSettings(directory: String, differences: [SettingDifference], note: String?)
         public var description: String {
             switch self {
             case .existingRun(let directory):
                 return "\(directory) already holds a run: pass --resume to continue it, or choose another --out directory"
-            case let .differentSettings(directory, differences):
+            case let .differentSettings(directory, differences, note):
                 return """
                     cannot resume \(directory): \(differences.count) setting(s) differ from its config.json:
                     \(SettingDifference.lines(differences))
-                    give the options that set the stored values (or leave out those that changed them), or use another --out directory
+                    \(note.map { $0 + "\n" } ?? "")give the options that set the stored values (or leave out those that changed them), or use another --out directory
                     """
             }
         }
     }
 
     /// Refuses to resume the run in `directory` when its config.json holds other settings than `settings` (threads and
-    /// the cache folder aside: they change the speed, not the run). A run without a readable config.json is left to the
-    /// checkpoint's own check of the training settings.
-    static func checkResumable(_ settings: RunSettings, directory: String) throws {
+    /// the cache folder aside: they change the speed, not the run; the influence settings while the checkpoint's
+    /// `completedEpochs` have not reached the influence step: `ResumeRule`). Returns the influence settings that
+    /// changed and are accepted. A run without a readable config.json is left to the checkpoint's own check.
+    static func checkResumable(_ settings: RunSettings, directory: String, completedEpochs: Int) throws -> [SettingDifference] {
         guard let bytes = try AtomicFile.read("\(directory)/config.json"),
-              var stored = try? JSONCoding.decoder.decode(RunSettings.self, from: Data(bytes)) else { return }
+              var stored = try? JSONCoding.decoder.decode(RunSettings.self, from: Data(bytes)) else { return [] }
         var given = settings
         stored.training.threads = given.training.threads
         stored.data.cacheDirectory = given.data.cacheDirectory
@@ -49,7 +51,14 @@ public struct SingleRun {
         stored.data.reading = stored.data.imageReading
         given.data.reading = given.data.imageReading
         let differences = SettingDifference.between(stored, given)
-        if !differences.isEmpty { throw RunError.differentSettings(directory: directory, differences: differences) }
+        let hasRun = ResumeRule.influenceStepHasRun(stored.training, completedEpochs: completedEpochs)
+        let refused = ResumeRule.refused(differences, trainingPrefix: "training", influenceStepHasRun: hasRun)
+        if !refused.isEmpty {
+            let influenceRefused = hasRun && refused.contains { ResumeRule.isInfluenceSetting($0, trainingPrefix: "training") }
+            throw RunError.differentSettings(directory: directory, differences: refused,
+                                             note: influenceRefused ? ResumeRule.passedNote(stored.training, completedEpochs: completedEpochs) : nil)
+        }
+        return differences
     }
 
     public init(settings: RunSettings, directory: String?) {
@@ -71,12 +80,18 @@ public struct SingleRun {
         if let directory, let checkpointPath {
             let exists = FileManager.default.fileExists(atPath: checkpointPath)
             if exists && !resume { throw RunError.existingRun(directory) }
-            if exists { try Self.checkResumable(settings, directory: directory) }
+            var changed: [SettingDifference] = []
+            if exists {
+                let completed = try TrainingCheckpoint.progress(at: checkpointPath).completedEpochs
+                changed = try Self.checkResumable(settings, directory: directory, completedEpochs: completed)
+            }
             try Self.writeJSON(settings, to: "\(directory)/config.json")
             if exists {
                 state = try TrainingCheckpoint.load(from: checkpointPath, configuration: settings.training,
                                                     fresh: state, method: &method)
-                observer.message("resuming \(directory) after epoch \(state.completedEpochs) of \(settings.training.epochs)")
+                observer.message("resuming \(directory) after epoch \(state.completedEpochs) of \(settings.training.epochs)"
+                                 + (changed.isEmpty ? "" : ", with influence settings changed before the influence step:\n"
+                                    + SettingDifference.lines(changed)))
                 resumedAfterEpoch = state.completedEpochs
             }
         }
