@@ -25,7 +25,9 @@ enum ListSyntax {
     /// `items` for a value type the tool reads from a word (numbers, method and noise names ...).
     static func items<Element: ExpressibleByArgument>(_ word: String, option: String) throws -> [Element] {
         let names = Element.allValueStrings
-        return try items(word, option: option, expected: names.isEmpty ? "a number" : "one of \(names.joined(separator: ", "))",
+        let number = Element.self is any UnsignedInteger.Type ? "a whole number of 0 or more"
+            : Element.self is any BinaryInteger.Type ? "a whole number" : "a number"
+        return try items(word, option: option, expected: names.isEmpty ? number : "one of \(names.joined(separator: ", "))",
                          examples: names.count >= 2 ? Array(names.prefix(2)) : ["1", "2"], Element.init(argument:))
     }
 

@@ -63,9 +63,8 @@ import Testing
         let folder = try temporaryFolder("compare-short")
         defer { try? FileManager.default.removeItem(at: folder) }
         let short = ["compare", "--preset", "quick", "--methods", "isr", "at", "--noises", "gaussian", "--seeds", "1",
-                     "--image-size", "24", "--channels", "4,8", "--phantom-count", "60", "--epochs", "2", "--threads", "1",
-                     "--out", "g"]
-        let result = try cli.run(short, in: folder)
+                     "--image-size", "24", "--channels", "4,8", "--phantom-count", "60", "--epochs", "2", "--threads", "1"]
+        let result = try cli.run(short + ["--out", "g"], in: folder)
         try #require(result.status == 0, "\(result.transcript)")
         let plan = try JSONDecoder().decode(CompareConfiguration.self,
                                             from: Data(contentsOf: folder.appendingPathComponent("g/plan.json")))
