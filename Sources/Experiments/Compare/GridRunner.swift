@@ -157,7 +157,7 @@ public struct GridRunner {
     public func execute(_ planned: PlannedRun, data: ExperimentData, observer: any TrainingObserver) throws -> RunRecord {
         let directory = runDirectory(planned.id)
         let outcome = try SingleRun(settings: planned.settings, directory: directory)
-            .execute(data: data, id: planned.id, resume: true, observer: observer)
+            .execute(data: data, id: planned.id, resumption: .continueIfPresent, observer: observer)
         var record = outcome.record
         record.noiseName = planned.noiseName
         try RunArtifacts.collect(state: outcome.state, method: outcome.method, data: outcome.data, seed: planned.settings.training.seed)

@@ -18,8 +18,21 @@ public struct SingleRun {
         public var data: TrainingData
     }
 
+    /// What a run does with the directory it writes to.
+    public enum Resumption: Sendable {
+        /// Start afresh, and refuse a directory that already holds a run (`train` without --resume).
+        case refuse
+        /// Continue the checkpoint there, if any; else start from epoch 1 without a word (a grid's runs: most start afresh).
+        case continueIfPresent
+        /// Continue the checkpoint there; without one, say that none was found and start from epoch 1, so the same
+        /// command serves a first start and a restart (`train --resume`). A finished run without its checkpoint is refused.
+        case requested
+    }
+
     public enum RunError: Error, CustomStringConvertible {
         case existingRun(String)
+        /// --resume on a finished run whose checkpoint is gone: training again would overwrite its results.
+        case finishedWithoutCheckpoint(String)
         /// --resume with settings other than the stored run's (config.json), threads aside: each one, stored and now,
         /// and why the influence settings among them cannot change (`ResumeRule`), if they are.
         case differentSettings(directory: String, differences: [SettingDifference], note: String?)
@@ -27,6 +40,9 @@ public struct SingleRun {
             switch self {
             case .existingRun(let directory):
                 return "\(directory) already holds a run: pass --resume to continue it, or choose another --out directory"
+            case .finishedWithoutCheckpoint(let directory):
+                return "\(directory) holds a finished run (result.json) but no checkpoint.safetensors to resume from, and training "
+                    + "again would overwrite its results: choose another --out directory (or delete \(directory) to train it again)"
             case let .differentSettings(directory, differences, note):
                 return """
                     cannot resume \(directory): \(differences.count) setting(s) differ from its config.json:
@@ -68,8 +84,8 @@ public struct SingleRun {
 
     var checkpointPath: String? { directory.map { "\($0)/checkpoint.safetensors" } }
 
-    /// Trains (or, with `resume`, continues) the run on `data`, writing its files as it goes.
-    public func execute(data: ExperimentData, id: String, resume: Bool,
+    /// Trains (or, as `resumption` says, continues) the run on `data`, writing its files as it goes.
+    public func execute(data: ExperimentData, id: String, resumption: Resumption,
                         observer: any TrainingObserver = SilentObserver()) throws -> Outcome {
         let started = Date()
         let trainer = Trainer(configuration: settings.training)
@@ -79,7 +95,17 @@ public struct SingleRun {
         var resumedAfterEpoch: Int?
         if let directory, let checkpointPath {
             let exists = FileManager.default.fileExists(atPath: checkpointPath)
-            if exists && !resume { throw RunError.existingRun(directory) }
+            let finished = FileManager.default.fileExists(atPath: "\(directory)/result.json")
+            switch resumption {
+            case .refuse where exists || finished:
+                throw RunError.existingRun(directory)
+            case .requested where !exists && finished:
+                throw RunError.finishedWithoutCheckpoint(directory)
+            case .requested where !exists:
+                observer.message("no checkpoint found at \(checkpointPath): nothing to resume, so training starts from epoch 1")
+            default:
+                break
+            }
             var changed: [SettingDifference] = []
             if exists {
                 let completed = try TrainingCheckpoint.progress(at: checkpointPath).completedEpochs
