@@ -50,13 +50,11 @@ public enum TrainingCheckpoint {
         }
     }
 
-    /// The epochs a checkpoint has completed and the configuration it was made with, without restoring it.
-    /// Reads the header only.
-    public static func progress(at path: String) throws -> (completedEpochs: Int, configuration: TrainingConfiguration) {
+    /// The epochs a checkpoint has completed, from its header alone (an ISP checkpoint holds every training image).
+    public static func completedEpochs(at path: String) throws -> Int {
         do {
             let file = SafetensorsFile(metadata: try SafetensorsFile.readMetadata(from: path))
-            return (try file.metadataJSON(progressKey, as: Progress.self).completedEpochs,
-                    try file.metadataJSON(configurationKey, as: TrainingConfiguration.self))
+            return try file.metadataJSON(progressKey, as: Progress.self).completedEpochs
         } catch {
             throw TrainingError.checkpoint("cannot resume from \(path): \(error). Delete it to start the run afresh.")
         }

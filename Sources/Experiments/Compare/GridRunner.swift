@@ -93,8 +93,8 @@ public struct GridRunner {
             guard ResumeRule.influenceStepHasRun(training, completedEpochs: training.epochs) else { return false }
             if store.contains(planned.id) { return true }
             let checkpoint = "\(runDirectory(planned.id))/checkpoint.safetensors"
-            guard let progress = try? TrainingCheckpoint.progress(at: checkpoint) else { return false }
-            return ResumeRule.influenceStepHasRun(training, completedEpochs: progress.completedEpochs)
+            guard let completed = try? TrainingCheckpoint.completedEpochs(at: checkpoint) else { return false }
+            return ResumeRule.influenceStepHasRun(training, completedEpochs: completed)
         }?.id
     }
 

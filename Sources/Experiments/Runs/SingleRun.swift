@@ -108,7 +108,7 @@ public struct SingleRun {
             }
             var changed: [SettingDifference] = []
             if exists {
-                let completed = try TrainingCheckpoint.progress(at: checkpointPath).completedEpochs
+                let completed = try TrainingCheckpoint.completedEpochs(at: checkpointPath)
                 changed = try Self.checkResumable(settings, directory: directory, completedEpochs: completed)
             }
             try Self.writeJSON(settings, to: "\(directory)/config.json")
