@@ -91,8 +91,17 @@ public final class ImageDecoder {
         if bytes.count >= 8 && bytes[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
             return try Self.decodePNG(bytes, path: path)
         }
-        throw MRIDataError.unreadableFile(path: path, reason: "neither a JPEG, a PNG nor a DICOM file (\(bytes.count) bytes)")
+        // A file named as a JPEG or PNG is damaged; any other is not an image this tool reads (a README, a CSV).
+        guard let named = ImageFileFormat(path: path), named == .jpeg || named == .png else {
+            throw MRIDataError.unsupportedImage(path: path, reason: "not an image file this tool reads: \(Self.readableFormats); "
+                + "its name and first bytes match none of them")
+        }
+        throw MRIDataError.unreadableFile(path: path, reason: "neither a JPEG, a PNG, a DICOM nor a NIfTI file by its first bytes (\(bytes.count) bytes)")
     }
+
+    /// The image files the tool reads and how it tells them, for messages.
+    public static let readableFormats = "JPEG and PNG (told by their first bytes), DICOM (.dcm, .dicom, or a name without "
+        + "extension and the DICM marker) and NIfTI-1/2 (.nii, .nii.gz)"
 
     /// The longest side an image may have: 8192 pixels (an MRI slice has 512 x 512). A header may declare up to
     /// 65,535 pixels a side (JPEG, DICOM), 1,000,000 (libpng's limit) or 2^63 (NIfTI-2), which would be allocated

@@ -152,44 +152,60 @@ public struct UNet: Sendable {
         return layers(input, mode: mode)
     }
 
-    /// The whole network (OpenBLAS already at one thread): safe to call from several workers at once.
-    func layers(_ input: Tensor, mode: Mode) -> (output: Tensor, cache: Cache) {
+    /// The U-Net's wiring, the one place it is written, with its steps given: `depth` levels down (two blocks, the
+    /// skip kept, `pool`), two bottom blocks, `depth` levels up (`upsample` to the skip's H x W, concatenated with it, two
+    /// blocks), `output`, and the residual. Blocks are numbered as `blocks` and called in that order. input: [N, C, H, W].
+    func wired(_ input: Tensor, block: (Int, Tensor) -> Tensor, pool: (Tensor) -> Tensor,
+               upsample: (_ x: Tensor, _ height: Int, _ width: Int) -> Tensor, output: (Tensor) -> Tensor) -> Tensor {
         let d = configuration.depth
         precondition(input.rank == 4 && input.shape[1] == configuration.inputChannels
                      && input.shape[2] >= configuration.minimumSide && input.shape[3] >= configuration.minimumSide,
                      "UNet: input must be [N, \(configuration.inputChannels), H, W] with H, W >= \(configuration.minimumSide), got \(input.shape)")
-        var caches: [Cache.BlockCache] = []
-        var pools: [MaxPool2D.Cache] = [], upsamples: [Upsample2D.Cache] = []
         var skips: [Tensor] = []
         var x = input
-        func block(_ b: Int) {
+        for l in 0..<d {
+            x = block(2 * l + 1, block(2 * l, x))
+            skips.append(x)
+            x = pool(x)
+        }
+        x = block(2 * d + 1, block(2 * d, x))
+        for l in (0..<d).reversed() {
+            let skip = skips[l]
+            x = Concatenate.forward(upsample(x, skip.shape[2], skip.shape[3]), skip)
+            let b = 2 * d + 2 + 2 * (d - 1 - l)
+            x = block(b + 1, block(b, x))
+        }
+        var y = output(x)
+        if configuration.residual { y.add(input) }
+        return y
+    }
+
+    /// The whole network (OpenBLAS already at one thread), with the caches backward needs: safe to call from several
+    /// workers at once.
+    func layers(_ input: Tensor, mode: Mode) -> (output: Tensor, cache: Cache) {
+        var caches: [Cache.BlockCache] = []
+        var pools: [MaxPool2D.Cache] = [], upsamples: [Upsample2D.Cache] = []
+        var outputCache: Conv2D.Cache?
+        let y = wired(input, block: { b, x in
             let (convolved, convCache) = blocks[b].convolution.forward(x, threads: threads)
             let (normalized, bnCache) = blocks[b].batchNorm.normalized(convolved, mode: mode, threads: threads)
             let (activated, reluCache) = ReLU.forward(normalized, threads: threads)
             caches.append(Cache.BlockCache(convolution: convCache, batchNorm: bnCache, relu: reluCache))
-            x = activated
-        }
-        for l in 0..<d {
-            block(2 * l)
-            block(2 * l + 1)
-            skips.append(x)
+            return activated
+        }, pool: { x in
             let (pooled, poolCache) = MaxPool2D.forward(x, threads: threads)
             pools.append(poolCache)
-            x = pooled
-        }
-        block(2 * d)
-        block(2 * d + 1)
-        for l in (0..<d).reversed() {
-            let skip = skips[l]
-            let (up, upCache) = Upsample2D.forward(x, height: skip.shape[2], width: skip.shape[3], threads: threads)
+            return pooled
+        }, upsample: { x, height, width in
+            let (up, upCache) = Upsample2D.forward(x, height: height, width: width, threads: threads)
             upsamples.append(upCache)
-            x = Concatenate.forward(up, skip)
-            let b = 2 * d + 2 + 2 * (d - 1 - l)
-            block(b)
-            block(b + 1)
-        }
-        var (y, outputCache) = output.forward(x, threads: threads)
-        if configuration.residual { y.add(input) }
+            return up
+        }, output: { x in
+            let (y, cache) = output.forward(x, threads: threads)
+            outputCache = cache
+            return y
+        })
+        guard let outputCache else { preconditionFailure("UNet.wired did not call its output layer") }
         return (y, Cache(mode: mode, blocks: caches, pools: pools, upsamples: upsamples, output: outputCache))
     }
 
@@ -198,34 +214,11 @@ public struct UNet: Sendable {
     /// max(x * scale + shift, 0)), the pooling without its winners, no caches; with prepared Winograd weights
     /// (`prepareWinogradWeights`) the transforms are made once. The evaluation passes (`evaluatedInBatches`) run this.
     func evaluatedLayers(_ input: Tensor) -> Tensor {
-        let d = configuration.depth
-        precondition(input.rank == 4 && input.shape[1] == configuration.inputChannels
-                     && input.shape[2] >= configuration.minimumSide && input.shape[3] >= configuration.minimumSide,
-                     "UNet: input must be [N, \(configuration.inputChannels), H, W] with H, W >= \(configuration.minimumSide), got \(input.shape)")
-        var skips: [Tensor] = []
-        var x = input
-        func block(_ b: Int) {
-            x = blocks[b].batchNorm.normalizedWithReLUInPlace(blocks[b].convolution.forward(x, threads: threads).output,
-                                                              threads: threads)
-        }
-        for l in 0..<d {
-            block(2 * l)
-            block(2 * l + 1)
-            skips.append(x)
-            x = UNet.pooledActivations(x, threads: threads)
-        }
-        block(2 * d)
-        block(2 * d + 1)
-        for l in (0..<d).reversed() {
-            let skip = skips[l]
-            x = Concatenate.forward(Upsample2D.forward(x, height: skip.shape[2], width: skip.shape[3], threads: threads).output, skip)
-            let b = 2 * d + 2 + 2 * (d - 1 - l)
-            block(b)
-            block(b + 1)
-        }
-        var y = output.forward(x, threads: threads).output
-        if configuration.residual { y.add(input) }
-        return y
+        wired(input, block: { b, x in
+            blocks[b].batchNorm.normalizedWithReLUInPlace(blocks[b].convolution.forward(x, threads: threads).output, threads: threads)
+        }, pool: { UNet.pooledActivations($0, threads: threads) },
+        upsample: { Upsample2D.forward($0, height: $1, width: $2, threads: threads).output },
+        output: { output.forward($0, threads: threads).output })
     }
 
     /// `MaxPool2D.forward(x).output` for ReLU outputs x (every value +0, positive or NaN; ReLU leaves no -0), by the C

@@ -25,10 +25,10 @@ public struct AdversarialMethod: TrainingMethod {
         radiusScale = settings.radiusScale(epoch: 0)
     }
 
-    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
+    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> MethodEvent? {
         radiusScale = settings.radiusScale(epoch: epoch)
         guard radiusScale < 1 else { return nil }
-        return String(format: "AT: radius warm-up, epsilon %.2f/255", 255 * settings.epsilon * radiusScale)
+        return MethodEvent(note: String(format: "AT: radius warm-up, epsilon %.2f/255", 255 * settings.epsilon * radiusScale))
     }
 
     public func trainingBatch(_ images: Tensor, labels: [Int], model: CNN, generator: inout SeededGenerator) -> Tensor {

@@ -66,7 +66,8 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var adaptedTest: [TestEvaluation]?
     /// Adversarial training: accuracy on the validation set under FGSM and PGD at the training epsilon.
     public var robust: RobustAccuracy?
-    /// Warnings about this epoch (catastrophic overfitting, every image called one class).
+    /// Warnings about this epoch (catastrophic overfitting, every image called one class, a fallback the method took
+    /// at its start: `MethodEvent.warnings`).
     public var warnings: [String]?
     /// With `evaluateRecipeVariants`: the other weight/statistics combinations, evaluated on the same images.
     public var variants: [RecipeVariantEvaluation]?

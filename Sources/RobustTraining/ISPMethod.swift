@@ -51,7 +51,7 @@ public struct ISPMethod: TrainingMethod {
         }
     }
 
-    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
+    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> MethodEvent? {
         guard epoch == settings.switchEpoch else { return nil }
         let (computation, result, model) = try InfluenceComputation.atSwitch(settings.influence, state: state, context: context)
         let chosen = Self.selected(scores: result.scores, ratio: settings.topKRatio, ranking: settings.ranking)
@@ -81,10 +81,11 @@ public struct ISPMethod: TrainingMethod {
         perturbedIndices = chosen
         let seconds = InfluenceComputation.seconds(clock.now - started)
         let rms = (energy / Double(Swift.max(1, chosen.count * itemSize))).squareRoot()
-        return "ISP: perturbed \(chosen.count) of \(result.scores.count) images (\(settings.ranking.rawValue), \(settings.step.rawValue), "
+        let note = "ISP: perturbed \(chosen.count) of \(result.scores.count) images (\(settings.ranking.rawValue), \(settings.step.rawValue), "
             + (rounding == .none ? "" : "\(rounding.rawValue), ")
             + "epsilon " + String(format: "%g", settings.epsilon) + ", rms pixel change " + String(format: "%.2e", rms)
             + String(format: ", %.1f s), ", seconds) + result.summary
+        return MethodEvent(note: note, warnings: result.warnings)
     }
 
     public func checkpointTensors() -> [(name: String, tensor: Tensor)] {

@@ -26,15 +26,16 @@ public struct ISRMethod: TrainingMethod {
         return values.map { Float(1 + (alpha - 1) * ($0 - low) / (high - low)) }
     }
 
-    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
+    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> MethodEvent? {
         guard epoch == settings.switchEpoch else { return nil }
         let (_, result, _) = try InfluenceComputation.atSwitch(settings.influence, state: state, context: context)
         let w = Self.weights(scores: result.scores, alpha: settings.alpha, direction: settings.direction)
         scores = result.scores
         weights = w
         state.sampleWeights = w
-        return "ISR: weights in [" + String(format: "%g", Double(w.min() ?? 1)) + ", " + String(format: "%g", Double(w.max() ?? 1))
+        let note = "ISR: weights in [" + String(format: "%g", Double(w.min() ?? 1)) + ", " + String(format: "%g", Double(w.max() ?? 1))
             + "] (\(settings.direction.rawValue)), " + result.summary
+        return MethodEvent(note: note, warnings: result.warnings)
     }
 
     public func checkpointTensors() -> [(name: String, tensor: Tensor)] {

@@ -16,13 +16,19 @@ public struct InfluenceComputation {
     public var seed: UInt64
     /// Threads for the exact solver's Hessian assembly.
     public var threads: Int
+    /// Whether a fixed LiSSA scale that fails (at or below the Hessian's top eigenvalue, or diverging) gives way to
+    /// the automatic scale, with a warning in `Result.warnings` (`LiSSAScaleFallback`): the step inside training,
+    /// where a refusal would waste the epochs before it. Off for an explicit computation (`influence`), which refuses.
+    public var fallsBackToAutomaticScale: Bool
 
-    public init(settings: InfluenceSettings, batchSize: Int = 32, seed: UInt64 = 0, threads: Int = 2) {
+    public init(settings: InfluenceSettings, batchSize: Int = 32, seed: UInt64 = 0, threads: Int = 2,
+                fallsBackToAutomaticScale: Bool = false) {
         precondition(batchSize >= 1, "InfluenceComputation: batch size \(batchSize)")
         self.settings = settings
         self.batchSize = batchSize
         self.seed = seed
         self.threads = Swift.max(1, threads)
+        self.fallsBackToAutomaticScale = fallsBackToAutomaticScale
     }
 
     /// What one computation produced.
@@ -39,6 +45,8 @@ public struct InfluenceComputation {
         /// Feature extraction (training and validation images), and solver + scores, in seconds.
         public var featureSeconds: Double
         public var scoreSeconds: Double
+        /// What the user must hear about the computation (the LiSSA scale fallback), each a sentence with the fix.
+        public var warnings: [String] = []
 
         /// One line for the epoch log.
         public var summary: String {
@@ -109,16 +117,26 @@ public struct InfluenceComputation {
     /// layer; the result's times are left at 0.
     public func scores(training: LabelledFeatures, validation: LabelledFeatures, model: CNN) throws -> Result {
         let objective = SoftmaxLinearObjective(training: training, weight: model.classifier.weight, bias: model.classifier.bias)
+        var warnings: [String] = []
         let influence: UpweightingInfluence
         do {
-            influence = try upweightingInfluence(objective: objective, validation: validation, solver: solver(for: objective))
+            do {
+                influence = try upweightingInfluence(objective: objective, validation: validation, solver: solver(for: objective))
+            } catch let error as InfluenceError {
+                guard fallsBackToAutomaticScale, let automatic = LiSSAScaleFallback.settings(after: error, settings) else { throw error }
+                var computation = self
+                computation.settings = automatic
+                influence = try upweightingInfluence(objective: objective, validation: validation, solver: computation.solver(for: objective))
+                warnings.append(LiSSAScaleFallback.warning(after: error, report: influence.report))
+            }
         } catch let error as InfluenceError {
             throw TrainingError.influence("influence scores: \(error)" + Self.fix(for: error))
         } catch {
             throw TrainingError.influence("influence scores: \(error); raise --damping or try --solver cg")
         }
         return Result(scores: influence.scores, inverseHVP: influence.inverseHVP, objective: objective,
-                      validationLoss: influence.validationLoss, report: influence.report, featureSeconds: 0, scoreSeconds: 0)
+                      validationLoss: influence.validationLoss, report: influence.report, featureSeconds: 0, scoreSeconds: 0,
+                      warnings: warnings)
     }
 
     /// The options that fix `error`, as the tool spells them. A LiSSA scale at or below the Hessian's largest
@@ -166,11 +184,13 @@ public struct InfluenceComputation {
     /// A method's influence step at its switch epoch: Eq. 7 for the training images under the model as it is
     /// evaluated (the recipe's weights and BatchNorm statistics: `Trainer.evaluationModels`; the last weights
     /// and running statistics under the paper recipe), batched like training, LiSSA seeded by the run's seed,
-    /// progress to the run's observer. Returns that model too: ISP's perturbations must use the same one.
+    /// progress to the run's observer; a fixed LiSSA scale that fails gives way to the automatic one with a warning
+    /// (`fallsBackToAutomaticScale`). Returns that model too: ISP's perturbations must use the same one.
     static func atSwitch(_ settings: InfluenceSettings, state: TrainingState, context: MethodContext) throws
         -> (computation: InfluenceComputation, result: Result, model: CNN) {
         let computation = InfluenceComputation(settings: settings, batchSize: context.configuration.batchSize,
-                                               seed: context.configuration.seed, threads: context.configuration.threads)
+                                               seed: context.configuration.seed, threads: context.configuration.threads,
+                                               fallsBackToAutomaticScale: true)
         let model = Trainer(configuration: context.configuration).evaluationModels(state: state, data: context.data, method: NaiveMethod()).model
         let result = try computation.run(model: model, trainImages: state.trainImages, trainLabels: context.data.train.labels,
                                          validation: context.data.validation, observer: context.observer)

@@ -50,6 +50,7 @@ public struct Trainer {
             state.lastEvaluationModels = nil
             let started = Date()
             let event = try method.beginEpoch(epoch, state: &state, context: context)
+            for warning in event?.warnings ?? [] { observer.message("warning: " + warning) }
             let (loss, accuracy, images) = try trainOneEpoch(epoch, data: data, method: method, state: &state, observer: observer)
             let seconds = Date().timeIntervalSince(started)
             state.trainSeconds += seconds
@@ -57,7 +58,7 @@ public struct Trainer {
             var metrics = EpochMetrics(
                 epoch: epoch + 1, trainLoss: loss, trainAccuracy: accuracy,
                 validation: evaluate(models.model, on: data.validation, method: method),
-                test: [], seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9), event: event)
+                test: [], seconds: seconds, imagesPerSecond: Double(images) / max(seconds, 1e-9), event: event?.note)
             (metrics.test, metrics.adaptedTest) = Self.testEvaluations(models.model, adapted: models.cleanAdapted, on: data.testSets,
                                                                        images: method.evaluationImages(data.testSets.images))
             metrics.learningRate = Double(state.optimizer.learningRate)
@@ -66,7 +67,8 @@ public struct Trainer {
             }
             metrics.robust = method.robustAccuracy(of: models.model, on: data.validation, epoch: epoch, seed: configuration.seed)
             let health = TrainingHealth.check(metrics, history: state.history, configuration: configuration)
-            metrics.warnings = health.warnings.isEmpty ? nil : health.warnings
+            let warnings = (event?.warnings ?? []) + health.warnings
+            metrics.warnings = warnings.isEmpty ? nil : warnings
             for warning in health.warnings { observer.message("warning: " + warning) }
             let bestPGD = state.bestRobust.flatMap { state.history[$0.epoch - 1].robust?.pgd } ?? -1
             if let robust = metrics.robust, robust.pgd > bestPGD {

@@ -50,8 +50,19 @@ public enum TrainingCheckpoint {
         }
     }
 
-    /// Restores a state saved by `save`, after checking that it was made with the same configuration
-    /// (threads aside). `fresh` supplies the data's training images when the method had not changed them.
+    /// The epochs a checkpoint has completed, from its header alone (an ISP checkpoint holds every training image).
+    public static func completedEpochs(at path: String) throws -> Int {
+        do {
+            let file = SafetensorsFile(metadata: try SafetensorsFile.readMetadata(from: path))
+            return try file.metadataJSON(progressKey, as: Progress.self).completedEpochs
+        } catch {
+            throw TrainingError.checkpoint("cannot resume from \(path): \(error). Delete it to start the run afresh.")
+        }
+    }
+
+    /// Restores a state saved by `save`, after checking that it was made with the same configuration (threads aside,
+    /// and the influence settings while the influence step has not run: `ResumeRule`). `fresh` supplies the data's
+    /// training images when the method had not changed them.
     public static func load<Method: TrainingMethod>(
         from path: String, configuration: TrainingConfiguration, fresh: TrainingState, method: inout Method
     ) throws -> TrainingState {
@@ -62,15 +73,19 @@ public enum TrainingCheckpoint {
         do {
             var saved = try file.metadataJSON(configurationKey, as: TrainingConfiguration.self)
             saved.threads = configuration.threads
-            guard saved == configuration else {
-                let differences = SettingDifference.between(saved, configuration, prefix: "training")
+            let progress = try file.metadataJSON(progressKey, as: Progress.self)
+            let hasRun = ResumeRule.influenceStepHasRun(saved, completedEpochs: progress.completedEpochs)
+            let differences = SettingDifference.between(saved, configuration, prefix: "training")
+            let refused = ResumeRule.refused(differences, trainingPrefix: "training", influenceStepHasRun: hasRun)
+            guard refused.isEmpty else {
+                let note = hasRun && refused.contains { ResumeRule.isInfluenceSetting($0, trainingPrefix: "training") }
+                    ? ResumeRule.passedNote(saved, completedEpochs: progress.completedEpochs) + "\n" : ""
                 throw TrainingError.checkpoint("""
-                    the checkpoint \(path) was made with other settings than this run's (\(differences.count) differ):
-                    \(SettingDifference.lines(differences))
-                    resume with the stored settings (the options that set them as they were), or use another --out directory
+                    the checkpoint \(path) was made with other settings than this run's (\(refused.count) differ):
+                    \(SettingDifference.lines(refused))
+                    \(note)resume with the stored settings (the options that set them as they were), or use another --out directory
                     """)
             }
-            let progress = try file.metadataJSON(progressKey, as: Progress.self)
             var state = fresh
             state.model = try ModelCheckpoint.model(from: file, threads: configuration.threads)
             var first: [Tensor] = [], second: [Tensor] = []

@@ -123,6 +123,22 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// (`cosine-restart`, `constant-then-cosine`), where the learning rate does for every method.
     public var switchEpoch: Int { method == .isp ? isp.switchEpoch : isr.switchEpoch }
 
+    /// What is wrong with the influence methods' switch epoch T (`method`: "ISR" or "ISP"), or nil: they train T >= 1
+    /// epochs normally and at least one after the influence step, so 1 <= T < epochs, and the fix depends on which
+    /// side is off (a single epoch leaves no T at all: more epochs are the only fix).
+    func switchEpochProblem(_ method: String) -> String? {
+        let t = switchEpoch
+        let rule = "\(method) trains T epochs normally, then at least one after the influence step, so 1 <= T < epochs"
+        if epochs < 2 {
+            return "\(method) needs at least 2 epochs (--epochs is \(epochs)): \(rule); raise --epochs (and keep --switch-epoch below it)"
+        }
+        if t >= epochs {
+            return "\(method)'s switch epoch T (\(t)) must be below --epochs (\(epochs)): \(rule); lower --switch-epoch to \(epochs - 1) or less, or raise --epochs above \(t)"
+        }
+        if t < 1 { return "\(method)'s switch epoch T (\(t)) must be at least 1: \(rule); raise --switch-epoch" }
+        return nil
+    }
+
     /// Checks the settings a user can get wrong; the message names the setting and the fix.
     public func validate() throws(TrainingError) {
         func fail(_ text: String) -> TrainingError { .invalidConfiguration(text) }
@@ -134,15 +150,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try recipe.validate(epochs: epochs, switchEpoch: switchEpoch)
         switch method {
         case .isr:
-            guard isr.switchEpoch >= 1 && isr.switchEpoch < epochs else {
-                throw fail("ISR's switch epoch T (\(isr.switchEpoch)) must be between 1 and epochs - 1 (\(epochs - 1)): lower --switch-epoch or raise --epochs")
-            }
+            if let problem = switchEpochProblem("ISR") { throw fail(problem) }
             guard isr.alpha >= 1 else { throw fail("ISR's alpha must be at least 1 (got \(isr.alpha))") }
             try influence.validate()
         case .isp:
-            guard isp.switchEpoch >= 1 && isp.switchEpoch < epochs else {
-                throw fail("ISP's switch epoch T (\(isp.switchEpoch)) must be between 1 and epochs - 1 (\(epochs - 1)): lower --switch-epoch or raise --epochs")
-            }
+            if let problem = switchEpochProblem("ISP") { throw fail(problem) }
             guard isp.topKRatio > 0 && isp.topKRatio <= 1 else { throw fail("ISP's top-k ratio must be in (0, 1] (got \(isp.topKRatio))") }
             guard isp.epsilon > 0 else { throw fail("ISP's epsilon must be positive (got \(isp.epsilon))") }
             try influence.validate()

@@ -53,7 +53,8 @@ public protocol TrainingMethod {
     mutating func prepare(_ state: inout TrainingState, context: MethodContext) throws -> String?
 
     /// Before epoch `epoch` (0-based) runs (ISR reweights and ISP perturbs when `epoch` is their T).
-    mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String?
+    /// Returns what the method did, for the epoch log and record, or nil.
+    mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> MethodEvent?
 
     /// The images the gradient step uses for this batch (AT perturbs them). images: [B, 1, S, S].
     func trainingBatch(_ images: Tensor, labels: [Int], model: CNN, generator: inout SeededGenerator) -> Tensor
@@ -75,13 +76,27 @@ public protocol TrainingMethod {
 
 extension TrainingMethod {
     public mutating func prepare(_ state: inout TrainingState, context: MethodContext) throws -> String? { nil }
-    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? { nil }
+    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> MethodEvent? { nil }
     public func trainingBatch(_ images: Tensor, labels: [Int], model: CNN, generator: inout SeededGenerator) -> Tensor { images }
     public func evaluationImages(_ images: Tensor) -> Tensor { images }
     public func robustAccuracy(of model: CNN, on validation: LabelledImages, epoch: Int, seed: UInt64) -> RobustAccuracy? { nil }
     public func checkpointTensors() -> [(name: String, tensor: Tensor)] { [] }
     public mutating func restore(from tensors: [String: Tensor]) throws {}
     public func modelArtifacts() -> [ModelArtifact] { [] }
+}
+
+/// What a method did at the start of an epoch: a note for the epoch log (`EpochMetrics.event`) and the warnings the
+/// user must hear about (a fallback it took), recorded with the epoch's warnings (`EpochMetrics.warnings`).
+public struct MethodEvent: Sendable, Equatable {
+    /// One line: ISR's weights, ISP's perturbation, AT's radius warm-up.
+    public var note: String
+    /// Each a sentence that says what happened and the option that sets it explicitly.
+    public var warnings: [String]
+
+    public init(note: String, warnings: [String] = []) {
+        self.note = note
+        self.warnings = warnings
+    }
 }
 
 /// A file a method saves beside a run's model (`TrainingMethod.modelArtifacts`).

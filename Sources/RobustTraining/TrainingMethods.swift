@@ -14,7 +14,7 @@ public struct AnyTrainingMethod: TrainingMethod {
         try base.prepare(&state, context: context)
     }
 
-    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> String? {
+    public mutating func beginEpoch(_ epoch: Int, state: inout TrainingState, context: MethodContext) throws -> MethodEvent? {
         try base.beginEpoch(epoch, state: &state, context: context)
     }
 

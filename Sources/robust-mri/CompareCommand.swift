@@ -13,8 +13,10 @@ struct CompareCommand: ParsableCommand {
             Presets: quick (synthetic phantoms, 64 px, 8 epochs, 3 seeds: minutes on 2 cores) and paper (the authors' \
             settings: 256 px, their CNN, 20 epochs, T = 15, five seeds). Any setting below overrides the preset. \
             Each finished run is stored at once in OUT/runs/; running the same command again skips finished runs and \
-            resumes an interrupted one from its last epoch. The same command with more seeds, methods or noises \
-            (and every other setting unchanged) extends the grid and reuses the finished runs. OUT also gets \
+            resumes an interrupted one from its last epoch's checkpoint, saying so (a run stopped before its first \
+            epoch ended has none and starts from epoch 1). The same command with more seeds, methods or noises \
+            (and every other setting unchanged; the influence settings too until an ISR or ISP run has its scores) \
+            extends the grid and reuses the finished runs. OUT also gets \
             table.md, table.csv, table.json, figures/ and report.html.
             """)
 

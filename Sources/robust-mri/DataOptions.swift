@@ -55,7 +55,7 @@ struct DataOptions: ParsableArguments {
 
     @Option(name: [.customLong("noise"), .customLong("noises")], parsing: .upToNextOption, help: ArgumentHelp(
         "Noise on the training images (and a fraction of test images): none, gaussian, rician (the authors' additive field), rician-magnitude (the physical model). Default: \(DataOptions.defaults.noise.type.rawValue); compare: the grid's noise types, \(ListSyntax.note) (default: the preset's).",
-        valueName: "type"), transform: { try ListSyntax.items($0, option: "--noises") })
+        valueName: "type"), transform: { try ListSyntax.items($0, option: "--noise") })
     var noiseLists: [[NoiseType]] = []
 
     @Option(name: .long, help: "Noise level on the 0..255 scale: Gaussian sigma (default \(DataOptions.level(.gaussian))), the authors' Rician scale (\(DataOptions.level(.rician))), Rician-magnitude sigma (\(DataOptions.level(.ricianMagnitude))).")
@@ -106,7 +106,27 @@ struct DataOptions: ParsableArguments {
         return mapping
     }
 
+    /// --phantom-count's slices come as patients of this many slices each.
+    static let phantomSlicesPerPatient = 5
+
+    /// The phantom options checked here, with the options' names: the generator's own check names its settings
+    /// (`phantom.folds`), which no option is called.
+    func validatePhantomOptions() throws {
+        if let phantomCount {
+            let folds = DataOptions.defaults.phantom.folds, smallest = folds * DataOptions.phantomSlicesPerPatient
+            guard phantomCount >= smallest else {
+                throw ValidationError("--phantom-count must be at least \(smallest) (got \(phantomCount)): the phantoms are patients of "
+                    + "\(DataOptions.phantomSlicesPerPatient) slices in \(folds) patient-wise folds, so \(smallest) give each fold one patient "
+                    + "(the default, \(DataOptions.defaults.phantom.count), gives every set every class)")
+            }
+        }
+        if let phantomDifficulty, !(0...1).contains(phantomDifficulty) {
+            throw ValidationError("--phantom-difficulty must be in [0, 1] (got \(phantomDifficulty))")
+        }
+    }
+
     func validate() throws {
+        try validatePhantomOptions()
         if let imageSize, !DatasetLoader.imageSizes.contains(imageSize) {
             throw ValidationError("--image-size must be in \(DatasetLoader.imageSizes) (got \(imageSize))")
         }
@@ -149,7 +169,7 @@ struct DataOptions: ParsableArguments {
         if let imageSize { settings.imageSize = imageSize }
         if let phantomCount {
             settings.phantom.count = phantomCount
-            settings.phantom.patients = max(1, phantomCount / 5)
+            settings.phantom.patients = max(1, phantomCount / DataOptions.phantomSlicesPerPatient)
         }
         if let phantomDifficulty { settings.phantom.difficulty = phantomDifficulty }
         if let phantomSeed { settings.phantom.seed = phantomSeed }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import NN
 import RobustTraining
 
 struct DenoiseCommand: ParsableCommand {
@@ -14,7 +15,14 @@ struct DenoiseCommand: ParsableCommand {
             """)
 
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var trainingOptions: TrainingOptions
+    // The denoiser's own options only: the classifier's (recipe, ISR/ISP, AT, ...) do nothing here, so --help shows none.
+    @OptionGroup(title: "Noise2Void") var noise2VoidOptions: Noise2VoidOptions
+
+    @Option(name: .long, help: "Seed of the noise, the denoiser's initialisation and its patch draws (default: \(TrainingConfiguration().seed)).")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Threads (default: \(TrainingConfiguration().threads)).")
+    var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp("A saved denoiser (denoiser.safetensors) to apply instead of training one.", valueName: "path"))
     var denoiser: String?
@@ -40,7 +48,7 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let settings = try trainingOptions.singleRun(method: .n2v, dataOptions: dataOptions)
+        let settings = try runSettings()
         let progress = TerminalProgress()
         let data = try ExperimentData.load(settings.data, threads: settings.training.threads, verbose: !json)
         progress.message("data: \(settings.data.sourceName): \(data.summary)")
@@ -60,5 +68,17 @@ struct DenoiseCommand: ParsableCommand {
             print(row("  median 3x3", report.psnrMedian, report.ssimMedian))
             print(String(format: "training %.1f s, denoising %.1f s; files in %@", report.trainSeconds, report.denoiseSeconds, out))
         }
+    }
+
+    /// An n2v run's settings from the library's defaults with the data options, --seed, --threads and the N2V options
+    /// (the classifier, at the standard variant for the image size, is not trained here).
+    func runSettings() throws -> RunSettings {
+        let data = try dataOptions.settings()
+        var training = TrainingConfiguration(method: .n2v)
+        training.model = ModelVariant.standard.configuration(imageSize: data.imageSize, channels: training.model.channels)
+        noise2VoidOptions.apply(to: &training.noise2void)
+        if let seed { training.seed = seed }
+        if let threads { training.threads = threads }
+        return RunSettings(data: data, training: try training.validatedForTool())
     }
 }

@@ -58,6 +58,7 @@ struct EvaluateCommand: ParsableCommand {
         let settings = saved.data, seed = saved.seed
         if !json { FileHandle.standardError.write(Data((saved.origin + "\n").utf8)) }
         if let warning = saved.intensityWarning { FileHandle.standardError.write(Data((warning + "\n\n").utf8)) }
+        if let warning = saved.dataKindWarning { FileHandle.standardError.write(Data((warning + "\n\n").utf8)) }
         let data = try ExperimentData.load(settings, threads: threads, verbose: !json)
         if !json { FileHandle.standardError.write(Data("data: \(settings.sourceName): \(data.summary)\n".utf8)) }
         let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, metadata: file.metadata, threads: threads, quiet: false)

@@ -43,6 +43,9 @@ struct PredictCommand: ParsableCommand {
         let (model, file) = try SavedModel.load(from: checkpoint, threads: threads)
         let denoiser = try denoiserOptions.resolve(checkpoint: checkpoint, metadata: file.metadata, threads: threads, quiet: false)
         let intensity = try SavedRunSettings.intensity(checkpoint: checkpoint)
+        if let warning = try SavedRunSettings.imageFilesWarning(checkpoint: checkpoint) {
+            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        }
         let (predictions, failures) = Prediction.predict(model: model, files: images, denoiser: denoiser?.denoiser,
                                                          intensity: intensity)
         if let first = failures.first, !skipUnreadable {

@@ -22,9 +22,19 @@ struct RobustMRICommand: ParsableCommand {
         AllocatorTuning.retainFreedMemory()
         // A crash inside libhdf5 on a damaged .mat file ends a child process of this one, not the run (MATProbe).
         MATProbe.executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? Bundle.main.executablePath
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let name = arguments.first, let subcommand = configuration.subcommands.first(where: { $0._commandName == name }) {
+            do {
+                arguments = try ArgumentSyntax.prepared(arguments, options: ArgumentSyntax.options(of: Self.self)[name] ?? [:])
+            } catch let error as ValidationError {
+                exit(error, usageOf: subcommand)
+            } catch {
+                exit(withError: error)
+            }
+        }
         var command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(arguments)
         } catch {
             exit(withError: error)
         }
@@ -34,16 +44,20 @@ struct RobustMRICommand: ParsableCommand {
             // A configuration error found while running: the usage of the subcommand that ran (every
             // subcommand is one level down), as the parser prints for its own errors; exit(withError:)
             // here would print the root's.
-            let subcommand = type(of: command)
-            FileHandle.standardError.write(Data("""
-                Error: \(error.message)
-                Usage: \(usageString(for: subcommand))
-                  See 'robust-mri \(subcommand._commandName) --help' for more information.
-
-                """.utf8))
-            exit(withError: ExitCode.validationFailure)
+            exit(error, usageOf: type(of: command))
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// Prints `error` with the usage of `subcommand`, as the parser prints its own errors, and exits.
+    static func exit(_ error: ValidationError, usageOf subcommand: ParsableCommand.Type) -> Never {
+        FileHandle.standardError.write(Data("""
+            Error: \(error.message)
+            Usage: \(usageString(for: subcommand))
+              See 'robust-mri \(subcommand._commandName) --help' for more information.
+
+            """.utf8))
+        exit(withError: ExitCode.validationFailure)
     }
 }

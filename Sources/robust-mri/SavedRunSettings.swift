@@ -14,6 +14,8 @@ struct SavedRunSettings {
     let configPath: String
     /// The settings stored there; nil without one.
     let stored: RunSettings?
+    /// The model file the settings are for.
+    let checkpoint: String
     /// The data: the stored run's (else the library's defaults) at the model's size, with the options given.
     let data: DataSettings
     /// --seed, else the stored run's seed, else the library's default.
@@ -25,6 +27,7 @@ struct SavedRunSettings {
         if let given = dataOptions.imageSize, given != size {
             throw ValidationError("\(checkpoint) holds a model for \(size) px images, but --image-size is \(given): pass --image-size \(size) or leave it out")
         }
+        self.checkpoint = checkpoint
         configPath = FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json")
         stored = try Self.stored(checkpoint: checkpoint)
         var base = stored?.data ?? DataSettings(imageSize: size)
@@ -50,6 +53,22 @@ struct SavedRunSettings {
             \(trained.description) (its run's config.json): its figures are for images it was not trained on; leave \
             --intensity-clip out to use the run's mapping
             """
+    }
+
+    /// A warning when the model's run trained on synthetic phantoms (its config.json names no data folder) and the
+    /// images given are real (--data): a model of phantoms has never seen an MRI scan. nil otherwise, and without config.json.
+    var dataKindWarning: String? {
+        guard let stored, stored.data.path == nil, let path = data.path else { return nil }
+        return Self.phantomModelWarning(checkpoint: checkpoint, configPath: configPath, images: "the images of \(path)")
+    }
+
+    /// The warning for a model trained on phantoms applied to `images` (real data, or image files).
+    static func phantomModelWarning(checkpoint: String, configPath: String, images: String) -> String {
+        """
+        warning: \(checkpoint) was trained on synthetic phantoms (\(configPath) names no --data), and is applied to \(images): \
+        it has never seen a real scan, so its figures say little about them; train on real data (train --data <folder>) \
+        for a model of them
+        """
     }
 
     /// The run's training configuration (without config.json: the library's, for ISP) with the training options given,
@@ -79,5 +98,12 @@ struct SavedRunSettings {
     /// The intensity mapping of the run whose config.json is beside `checkpoint`; the standard one without it.
     static func intensity(checkpoint: String) throws -> IntensityMapping {
         try stored(checkpoint: checkpoint)?.data.imageReading.intensity ?? .standard
+    }
+
+    /// `predict`'s warning for image files given to a model whose run trained on phantoms; nil otherwise, and without config.json.
+    static func imageFilesWarning(checkpoint: String) throws -> String? {
+        guard let stored = try stored(checkpoint: checkpoint), stored.data.path == nil else { return nil }
+        return phantomModelWarning(checkpoint: checkpoint, configPath: FilePaths.joining(FilePaths.folder(of: checkpoint), "config.json"),
+                                   images: "image files")
     }
 }

@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Output directory.")
     var out: String = "out/train"
 
-    @Flag(name: .long, help: "Continue the interrupted run in --out from its last epoch.")
+    @Flag(name: .long, help: "Continue the interrupted run in --out from its last epoch's checkpoint (checkpoint.safetensors). Without a checkpoint there it says so and starts from epoch 1, so the same command starts a run and restarts it; a finished run whose checkpoint was deleted is refused.")
     var resume = false
 
     @Flag(name: .long, help: "Print the final metrics as one JSON object on standard output.")
@@ -34,7 +34,7 @@ struct TrainCommand: ParsableCommand {
         let data = try ExperimentData.load(settings.data, threads: settings.training.threads, verbose: !json)
         progress.message("data: \(settings.data.sourceName): \(data.summary)")
         let outcome = try SingleRun(settings: settings, directory: out)
-            .execute(data: data, id: "train", resume: resume, observer: progress)
+            .execute(data: data, id: "train", resumption: resume ? .requested : .refuse, observer: progress)
         let summary = RunSummary(outcome.record, directory: out)
         if json {
             print(try summary.json())

@@ -119,21 +119,7 @@ struct TrainingOptions: ParsableArguments {
     @Flag(name: .long, help: "AT: stop at catastrophic overfitting (PGD robust accuracy collapsing while clean accuracy holds) and keep the last good epoch's weights.")
     var atEarlyStop = false
 
-    // Noise2Void.
-    @Option(name: .long, help: "N2V: denoiser training epochs (default: \(TrainingOptions.defaults.noise2void.epochs)).")
-    var n2vEpochs: Int?
-
-    @Option(name: .long, help: "N2V: patches per denoiser epoch (default: \(TrainingOptions.defaults.noise2void.patchesPerEpoch)).")
-    var n2vPatches: Int?
-
-    @Option(name: .long, help: "N2V: patch side in pixels (default: \(TrainingOptions.defaults.noise2void.patchSize)).")
-    var n2vPatchSize: Int?
-
-    @Option(name: .long, help: "N2V: patches per denoiser mini-batch (default: \(TrainingOptions.defaults.noise2void.batchSize)).")
-    var n2vBatchSize: Int?
-
-    @Option(name: .long, help: "N2V: Adam learning rate of the denoiser (default: \(TrainingOptions.number(TrainingOptions.defaults.noise2void.learningRate)), the reference).")
-    var n2vLr: Float?
+    @OptionGroup(title: "Noise2Void (n2v)") var noise2VoidOptions: Noise2VoidOptions
 
     func validate() throws {
         try ListSyntax.requireDistinct(seeds, option: "--seeds")
@@ -238,11 +224,7 @@ struct TrainingOptions: ParsableArguments {
         if atEarlyStop { training.adversarial.earlyStop = true }
         if let atWarmupEpochs { training.adversarial.epsilonWarmupEpochs = atWarmupEpochs }
 
-        if let n2vEpochs { training.noise2void.epochs = n2vEpochs }
-        if let n2vPatches { training.noise2void.patchesPerEpoch = n2vPatches }
-        if let n2vPatchSize { training.noise2void.patchSize = n2vPatchSize }
-        if let n2vBatchSize { training.noise2void.batchSize = n2vBatchSize }
-        if let n2vLr { training.noise2void.learningRate = n2vLr }
+        noise2VoidOptions.apply(to: &training.noise2void)
     }
 }
 

@@ -63,9 +63,8 @@ import Testing
         let folder = try temporaryFolder("compare-short")
         defer { try? FileManager.default.removeItem(at: folder) }
         let short = ["compare", "--preset", "quick", "--methods", "isr", "at", "--noises", "gaussian", "--seeds", "1",
-                     "--image-size", "24", "--channels", "4,8", "--phantom-count", "60", "--epochs", "2", "--threads", "1",
-                     "--out", "g"]
-        let result = try cli.run(short, in: folder)
+                     "--image-size", "24", "--channels", "4,8", "--phantom-count", "60", "--epochs", "2", "--threads", "1"]
+        let result = try cli.run(short + ["--out", "g"], in: folder)
         try #require(result.status == 0, "\(result.transcript)")
         let plan = try JSONDecoder().decode(CompareConfiguration.self,
                                             from: Data(contentsOf: folder.appendingPathComponent("g/plan.json")))
@@ -73,5 +72,24 @@ import Testing
                 && plan.base.training.adversarial.epsilonWarmupEpochs == 1, "\(plan.base.training)")
         let given = try cli.run(short + ["--switch-epoch", "2", "--out", "h"], in: folder)
         expectCleanFailure(given, mentioning: ["switch epoch", "2"])
+    }
+
+    /// The report of a short grid without AT: titled by what ran, its range column naming the epochs it spans, and no
+    /// PGD column (it had one, empty, whatever the methods).
+    @Test func theReportNamesWhatRanAndShowsOnlyColumnsItHas() throws {
+        guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
+        let folder = try temporaryFolder("compare-report")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let grid = ["compare", "--preset", "paper", "--recipe", "stable", "--methods", "naive", "--noises", "gaussian", "--seeds", "1"]
+            + tinyRun + ["--epochs", "2", "--out", "g"]
+        let result = try cli.run(grid, in: folder)
+        try #require(result.status == 0, "\(result.transcript)")
+        let table = try String(contentsOf: folder.appendingPathComponent("g/table.md"), encoding: .utf8)
+        let report = try String(contentsOf: folder.appendingPathComponent("g/report.html"), encoding: .utf8)
+        #expect(table.hasPrefix("# Comparison: paper preset, stable recipe, other settings changed"), "\(table)")
+        #expect(table.contains("`training.epochs` 20 → 2"), "\(table)")
+        #expect(table.contains("range over last 2 epochs") && !table.contains("last 5 epochs"), "\(table)")
+        #expect(report.contains("paper preset, stable recipe") && report.contains("range over last 2 epochs"))
+        #expect(!table.contains("PGD") && !report.contains("PGD-10 robust"), "a grid without AT shows a PGD column")
     }
 }

@@ -34,7 +34,7 @@ import Testing
 
         // An unreadable image stops the load, unless --skip-unreadable leaves it out and names it.
         let stopped = try cli.run(train + ["--validation-fraction", "0.5", "--out", "stopped"], in: folder)
-        expectCleanFailure(stopped, mentioning: ["broken.png", "neither a JPEG, a PNG nor a DICOM"])
+        expectCleanFailure(stopped, mentioning: ["broken.png", "neither a JPEG, a PNG, a DICOM nor a NIfTI"])
         // --json: one JSON object on standard output, the loader's warnings on standard error.
         let skipped = try cli.run(train + ["--validation-fraction", "0.5", "--skip-unreadable", "--json", "--out", "run"], in: folder)
         try #require(skipped.status == 0, "\(skipped.transcript)")

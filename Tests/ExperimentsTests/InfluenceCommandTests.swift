@@ -13,7 +13,7 @@ func tinyPhantomRun(directory: String) throws -> (settings: RunSettings, data: E
                                          seed: 2, threads: 1)
     let data = try ExperimentData.load(dataSettings, threads: 1, verbose: false)
     _ = try SingleRun(settings: RunSettings(data: dataSettings, training: training), directory: directory)
-        .execute(data: data, id: "tiny", resume: false)
+        .execute(data: data, id: "tiny", resumption: .refuse)
     // The influence command builds its settings for ISP (epsilon, step, solver); the data and seed are the run's.
     training.method = .isp
     training.isp.switchEpoch = 0

@@ -51,6 +51,13 @@ import Testing
             (["train", "--epochs=-1", "--out", "t"], ["--epochs must be at least 1", "-1"]),
             (["compare", "--epochs=-1", "--out", "g"], ["--epochs must be at least 1"]),
             (["train", "--noise-level=-5", "--out", "t"], ["--noise-level must be a positive number"]),
+            // A negative number after a space is the option's value too (it was "Missing value for '--epochs'").
+            (["train", "--epochs", "-1", "--out", "t"], ["--epochs must be at least 1 (got -1)"]),
+            (["compare", "--epochs", "-1", "--out", "g"], ["--epochs must be at least 1"]),
+            (["train", "--noise-level", "-5", "--out", "t"], ["--noise-level must be a positive number"]),
+            (["train", "--lr", "-0.1", "--out", "t"], ["learning rate must be positive (got -0.1)"]),
+            (["train", "--test-noise-fraction", "0", "-1", "--out", "t"], ["--test-noise-fraction values must be in [0, 1]"]),
+            (["compare", "--seeds", "1", "-2", "--out", "g"], ["--seeds", "'-2' is not a whole number of 0 or more"]),
         ]
         for (arguments, words) in cases {
             let result = try cli.run(arguments, in: folder)
@@ -70,5 +77,31 @@ import Testing
             let text = help.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(text.components(separatedBy: "separated by spaces or commas").count - 1 == lists, "\(command) --help\n\(help.output)")
         }
+    }
+
+    /// An option of one value named twice is refused, naming it, in every command (`--epochs 1 --epochs 2` trained 2
+    /// epochs without a word while `--seed 1 --seed 2` was refused); a list option named again adds to its values.
+    @Test func anOptionOfOneValueNamedTwiceIsRefused() throws {
+        guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
+        let folder = try temporaryFolder("named-twice")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [([String], [String])] = [
+            (["train", "--epochs", "1", "--epochs", "2", "--out", "t"], ["--epochs is given twice ('--epochs 1', then '--epochs 2')", "give it once"]),
+            (["compare", "--epochs=1", "--lr", "0.1", "--epochs", "2", "--out", "t"], ["--epochs is given twice ('--epochs=1', then '--epochs 2')"]),
+            (["evaluate", "--checkpoint", "a.safetensors", "--checkpoint", "b.safetensors"], ["--checkpoint is given twice"]),
+            (["predict", "--checkpoint", "a.safetensors", "--checkpoint", "b.safetensors", "x.png"], ["--checkpoint is given twice"]),
+            (["influence", "--damping", "1", "--damping", "2", "--out", "t"], ["--damping is given twice"]),
+            (["denoise", "--image-size", "32", "--image-size", "64", "--out", "t"], ["--image-size is given twice"]),
+            (["bench", "--batch-size", "2", "--batch-size", "4"], ["--batch-size is given twice"]),
+        ]
+        for (arguments, words) in cases {
+            let result = try cli.run(arguments, in: folder)
+            expectCleanFailure(result, mentioning: words)
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("t").path), "\(arguments): ran anyway")
+        }
+        let lists = try cli.run(["train", "--channels", "4", "--channels", "8", "--model", "same3x3", "--image-size", "32",
+                                 "--phantom-count", "60", "--epochs", "1", "--threads", "1", "--out", "l"], in: folder)
+        try #require(lists.status == 0, "\(lists.transcript)")
+        #expect(try Self.settings(folder, "l").training.model.channels == [4, 8])
     }
 }

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 import Testing
 
@@ -46,6 +47,20 @@ import Testing
         for line in example {
             let result = try cli.run(line.split(separator: " ").dropFirst().map(String.init), in: folder)
             #expect(result.status == 0, "\(line)\n\(result.transcript)")
+        }
+    }
+
+    /// Every state `compare --status` shows is described where the README and docs/cluster.md describe the states
+    /// (`started` was shown but described nowhere).
+    @Test func everyStatusStateIsDescribed() throws {
+        let readme = try Self.readme().joined(separator: " ")
+        let sentence = try #require(readme.range(of: "`--status` shows what of the grid planned in `OUT/plan.json` is"), "no --status sentence")
+        let described = String(readme[sentence.upperBound...].prefix(600))
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let cluster = try String(contentsOf: root.appendingPathComponent("docs/cluster.md"), encoding: .utf8)
+        for state in GridStatus.State.allCases {
+            #expect(described.contains(state.rawValue), "the README's --status sentence does not name '\(state.rawValue)': \(described)")
+            #expect(cluster.contains("*\(state.rawValue)*"), "docs/cluster.md does not describe '\(state.rawValue)'")
         }
     }
 }

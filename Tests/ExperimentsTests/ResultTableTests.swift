@@ -1,5 +1,5 @@
 import Testing
-import Experiments
+@testable import Experiments
 import RobustTraining
 
 @Suite struct ResultTableTests {
@@ -32,7 +32,7 @@ import RobustTraining
         let markdown = TableRendering.markdown(rows: rows, comparisons: [], showPaper: false)
         #expect(markdown.contains("| naive | gaussian | 0 | 1 | **70.00** | 40.0 | 60.00 | 90.00 |"), "\(markdown)")
         // The headline's dependence on where training stopped: test 50..90% over the (four) last epochs.
-        #expect(abs((rows[0].lastFiveEpochRange?.values.first ?? 0) - 0.4) < 1e-12)
+        #expect(abs((rows[0].lastEpochsRange?.values.first ?? 0) - 0.4) < 1e-12)
         #expect(TableRendering.csv(rows: rows).contains("naive,gaussian,0,1,0.7000,,0.6000,,0.9000,,"))
     }
 
@@ -75,5 +75,34 @@ import RobustTraining
         let markdown = TableRendering.markdown(rows: rows, comparisons: [c], showPaper: false)
         let verdict = withinNoise ? "within seed noise" : "worse"
         #expect(markdown.contains("| \(verdict) (every seed the same difference: by the sign-flip test) | undefined (no spread) |"), "\(markdown)")
+    }
+
+    /// Runs shorter than five epochs say how many their range spans (the column read "last 5 epochs" over 2).
+    @Test func theRangeColumnNamesTheEpochsItSpans() {
+        let short = RunSummaryInput(method: "naive", noise: "gaussian", seed: 1, epochs: [epoch(1, val: 5, test: 5), epoch(2, val: 9, test: 8)],
+                                    trainSeconds: 2)
+        let rows = ResultTable.rows([short])
+        #expect(rows[0].lastEpochsRangeSpan == 2)
+        #expect(TableRendering.markdown(rows: rows, comparisons: [], showPaper: false).contains("| range over last 2 epochs |"))
+        let long = RunSummaryInput(method: "isr", noise: "gaussian", seed: 1, epochs: (1...7).map { epoch($0, val: 5, test: 5) }, trainSeconds: 7)
+        #expect(TableRendering.rangeHeading(ResultTable.rows([long])) == "range over last 5 epochs")
+        #expect(TableRendering.rangeHeading(ResultTable.rows([long, short])) == "range over last 5 epochs (2 in the shortest runs)")
+        let single = ResultTable.rows([RunSummaryInput(method: "naive", noise: "gaussian", seed: 1, epochs: [epoch(1, val: 5, test: 5)], trainSeconds: 1)])
+        #expect(TableRendering.markdown(rows: single, comparisons: [], showPaper: false).contains("| **50.00** | – |"))
+    }
+
+    /// The title names what ran (`--preset paper --recipe stable` was titled `paper`), and the bars start at 0.
+    @Test func theTitleNamesThePresetAndTheRecipeAndTheBarsStartAtZero() {
+        var paper = CompareConfiguration.paper()
+        #expect(paper.title == "paper preset, paper recipe")
+        paper.base.training.recipe = .stable
+        #expect(paper.title == "paper preset, stable recipe" && paper.changesFromPreset.isEmpty)
+        var quick = CompareConfiguration.quick()
+        quick.base.training.epochs = 2
+        #expect(quick.title == "quick preset, stable recipe, other settings changed")
+        #expect(quick.changesFromPreset.map(\.path).contains("training.epochs"))
+
+        let run = RunSummaryInput(method: "naive", noise: "gaussian", seed: 1, epochs: [epoch(1, val: 5, test: 6)], trainSeconds: 1)
+        #expect(ComparisonFigures.accuracyBars(rows: ResultTable.rows([run]), methods: ["naive"]).valueRange == 0...100)
     }
 }

@@ -68,6 +68,29 @@ import Testing
         #expect(try Data(contentsOf: config) == before, "the refused resume rewrote config.json")
     }
 
+    /// train --resume without a checkpoint in --out says so and starts from epoch 1 (it started afresh without a word, so
+    /// a mistyped --out went unnoticed); on a finished run whose checkpoint is gone it refuses instead of overwriting it.
+    @Test func resumeWithoutACheckpointSaysSoAndStartsFromEpochOne() throws {
+        guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
+        let folder = try temporaryFolder("resume-nothing")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fresh = try cli.run(["train"] + tinyRun + ["--epochs", "1", "--resume", "--out", "run"], in: folder)
+        try #require(fresh.status == 0, "\(fresh.transcript)")
+        #expect(fresh.error.contains("no checkpoint found at run/checkpoint.safetensors: nothing to resume, so training starts from epoch 1"),
+                "\(fresh.transcript)")
+        let record = try JSONCoding.decoder.decode(RunRecord.self, from: Data(contentsOf: folder.appendingPathComponent("run/result.json")))
+        #expect(record.resumedAfterEpoch == nil && record.epochs.count == 1)
+
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("run/checkpoint.safetensors"))
+        let finished = try cli.run(["train"] + tinyRun + ["--epochs", "1", "--resume", "--out", "run"], in: folder)
+        expectCleanFailure(finished, mentioning: ["run holds a finished run (result.json) but no checkpoint.safetensors", "another --out"])
+        let again = try cli.run(["train"] + tinyRun + ["--epochs", "1", "--out", "run"], in: folder)
+        expectCleanFailure(again, mentioning: ["run already holds a run"])
+        let help = try cli.run(["train", "--help"], in: folder)
+        let helpText = help.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(helpText.contains("it says so and starts from epoch 1"), "\(help.transcript)")
+    }
+
     /// Files of a run other than its model (the resume checkpoint, a grid run's artifacts) are refused by predict
     /// and evaluate with the model file to use (predict ran on the checkpoint's raw weights without a word), and a
     /// model given as --denoiser is named as one.

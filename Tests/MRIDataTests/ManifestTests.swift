@@ -92,7 +92,7 @@ import Tensor
         expectDataError("9.png", "PNG") { try load() }
 
         try Data([0x89, 0x50, 0x4E]).write(to: URL(fileURLWithPath: folder + "/images/9.png"))
-        expectDataError("9.png", "neither a JPEG, a PNG nor a DICOM") { try load() }
+        expectDataError("9.png", "neither a JPEG, a PNG, a DICOM nor a NIfTI") { try load() }
 
         try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 1, 2, 3]).write(to: URL(fileURLWithPath: folder + "/images/9.png"))
         expectDataError("9.png", "JPEG") { try load() }

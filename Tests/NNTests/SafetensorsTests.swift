@@ -40,6 +40,20 @@ import Tensor
         #expect(decoded["empty"]?.shape == [0, 3])
     }
 
+    /// The metadata from the header alone (resume decisions read a checkpoint that can hold every training image):
+    /// the whole file's, and a file that is not safetensors (a JSON run file) is an error, not a misread.
+    @Test func metadataReadsFromTheHeaderAlone() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/sample.safetensors"
+        let file = Self.sampleFile()
+        try file.write(to: path)
+        #expect(try SafetensorsFile.readMetadata(from: path) == file.metadata)
+        let json = directory.path + "/config.json"
+        try Data("{\n  \"data\" : {}\n}\n".utf8).write(to: URL(fileURLWithPath: json))
+        #expect(throws: CheckpointError.self) { try SafetensorsFile.readMetadata(from: json) }
+        #expect(throws: CheckpointError.self) { try SafetensorsFile.readMetadata(from: directory.path + "/missing.safetensors") }
+    }
+
     @Test func byteLayoutFollowsTheSpec() throws {
         let file = Self.sampleFile()
         let bytes = file.encode()

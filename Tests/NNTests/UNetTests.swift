@@ -1,4 +1,4 @@
-import NN
+@testable import NN
 import Tensor
 import Testing
 import TestSupport
@@ -131,5 +131,23 @@ import TestSupport
         let whole = unet.evaluated(x)
         let batched = unet.evaluatedInBatches(x, batchSize: 2)
         #expect(batched.scalars.map(\.bitPattern) == whole.scalars.map(\.bitPattern))
+    }
+
+    /// The wiring has one home (`UNet.wired`): the training pass with its caches and the cache-free evaluation pass both
+    /// run through it, so at every depth, with and without the residual, they give the same output to the bit, and each
+    /// block runs once, in index order, with as many pools and upsamplings as levels.
+    @Test(arguments: [1, 2, 3], [false, true])
+    func bothPassesShareOneWiring(depth: Int, residual: Bool) throws {
+        var generator = SeededGenerator(seed: 5)
+        var unet = try UNet(configuration: UNetConfiguration(depth: depth, firstChannels: 2, residual: residual), generator: &generator, threads: 1)
+        _ = unet.forward(randomTensor([2, 1, 17, 21], seed: 6), mode: .training)
+        let x = randomTensor([2, 1, 17, 21], seed: 7)
+        let (layered, cache) = unet.layers(x, mode: .evaluation)
+        #expect(unet.evaluatedLayers(x).scalars.map(\.bitPattern) == layered.scalars.map(\.bitPattern), "depth \(depth), residual \(residual)")
+        #expect(cache.blocks.count == unet.blocks.count && cache.pools.count == depth && cache.upsamples.count == depth)
+        var order: [Int] = [], pools = 0, upsamplings = 0
+        _ = unet.wired(x, block: { b, x in order.append(b); return x }, pool: { pools += 1; return $0 },
+                       upsample: { x, _, _ in upsamplings += 1; return x }, output: { _ in x })
+        #expect(order == Array(unet.blocks.indices) && pools == depth && upsamplings == depth)
     }
 }

@@ -37,4 +37,32 @@ import Testing
         #expect(result.scores.count == 40 && result.scores.allSatisfy(\.isFinite))
         #expect((result.report.lissaScale ?? 0) > 50, "scale \(String(describing: result.report.lissaScale))")
     }
+
+    /// The in-training step (`fallsBackToAutomaticScale`) computes the `auto` scores where the explicit one refuses, with
+    /// a warning naming the failed scale, the eigenvalue, the scale used and how to set it; a failure the automatic
+    /// scale cannot fix (CG without convergence) is still refused.
+    @Test func theInTrainingStepFallsBackToTheAutomaticScaleWithAWarning() throws {
+        let (model, training, validation) = try Self.largeEigenvalueProblem()
+        let fallback = try InfluenceComputation(settings: InfluenceSettings(), batchSize: 8, seed: 1, threads: 1, fallsBackToAutomaticScale: true)
+            .scores(training: training, validation: validation, model: model)
+        var settings = InfluenceSettings()
+        settings.lissaScale = .auto
+        let automatic = try InfluenceComputation(settings: settings, batchSize: 8, seed: 1, threads: 1)
+            .scores(training: training, validation: validation, model: model)
+        #expect(fallback.scores == automatic.scores && automatic.warnings.isEmpty)
+        let warning = try #require(fallback.warnings.first)
+        let scale = try #require(automatic.report.lissaScale), eigenvalue = try #require(automatic.report.largestEigenvalue)
+        #expect(warning.hasPrefix("the LiSSA scale 50 is not above the last-layer Hessian's largest eigenvalue \(LiSSAScaleFallback.number(eigenvalue))"), "\(warning)")
+        #expect(warning.contains("the automatic scale \(LiSSAScaleFallback.number(scale)) instead"), "\(warning)")
+        #expect(warning.contains("--lissa-scale auto, or --lissa-scale"), "\(warning)")
+
+        var cg = InfluenceSettings()
+        cg.solver = .cg
+        cg.cgMaxIterations = 1
+        cg.cgTolerance = 1e-12
+        #expect(throws: TrainingError.self) {
+            _ = try InfluenceComputation(settings: cg, batchSize: 8, seed: 1, threads: 1, fallsBackToAutomaticScale: true)
+                .scores(training: training, validation: validation, model: model)
+        }
+    }
 }

@@ -23,4 +23,21 @@ import Testing
         #expect(differences.count == 1)
         #expect(differences.first?.description == #"(value): stored {"gaussian":{"sigma":32}}, now {"rician":{"scale":16}}"#)
     }
+
+    /// The influence settings may differ on resume until the step at the start of epoch T + 1 has run; nothing else may.
+    @Test func influenceSettingsMayDifferOnlyBeforeTheInfluenceStep() {
+        var stored = TrainingConfiguration(method: .isr, epochs: 5)
+        stored.isr.switchEpoch = 3
+        var given = stored
+        given.influence.lissaScale = .auto
+        given.influence.damping = 1
+        given.learningRate = 0.001
+        let differences = SettingDifference.between(stored, given, prefix: "training")
+        #expect(ResumeRule.influenceStepHasRun(stored, completedEpochs: 3) == false)
+        #expect(ResumeRule.influenceStepHasRun(stored, completedEpochs: 4) == true)
+        #expect(ResumeRule.refused(differences, trainingPrefix: "training", influenceStepHasRun: false).map(\.path) == ["training.learningRate"])
+        #expect(ResumeRule.refused(differences, trainingPrefix: "training", influenceStepHasRun: true).count == 3)
+        stored.method = .naive
+        #expect(ResumeRule.influenceStepHasRun(stored, completedEpochs: 5) == false, "naive training never computes influence")
+    }
 }

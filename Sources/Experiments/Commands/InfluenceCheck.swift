@@ -165,7 +165,7 @@ package enum InfluenceCheck {
         let data = try ExperimentData.load(dataSettings, threads: settings.threads, verbose: false)
         observer.message("influence check: training a \(settings.imageSize) px CNN on \(data.split.train.count) phantoms for \(settings.epochs) epochs")
         let outcome = try SingleRun(settings: RunSettings(data: dataSettings, training: training), directory: nil)
-            .execute(data: data, id: "influence-check", resume: false, observer: observer)
+            .execute(data: data, id: "influence-check", resumption: .refuse, observer: observer)
         let model = outcome.state.model
         let computation = InfluenceComputation(settings: InfluenceSettings(), seed: settings.seed)
         let trainFeatures = computation.features(of: outcome.data.train.images, model: model)

@@ -123,3 +123,22 @@ public struct PlannedRun: Codable, Sendable, Equatable {
     public var noiseName: String
     public var settings: RunSettings
 }
+
+extension CompareConfiguration {
+    /// What ran, for the report's and table's titles: the preset, the recipe (named when it is the stable or the paper
+    /// one, which `--recipe` and the recipe options can change from the preset's), and whether other options changed
+    /// the preset's settings: "paper preset, stable recipe" (`--preset paper --recipe stable` had been titled `paper`).
+    public var title: String {
+        let recipe = base.training.recipe
+        let recipeName = recipe == .stable ? "stable recipe" : recipe == .paper ? "paper recipe" : "own recipe (\(recipe.summary))"
+        return "\(preset.rawValue) preset, \(recipeName)" + (changesFromPreset.isEmpty ? "" : ", other settings changed")
+    }
+
+    /// The settings the options changed from the preset's, the recipe aside (the title names it): each path with the
+    /// preset's value and this grid's.
+    public var changesFromPreset: [SettingDifference] {
+        var presetGrid = preset.configuration
+        presetGrid.base.training.recipe = base.training.recipe
+        return GridRunner.differences(presetGrid, self)
+    }
+}

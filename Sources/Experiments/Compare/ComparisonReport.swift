@@ -28,7 +28,12 @@ public struct ComparisonReport {
         let rows = ResultTable.rows(records.map(\.summaryInput))
         let comparisons = ResultTable.comparisons(rows, reference: configuration.reference.rawValue)
         let showPaper = !configuration.base.data.isSynthetic
-        var markdown = "# Comparison `\(configuration.preset.rawValue)`\n\n"
+        var markdown = "# Comparison: \(configuration.title)\n\n"
+        let changes = configuration.changesFromPreset
+        if !changes.isEmpty {
+            markdown += "Changed from the \(configuration.preset.rawValue) preset: "
+                + changes.map { "`\($0.path)` \($0.stored) → \($0.given)" }.joined(separator: ", ") + ".\n\n"
+        }
         markdown += "Data: \(configuration.base.data.sourceName)\(configuration.base.data.isSynthetic ? " — synthetic, not the paper's data" : ""). "
         markdown += "\(records.count) of \(configuration.plan().count) runs finished.\n\n"
         markdown += TableRendering.markdown(rows: rows, comparisons: comparisons, showPaper: showPaper)
@@ -101,22 +106,29 @@ public struct ComparisonReport {
     func htmlReport(records: [RunRecord], rows: [ResultRow], comparisons: [PairedComparison], figures: [ReportFigure],
                     totalSeconds: Double?) throws -> HTMLReport {
         let data = configuration.base.data
+        // Each column with its cell of a row; the test-time-adapted and PGD columns only where some row has them (PGD
+        // robust accuracy is measured for AT alone), the range only where runs have more than one epoch.
+        var columns: [(column: ReportTable.Column, cell: (ResultRow) -> ReportTable.Cell)] = [
+            (.init("method"), { .text(ComparisonFigures.displayName($0.method)) }), (.init("noise"), { .text($0.noise) }),
+            (.init("ρ"), { .number($0.rho, decimals: 2) }), (.init("runs"), { .number(Double($0.runs), decimals: 0) }),
+            (.init("last epoch", best: .highest), { Self.accuracyCell($0.lastEpochAccuracy) })]
+        if rows.contains(where: { $0.lastEpochsRangeSpan >= 2 }) {
+            columns.append((.init(TableRendering.rangeHeading(rows) + " (points)"),
+                            { r in r.lastEpochsRangeSpan < 2 ? .empty : r.lastEpochsRange.map { .number(100 * $0.mean, decimals: 1) } ?? .empty }))
+        }
+        if rows.contains(where: { $0.adaptedLastEpochAccuracy != nil }) {
+            columns.append((.init("clean share test-time adapted"), { $0.adaptedLastEpochAccuracy.map(Self.accuracyCell) ?? .empty }))
+        }
+        if rows.contains(where: { $0.robustAccuracy != nil }) {
+            columns.append((.init("PGD-10 robust (validation)"), { $0.robustAccuracy.map(Self.accuracyCell) ?? .empty }))
+        }
+        columns += [(.init("validation-selected", best: .highest), { Self.accuracyCell($0.validationSelectedAccuracy) }),
+                    (.init("best test epoch (optimistic)"), { Self.accuracyCell($0.bestTestEpochAccuracy) }),
+                    (.init("macro-F1", best: .highest), { .number($0.macroF1.mean, decimals: 3) }),
+                    (.init("train time / run", best: .lowest), { .number($0.trainSeconds.mean, decimals: 1) })]
         let table = ReportTable(
             caption: "Test accuracy (%), mean ± std over seeds. The headline is the last epoch; the validation-selected epoch and the best test epoch (optimistic, as the authors reported) are beside it.",
-            columns: [.init("method"), .init("noise"), .init("ρ"), .init("runs"), .init("last epoch", best: .highest),
-                      .init("range over last 5 epochs (points)"), .init("clean share test-time adapted"),
-                      .init("PGD-10 robust (validation)"),
-                      .init("validation-selected", best: .highest), .init("best test epoch (optimistic)"),
-                      .init("macro-F1", best: .highest), .init("train time / run", best: .lowest)],
-            rows: rows.map { r in
-                let range: ReportTable.Cell = r.lastFiveEpochRange.map { .number(100 * $0.mean, decimals: 1) } ?? .empty
-                let adapted: ReportTable.Cell = r.adaptedLastEpochAccuracy.map(Self.accuracyCell) ?? .empty
-                let robust: ReportTable.Cell = r.robustAccuracy.map(Self.accuracyCell) ?? .empty
-                return [.text(ComparisonFigures.displayName(r.method)), .text(r.noise), .number(r.rho, decimals: 2), .number(Double(r.runs), decimals: 0),
-                        Self.accuracyCell(r.lastEpochAccuracy), range, adapted, robust, Self.accuracyCell(r.validationSelectedAccuracy),
-                        Self.accuracyCell(r.bestTestEpochAccuracy),
-                        .number(r.macroF1.mean, decimals: 3), .number(r.trainSeconds.mean, decimals: 1)]
-            })
+            columns: columns.map(\.column), rows: rows.map { r in columns.map { $0.cell(r) } })
         let significance = ReportTable(
             caption: "Each method against \(ComparisonFigures.displayName(configuration.reference.rawValue)), paired by seed (last-epoch accuracy).",
             columns: [.init("method"), .init("noise"), .init("ρ"), .init("pairs"), .init("mean difference (points)"),
@@ -147,7 +159,7 @@ public struct ComparisonReport {
             if !times.isEmpty { timings.append(Provenance.Timing("one \(ComparisonFigures.displayName(method)) run (mean)", seconds: Statistics.mean(times))) }
         }
         return HTMLReport(
-            title: "RobustMRI comparison: \(configuration.preset.rawValue)",
+            title: "RobustMRI comparison: \(configuration.title)",
             summary: "Methods \(configuration.methods.map { ComparisonFigures.displayName($0.rawValue) }.joined(separator: ", ")) trained on noisy images "
                 + "(\(configuration.noises.map(\.name).joined(separator: ", "))), \(configuration.seeds.count) seed(s), evaluated at test-noise fractions "
                 + "\(data.testNoiseFractions.map { String(format: "%g", $0) }.joined(separator: ", ")). \(records.count) of \(configuration.plan().count) runs finished.",

@@ -22,19 +22,21 @@ public struct GridRunner {
     public func failurePath(_ id: String) -> String { "\(outDirectory)/failed/\(id).json" }
 
     public enum GridError: Error, CustomStringConvertible {
-        /// plan.json's grid differs from this one in settings other than its selection: each, stored and now.
-        case differentPlan(String, differences: [SettingDifference])
+        /// plan.json's grid differs from this one in settings other than its selection: each, stored and now; and why
+        /// the influence settings among them cannot change (a run has computed its influence scores), if they are.
+        case differentPlan(String, differences: [SettingDifference], note: String? = nil)
         /// plan.json cannot be read as a grid.
         case unreadablePlan(String, reason: String)
         case failures([String: String])
 
         public var description: String {
             switch self {
-            case let .differentPlan(path, differences):
+            case let .differentPlan(path, differences, note):
                 return """
-                    \(path) describes another comparison: \(differences.count) setting(s) differ (only methods, noises and seeds may change):
+                    \(path) describes another comparison: \(differences.count) setting(s) differ (only methods, noises and seeds may change, \
+                    and the influence settings until an ISR or ISP run has computed its scores):
                     \(SettingDifference.lines(differences))
-                    give the options that set the stored values, use a new --out directory, or delete it to start over
+                    \(note.map { $0 + "\n" } ?? "")give the options that set the stored values, use a new --out directory, or delete it to start over
                     """
             case let .unreadablePlan(path, reason):
                 return "\(path) is not a comparison plan (\(reason)): use a new --out directory, or delete it to start over"
@@ -54,7 +56,9 @@ public struct GridRunner {
     /// Writes `plan.json`. When one is there already, the grid may change only in what it selects (methods,
     /// noises, seeds): every other setting, and the meaning of each noise name both grids use, must be the same,
     /// so that the stored runs are runs of this grid too. Extending a grid with more seeds therefore reuses
-    /// the finished runs; changing, say, the epochs needs a new output directory.
+    /// the finished runs; changing, say, the epochs needs a new output directory. The influence settings may change
+    /// too while no ISR or ISP run of the stored grid has computed its scores (`ResumeRule`, as `train --resume`):
+    /// a grid whose influence step failed continues with, say, `--lissa-scale auto`.
     public func preparePlan() throws {
         var plan = configuration
         if let bytes = try AtomicFile.read(planPath) {
@@ -65,12 +69,33 @@ public struct GridRunner {
                 throw GridError.unreadablePlan(planPath, reason: "\(error)")
             }
             let differences = Self.differences(existing, configuration)
-            guard differences.isEmpty else { throw GridError.differentPlan(planPath, differences: differences) }
+            let scored = differences.contains { ResumeRule.isInfluenceSetting($0, trainingPrefix: "training") }
+                ? runPastItsInfluenceStep(in: existing) : nil
+            let refused = ResumeRule.refused(differences, trainingPrefix: "training", influenceStepHasRun: scored != nil)
+            guard refused.isEmpty else {
+                let influenceRefused = refused.contains { ResumeRule.isInfluenceSetting($0, trainingPrefix: "training") }
+                throw GridError.differentPlan(planPath, differences: refused, note: influenceRefused ? scored.map {
+                    "the influence settings can change only until an ISR or ISP run of the grid has computed its influence scores; \($0) has"
+                } : nil)
+            }
             // The stored thread count stays (cluster tasks run with it; --cpus-per-task defaults to it).
             plan.base.training.threads = existing.base.training.threads
             if existing == plan { return }
         }
         try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(plan)), to: planPath)
+    }
+
+    /// The id of a run of `plan` that has computed its influence scores (a finished ISR or ISP run, or one whose
+    /// checkpoint is past its switch epoch), or nil.
+    func runPastItsInfluenceStep(in plan: CompareConfiguration) -> String? {
+        plan.plan().first { planned in
+            let training = planned.settings.training
+            guard ResumeRule.influenceStepHasRun(training, completedEpochs: training.epochs) else { return false }
+            if store.contains(planned.id) { return true }
+            let checkpoint = "\(runDirectory(planned.id))/checkpoint.safetensors"
+            guard let completed = try? TrainingCheckpoint.completedEpochs(at: checkpoint) else { return false }
+            return ResumeRule.influenceStepHasRun(training, completedEpochs: completed)
+        }?.id
     }
 
     /// Whether a run id means the same run in both grids (thread counts aside).
@@ -132,7 +157,7 @@ public struct GridRunner {
     public func execute(_ planned: PlannedRun, data: ExperimentData, observer: any TrainingObserver) throws -> RunRecord {
         let directory = runDirectory(planned.id)
         let outcome = try SingleRun(settings: planned.settings, directory: directory)
-            .execute(data: data, id: planned.id, resume: true, observer: observer)
+            .execute(data: data, id: planned.id, resumption: .continueIfPresent, observer: observer)
         var record = outcome.record
         record.noiseName = planned.noiseName
         try RunArtifacts.collect(state: outcome.state, method: outcome.method, data: outcome.data, seed: planned.settings.training.seed)

@@ -62,8 +62,11 @@ public struct ResultRow: Codable, Sendable, Equatable {
     /// Confusion matrix at the last epoch, summed over seeds.
     public var confusion: [[Int]]
     public var trainSeconds: SeedStatistic
-    /// Per seed, the range (max - min) of the test accuracy over the last five epochs: how settled the headline is.
-    public var lastFiveEpochRange: SeedStatistic?
+    /// Per seed, the range (max - min) of the test accuracy over the last `lastEpochsRangeSpan` epochs (five, fewer in
+    /// shorter runs): how settled the headline is.
+    public var lastEpochsRange: SeedStatistic?
+    /// The epochs `lastEpochsRange` spans: `ResultTable.rangeEpochs`, or all of the shortest run's when it has fewer.
+    public var lastEpochsRangeSpan: Int
     /// With `--bn-statistics clean-validation`: the last epoch's accuracy with the clean share classified under
     /// statistics of the clean validation images (test-time adaptation), beside the headline.
     public var adaptedLastEpochAccuracy: SeedStatistic?
@@ -104,6 +107,9 @@ public struct PairedComparison: Codable, Sendable, Equatable {
 }
 
 public enum ResultTable {
+    /// The last epochs whose range (max - min of the test accuracy) says how settled a run's headline is.
+    public static let rangeEpochs = 5
+
     /// One row per (method, noise, rho), in the order methods and noises first appear in `runs`.
     public static func rows(_ runs: [RunSummaryInput]) -> [ResultRow] {
         var keys: [(String, String, Double)] = []
@@ -126,13 +132,15 @@ public enum ResultTable {
         var recallSums: [Double] = []
         var confusion: [[Int]] = []
         var ranges: [Double] = [], adapted: [Double] = [], robust: [Double] = []
+        var span = rangeEpochs
         for run in runs {
             func testAt(_ m: EpochMetrics) -> Evaluation? { m.test.first { $0.rho == rho }?.evaluation }
             guard let lastEpoch = run.finalEpoch, let lastTest = testAt(lastEpoch) else { continue }
             seeds.append(run.seed)
             let finalIndex = run.epochs.firstIndex { $0.epoch == lastEpoch.epoch } ?? (run.epochs.count - 1)
-            let lastFive = run.epochs[Swift.max(0, finalIndex - 4)...finalIndex].compactMap { testAt($0)?.accuracy }
-            ranges.append((lastFive.max() ?? 0) - (lastFive.min() ?? 0))
+            let window = run.epochs[Swift.max(0, finalIndex - (rangeEpochs - 1))...finalIndex].compactMap { testAt($0)?.accuracy }
+            ranges.append((window.max() ?? 0) - (window.min() ?? 0))
+            span = Swift.min(span, window.count)
             if let value = lastEpoch.adaptedTest?.first(where: { $0.rho == rho })?.evaluation.accuracy { adapted.append(value) }
             if let value = lastEpoch.robust?.pgd { robust.append(value) }
             last.append(lastTest.accuracy)
@@ -159,7 +167,7 @@ public enum ResultTable {
             recallPerClass: recallSums.map { $0 / Double(max(seeds.count, 1)) },
             confusion: confusion,
             trainSeconds: SeedStatistic(values: seconds, seeds: seeds),
-            lastFiveEpochRange: SeedStatistic(values: ranges, seeds: seeds),
+            lastEpochsRange: SeedStatistic(values: ranges, seeds: seeds), lastEpochsRangeSpan: span,
             adaptedLastEpochAccuracy: adapted.count == seeds.count && !adapted.isEmpty ? SeedStatistic(values: adapted, seeds: seeds) : nil,
             robustAccuracy: robust.count == seeds.count && !robust.isEmpty ? SeedStatistic(values: robust, seeds: seeds) : nil)
     }

@@ -45,7 +45,7 @@ public enum TableRendering {
         var lines: [String] = []
         let showAdapted = rows.contains { $0.adaptedLastEpochAccuracy != nil }
         let showRobust = rows.contains { $0.robustAccuracy != nil }
-        var header = "| method | noise | test noise ρ | runs | **last epoch** (headline) | range over last 5 epochs | "
+        var header = "| method | noise | test noise ρ | runs | **last epoch** (headline) | \(rangeHeading(rows)) | "
         if showAdapted { header += "clean share with clean-validation BN (test-time adapted) | " }
         if showRobust { header += "PGD robust accuracy (validation) | " }
         header += "validation-selected epoch | best test epoch (optimistic, as the authors reported) | macro-F1 | recall " + classNames.joined(separator: " / ") + " | train time / run |"
@@ -54,7 +54,7 @@ public enum TableRendering {
         lines.append("|" + String(repeating: "---|", count: 11 + (showPaper ? 1 : 0) + (showAdapted ? 1 : 0) + (showRobust ? 1 : 0)))
         for r in rows {
             var line = "| \(r.method) | \(r.noise) | \(format(r.rho)) | \(r.runs) | **\(percent(r.lastEpochAccuracy))** | "
-            line += (r.lastFiveEpochRange.map(points) ?? "–") + " | "
+            line += (r.lastEpochsRangeSpan < 2 ? "–" : r.lastEpochsRange.map(points) ?? "–") + " | "
             if showAdapted { line += (r.adaptedLastEpochAccuracy.map(percent) ?? "–") + " | " }
             if showRobust { line += (r.robustAccuracy.map(percent) ?? "–") + " | " }
             line += "\(percent(r.validationSelectedAccuracy)) | \(percent(r.bestTestEpochAccuracy)) | "
@@ -65,7 +65,7 @@ public enum TableRendering {
             lines.append(line)
         }
         lines.append("")
-        lines.append("Accuracies in %, mean ± sample standard deviation over seeds (a single run: its value alone). The headline is the last epoch's test accuracy; the range over the last five epochs (max - min, in points, mean over seeds) says how much it depends on where training stopped.")
+        lines.append("Accuracies in %, mean ± sample standard deviation over seeds (a single run: its value alone). The headline is the last epoch's test accuracy; the \(rangeHeading(rows)) (max - min, in points, mean over seeds) says how much it depends on where training stopped.")
         if showAdapted {
             lines.append("The test-time-adapted column classifies the clean test images with BatchNorm statistics recomputed over the clean validation images (no labels used); it uses clean images the other figures do not, so it stands beside the headline, not in its place.")
         }
@@ -91,7 +91,7 @@ public enum TableRendering {
 
     /// CSV with one row per (method, noise, rho); accuracies as fractions.
     public static func csv(rows: [ResultRow]) -> String {
-        var lines = ["method,noise,rho,runs,last_epoch_mean,last_epoch_std,val_selected_mean,val_selected_std,best_test_epoch_mean,best_test_epoch_std,macro_f1_mean,recall_meningioma,recall_glioma,recall_pituitary,train_seconds_mean,last5_range_mean,adapted_mean,adapted_std,pgd_robust_mean"]
+        var lines = ["method,noise,rho,runs,last_epoch_mean,last_epoch_std,val_selected_mean,val_selected_std,best_test_epoch_mean,best_test_epoch_std,macro_f1_mean,recall_meningioma,recall_glioma,recall_pituitary,train_seconds_mean,last_epochs_range_mean,last_epochs_range_span,adapted_mean,adapted_std,pgd_robust_mean"]
         for r in rows {
             var fields: [String] = [
                 r.method, r.noise, format(r.rho), "\(r.runs)",
@@ -99,11 +99,11 @@ public enum TableRendering {
                 num(r.validationSelectedAccuracy.mean), spread(r.validationSelectedAccuracy),
                 num(r.bestTestEpochAccuracy.mean), spread(r.bestTestEpochAccuracy),
                 num(r.macroF1.mean)] + r.recallPerClass.map(num) + [String(format: "%.1f", r.trainSeconds.mean)]
-            let range: String = r.lastFiveEpochRange.map { num($0.mean) } ?? ""
+            let range: String = r.lastEpochsRange.map { num($0.mean) } ?? ""
             let adaptedMean: String = r.adaptedLastEpochAccuracy.map { num($0.mean) } ?? ""
             let adaptedStd: String = r.adaptedLastEpochAccuracy.map(spread) ?? ""
             let robust: String = r.robustAccuracy.map { num($0.mean) } ?? ""
-            fields += [range, adaptedMean, adaptedStd, robust]
+            fields += [range, "\(r.lastEpochsRangeSpan)", adaptedMean, adaptedStd, robust]
             lines.append(fields.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -116,6 +116,15 @@ public enum TableRendering {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(Document(rows: rows, comparisons: comparisons)), as: UTF8.self) + "\n"
+    }
+
+    /// The range column's heading: the epochs it spans ("last 5 epochs"; "last 3 epochs" in 3-epoch runs; where rows
+    /// span different numbers, the most and the fewest).
+    public static func rangeHeading(_ rows: [ResultRow]) -> String {
+        let spans = Set(rows.map(\.lastEpochsRangeSpan))
+        guard let most = spans.max(), let fewest = spans.min() else { return "range over last \(ResultTable.rangeEpochs) epochs" }
+        if most < 2 { return "range over last epochs (one epoch: none)" }
+        return most == fewest ? "range over last \(most) epochs" : "range over last \(most) epochs (\(fewest) in the shortest runs)"
     }
 
     /// A range in points (the statistic's mean over seeds).

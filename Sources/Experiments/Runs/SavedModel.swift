@@ -15,6 +15,9 @@ public enum SavedFileKind: String, Sendable, CaseIterable {
     case runArtifacts = "run-artifacts"
     /// `denoiser.safetensors`: an n2v run's (or `denoise`'s) Noise2Void U-Net.
     case denoiser
+    /// A JSON text file, not a safetensors one: a run's `config.json` (its settings) or `result.json` (its record), a
+    /// grid's `plan.json`. Told from its first bytes before any safetensors parsing (`SavedModel.read`).
+    case json
     /// None of the above.
     case unknown
 
@@ -25,6 +28,7 @@ public enum SavedFileKind: String, Sendable, CaseIterable {
         case .trainingCheckpoint: return "train's resume checkpoint"
         case .runArtifacts: return "a grid run's figure artifacts"
         case .denoiser: return "a Noise2Void denoiser"
+        case .json: return "a JSON text file"
         case .unknown: return "a file with neither a model's nor a denoiser's metadata"
         }
     }
@@ -68,6 +72,16 @@ public struct WrongFileError: Error, CustomStringConvertible {
         "\(path) is \(kind.summary), not a Noise2Void denoiser: pass the denoiser.safetensors of an n2v run (beside its model.safetensors) or of `robust-mri denoise`"
     }
 
+    /// What a JSON file of a run or grid holds, by its name.
+    static func jsonSummary(_ path: String) -> String {
+        switch FilePaths.lastComponent(path) {
+        case "config.json": return "a run's JSON settings (config.json)"
+        case "result.json": return "a run's JSON record (result.json)"
+        case "plan.json": return "a comparison's JSON plan (plan.json)"
+        default: return SavedFileKind.json.summary
+        }
+    }
+
     private var notAModel: String {
         let folder = FilePaths.folder(of: path)
         let model = FilePaths.joining(folder, "model.safetensors")
@@ -82,6 +96,8 @@ public struct WrongFileError: Error, CustomStringConvertible {
             return "\(path) holds \(kind.summary) (example images, influence scores), not a model: \(useModel)"
         case .denoiser:
             return "\(path) is \(kind.summary), not a classifier: \(useModel) (its denoiser beside it is applied first; --denoiser names another)"
+        case .json:
+            return "\(path) is \(Self.jsonSummary(path)), not a model (a safetensors file): \(useModel)"
         case .unknown, .model:
             return "\(path) holds no model (no \(ModelCheckpoint.configurationKey) or \(ModelCheckpoint.torchConfigurationKey) metadata): \(useModel)"
         }
@@ -93,7 +109,7 @@ public struct WrongFileError: Error, CustomStringConvertible {
 public enum SavedModel {
     /// The model in `path` and its file (for the metadata); `WrongFileError` for any other kind of file.
     public static func load(from path: String, threads: Int) throws -> (model: CNN, file: SafetensorsFile) {
-        let file = try SafetensorsFile.read(from: path)
+        let file = try read(path, expected: .model)
         let kind = SavedFileKind(of: file)
         guard kind == .model else { throw WrongFileError(path: path, kind: kind, expected: .model) }
         return (try ModelCheckpoint.model(from: file, threads: threads), file)
@@ -102,9 +118,28 @@ public enum SavedModel {
     /// The denoiser in `path` (`Noise2VoidDenoiser.load`); `WrongFileError` for a model, checkpoint or artifacts file.
     /// A file without metadata may be an early `denoise` output, read with `fallback`'s network (nil: `load`'s default).
     public static func denoiser(from path: String, fallback: UNetConfiguration? = nil, threads: Int) throws -> Noise2VoidDenoiser {
-        let kind = SavedFileKind(of: try SafetensorsFile.read(from: path))
+        let kind = SavedFileKind(of: try read(path, expected: .denoiser))
         guard kind == .denoiser || kind == .unknown else { throw WrongFileError(path: path, kind: kind, expected: .denoiser) }
         guard let fallback else { return try Noise2VoidDenoiser.load(from: path, threads: threads) }
         return try Noise2VoidDenoiser.load(from: path, fallback: fallback, threads: threads)
+    }
+
+    /// The safetensors file at `path`; a JSON file (a run's config.json given for its model) is a `WrongFileError`
+    /// naming the file to pass, where the safetensors reader would report an impossible header length.
+    static func read(_ path: String, expected: SavedFileKind) throws -> SafetensorsFile {
+        do {
+            return try SafetensorsFile.read(from: path)
+        } catch {
+            guard startsLikeJSON(path) else { throw error }
+            throw WrongFileError(path: path, kind: .json, expected: expected)
+        }
+    }
+
+    /// Whether the file's first non-blank byte opens a JSON object or array.
+    static func startsLikeJSON(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 64)) ?? Data()
+        return head.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }.map { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "[") } ?? false
     }
 }

@@ -18,30 +18,48 @@ public struct SingleRun {
         public var data: TrainingData
     }
 
+    /// What a run does with the directory it writes to.
+    public enum Resumption: Sendable {
+        /// Start afresh, and refuse a directory that already holds a run (`train` without --resume).
+        case refuse
+        /// Continue the checkpoint there, if any; else start from epoch 1 without a word (a grid's runs: most start afresh).
+        case continueIfPresent
+        /// Continue the checkpoint there; without one, say that none was found and start from epoch 1, so the same
+        /// command serves a first start and a restart (`train --resume`). A finished run without its checkpoint is refused.
+        case requested
+    }
+
     public enum RunError: Error, CustomStringConvertible {
         case existingRun(String)
-        /// --resume with settings other than the stored run's (config.json), threads aside: each one, stored and now.
-        case differentSettings(directory: String, differences: [SettingDifference])
+        /// --resume on a finished run whose checkpoint is gone: training again would overwrite its results.
+        case finishedWithoutCheckpoint(String)
+        /// --resume with settings other than the stored run's (config.json), threads aside: each one, stored and now,
+        /// and why the influence settings among them cannot change (`ResumeRule`), if they are.
+        case differentSettings(directory: String, differences: [SettingDifference], note: String?)
         public var description: String {
             switch self {
             case .existingRun(let directory):
                 return "\(directory) already holds a run: pass --resume to continue it, or choose another --out directory"
-            case let .differentSettings(directory, differences):
+            case .finishedWithoutCheckpoint(let directory):
+                return "\(directory) holds a finished run (result.json) but no checkpoint.safetensors to resume from, and training "
+                    + "again would overwrite its results: choose another --out directory (or delete \(directory) to train it again)"
+            case let .differentSettings(directory, differences, note):
                 return """
                     cannot resume \(directory): \(differences.count) setting(s) differ from its config.json:
                     \(SettingDifference.lines(differences))
-                    give the options that set the stored values (or leave out those that changed them), or use another --out directory
+                    \(note.map { $0 + "\n" } ?? "")give the options that set the stored values (or leave out those that changed them), or use another --out directory
                     """
             }
         }
     }
 
     /// Refuses to resume the run in `directory` when its config.json holds other settings than `settings` (threads and
-    /// the cache folder aside: they change the speed, not the run). A run without a readable config.json is left to the
-    /// checkpoint's own check of the training settings.
-    static func checkResumable(_ settings: RunSettings, directory: String) throws {
+    /// the cache folder aside: they change the speed, not the run; the influence settings while the checkpoint's
+    /// `completedEpochs` have not reached the influence step: `ResumeRule`). Returns the influence settings that
+    /// changed and are accepted. A run without a readable config.json is left to the checkpoint's own check.
+    static func checkResumable(_ settings: RunSettings, directory: String, completedEpochs: Int) throws -> [SettingDifference] {
         guard let bytes = try AtomicFile.read("\(directory)/config.json"),
-              var stored = try? JSONCoding.decoder.decode(RunSettings.self, from: Data(bytes)) else { return }
+              var stored = try? JSONCoding.decoder.decode(RunSettings.self, from: Data(bytes)) else { return [] }
         var given = settings
         stored.training.threads = given.training.threads
         stored.data.cacheDirectory = given.data.cacheDirectory
@@ -49,7 +67,14 @@ public struct SingleRun {
         stored.data.reading = stored.data.imageReading
         given.data.reading = given.data.imageReading
         let differences = SettingDifference.between(stored, given)
-        if !differences.isEmpty { throw RunError.differentSettings(directory: directory, differences: differences) }
+        let hasRun = ResumeRule.influenceStepHasRun(stored.training, completedEpochs: completedEpochs)
+        let refused = ResumeRule.refused(differences, trainingPrefix: "training", influenceStepHasRun: hasRun)
+        if !refused.isEmpty {
+            let influenceRefused = hasRun && refused.contains { ResumeRule.isInfluenceSetting($0, trainingPrefix: "training") }
+            throw RunError.differentSettings(directory: directory, differences: refused,
+                                             note: influenceRefused ? ResumeRule.passedNote(stored.training, completedEpochs: completedEpochs) : nil)
+        }
+        return differences
     }
 
     public init(settings: RunSettings, directory: String?) {
@@ -59,8 +84,8 @@ public struct SingleRun {
 
     var checkpointPath: String? { directory.map { "\($0)/checkpoint.safetensors" } }
 
-    /// Trains (or, with `resume`, continues) the run on `data`, writing its files as it goes.
-    public func execute(data: ExperimentData, id: String, resume: Bool,
+    /// Trains (or, as `resumption` says, continues) the run on `data`, writing its files as it goes.
+    public func execute(data: ExperimentData, id: String, resumption: Resumption,
                         observer: any TrainingObserver = SilentObserver()) throws -> Outcome {
         let started = Date()
         let trainer = Trainer(configuration: settings.training)
@@ -70,13 +95,29 @@ public struct SingleRun {
         var resumedAfterEpoch: Int?
         if let directory, let checkpointPath {
             let exists = FileManager.default.fileExists(atPath: checkpointPath)
-            if exists && !resume { throw RunError.existingRun(directory) }
-            if exists { try Self.checkResumable(settings, directory: directory) }
+            let finished = FileManager.default.fileExists(atPath: "\(directory)/result.json")
+            switch resumption {
+            case .refuse where exists || finished:
+                throw RunError.existingRun(directory)
+            case .requested where !exists && finished:
+                throw RunError.finishedWithoutCheckpoint(directory)
+            case .requested where !exists:
+                observer.message("no checkpoint found at \(checkpointPath): nothing to resume, so training starts from epoch 1")
+            default:
+                break
+            }
+            var changed: [SettingDifference] = []
+            if exists {
+                let completed = try TrainingCheckpoint.completedEpochs(at: checkpointPath)
+                changed = try Self.checkResumable(settings, directory: directory, completedEpochs: completed)
+            }
             try Self.writeJSON(settings, to: "\(directory)/config.json")
             if exists {
                 state = try TrainingCheckpoint.load(from: checkpointPath, configuration: settings.training,
                                                     fresh: state, method: &method)
-                observer.message("resuming \(directory) after epoch \(state.completedEpochs) of \(settings.training.epochs)")
+                observer.message("resuming \(directory) after epoch \(state.completedEpochs) of \(settings.training.epochs)"
+                                 + (changed.isEmpty ? "" : ", with influence settings changed before the influence step:\n"
+                                    + SettingDifference.lines(changed)))
                 resumedAfterEpoch = state.completedEpochs
             }
         }
