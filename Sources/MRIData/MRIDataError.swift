@@ -38,7 +38,7 @@ public enum MRIDataError: Error, Equatable, CustomStringConvertible, LocalizedEr
     public var description: String {
         switch self {
         case .missingPath(let path):
-            return "No such file or folder: \(path). Check the path, or set ROBUST_MRI_DATA to the folder holding the data."
+            return "No such file or folder: \(path) (a relative path is taken from the current folder, \(FileManager.default.currentDirectoryPath)). Check the path; for a saved run, whose config.json keeps --data as it was typed in the folder it was trained from, pass --data with the data's folder."
         case .folderNotFile(let path):
             return "\(path) is a folder, where one file is expected: name a file inside it (a whole folder of scans goes "
                 + "to --data; `predict` takes files, such as \(path)/*.dcm)."

@@ -93,11 +93,27 @@ struct CompareCommand: ParsableCommand {
             print("Wrote \(directory)/table.md, table.csv, table.json, report.html and \(written.figures.count) figures in \(directory)/figures/.")
             if let failure { throw failure }
         } else {
-            let planned = try PlannedGrid(outDirectory: directory, given: configuration,
-                                          optionsGiven: configuration != preset.configuration, purpose: "report",
+            // The options pick part of the plan only in the dimensions they name; the others stay the plan's (not
+            // the preset's defaults, which had reported "2 of 15 runs" and unplanned methods for `--noises gaussian`).
+            var selection = configuration
+            if let plan = try? PlannedGrid(outDirectory: directory, given: configuration, optionsGiven: false, purpose: "report") {
+                if methods.isEmpty { selection.methods = plan.configuration.methods }
+                if dataOptions.noises.isEmpty { selection.noises = plan.configuration.noises }
+                if trainingOptions.seeds.isEmpty { selection.seeds = plan.configuration.seeds }
+            }
+            let planned = try PlannedGrid(outDirectory: directory, given: selection,
+                                          optionsGiven: selection != preset.configuration, purpose: "report",
                                           selectionFromOptions: true)
             let written = try ComparisonReport(runner: GridRunner(configuration: planned.configuration, outDirectory: directory)).write()
             print(written.markdown)
+            if planned.configuration.plan().count < (try? PlannedGrid(outDirectory: directory, given: selection, optionsGiven: false,
+                                                                        purpose: "report"))?.configuration.plan().count ?? 0 {
+                FileHandle.standardError.write(Data("""
+                    note: \(directory)/table.md and report.html now show the \(planned.configuration.plan().count) runs selected; \
+                    `robust-mri compare --report-only --out \(directory)` writes the whole grid's again.
+
+                    """.utf8))
+            }
         }
     }
 }

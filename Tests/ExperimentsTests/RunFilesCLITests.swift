@@ -128,6 +128,10 @@ import Testing
         // --report-only likewise rebuilds the report of the planned grid (it reported 0 of the quick preset's 30 runs).
         let report = try cli.run(["compare", "--report-only", "--out", "g"], in: folder)
         #expect(report.status == 0 && report.output.contains("1 of 1 runs finished"), "\(report.transcript)")
+        // A selection that names some dimensions keeps the plan's others (--noises alone had taken the preset's methods
+        // and seeds: "1 of 15 runs finished", and its five methods in the report).
+        let subset = try cli.run(["compare", "--report-only", "--noises", "gaussian", "--out", "g"], in: folder)
+        #expect(subset.status == 0 && subset.output.contains("1 of 1 runs finished"), "\(subset.transcript)")
         let nothing = try cli.run(["compare", "--status", "--out", "nothing"], in: folder)
         expectCleanFailure(nothing, mentioning: ["plan.json", "does not exist"])
     }
