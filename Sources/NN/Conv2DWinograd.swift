@@ -209,26 +209,41 @@ extension Conv2D {
         }
     }
 
-    /// The forward pass's products: per piece of images and block of tile rows, the input transform and the alpha^2
-    /// sgemms M[xi] = U[xi] V[xi], then `emit(product, productStride, width, rows, scratch)` takes the block's M
-    /// ([alpha^2, O, width], positions `productStride` apart) for its tile rows `rows`, with the worker's scratch for the
-    /// tile transforms. `u`: U of the weight (`winogradWeights`).
+    /// One block's product M = U V ([alpha^2, O, width], positions `stride` apart) for the tile rows `rows`, with the
+    /// worker's scratch for the tile transforms and A^T (`at`) for the output transform.
+    struct WinogradBlockProduct {
+        let product: UnsafeMutablePointer<Float>
+        let stride, width: Int
+        let rows: Range<Int>
+        let scratch: UnsafeMutablePointer<Float>
+        let at: UnsafePointer<Float>
+    }
+
+    /// The forward pass's products: U of the weight (`prepared`, or `winogradWeights`), then per piece of images and
+    /// block of tile rows the input transform and the alpha^2 sgemms M[xi] = U[xi] V[xi], each block's M handed to
+    /// `emit` (which applies the output transform).
     @inline(__always)
-    static func winogradProducts(_ g: Geometry, _ plan: WinogradPlan, _ inp: UnsafePointer<Float>, u: UnsafePointer<Float>,
-                                 threads: Int, isa: KernelISA,
-                                 _ emit: (UnsafeMutablePointer<Float>, Int, Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+    static func winogradProducts(_ g: Geometry, _ plan: WinogradPlan, _ inp: UnsafePointer<Float>, _ wt: UnsafePointer<Float>,
+                                 prepared: [Float]?, threads: Int, isa: KernelISA, _ emit: (WinogradBlockProduct) -> Void) {
+        let u = prepared ?? winogradWeights(g, wt, plan.t)
         let pieces = Swift.max(1, Swift.min(Parallel.reductionPieces, g.n))
         BLAS.setThreads(1)
-        Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { _, images in
-            let buffers = WinogradBuffers(g, plan)
-            defer { buffers.deallocate() }
-            forEachWinogradBlock(plan, images: images) { rows in
-                let width = rows.count * plan.tilesWide
-                let (vStride, productStride) = (positionStride(rows: g.c, width: width), positionStride(rows: g.o, width: width))
-                winogradInputTransform(g, plan, inp, rows: rows, buffers.v, scratch: buffers.scratch, isa: isa)
-                positionGemms(plan, m: g.o, n: width, k: g.c, a: u, lda: g.c, aStride: g.o * g.c, b: buffers.v, ldb: width,
-                              bStride: vStride, beta: 0, c: buffers.product, ldc: width, cStride: productStride)
-                emit(buffers.product, productStride, width, rows, buffers.scratch)
+        u.withUnsafeBufferPointer { uBuffer in
+            plan.t.at.withUnsafeBufferPointer { atBuffer in
+                guard let u = uBuffer.baseAddress, let at = atBuffer.baseAddress else { return }
+                Parallel.forEachPiece(count: g.n, pieces: pieces, threads: threads) { _, images in
+                    let buffers = WinogradBuffers(g, plan)
+                    defer { buffers.deallocate() }
+                    forEachWinogradBlock(plan, images: images) { rows in
+                        let width = rows.count * plan.tilesWide
+                        let (vStride, productStride) = (positionStride(rows: g.c, width: width), positionStride(rows: g.o, width: width))
+                        winogradInputTransform(g, plan, inp, rows: rows, buffers.v, scratch: buffers.scratch, isa: isa)
+                        positionGemms(plan, m: g.o, n: width, k: g.c, a: u, lda: g.c, aStride: g.o * g.c, b: buffers.v, ldb: width,
+                                      bStride: vStride, beta: 0, c: buffers.product, ldc: width, cStride: productStride)
+                        emit(WinogradBlockProduct(product: buffers.product, stride: productStride, width: width, rows: rows,
+                                                  scratch: buffers.scratch, at: at))
+                    }
+                }
             }
         }
     }
@@ -239,18 +254,12 @@ extension Conv2D {
                                 _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, threads: Int,
                                 transform t: WinogradTransform, prepared: [Float]? = nil, isa: KernelISA = .active) {
         let plan = winogradPlan(g, t), kernels = isa.kernels, m = plan.m
-        let u = prepared ?? winogradWeights(g, wt, t)
-        u.withUnsafeBufferPointer { uBuffer in
-            t.at.withUnsafeBufferPointer { at in
-                guard let u = uBuffer.baseAddress, let at = at.baseAddress else { return }
-                winogradProducts(g, plan, inp, u: u, threads: threads, isa: isa) { product, productStride, width, rows, scratch in
-                    forEachTileRow(plan, rows) { i, ty, column in
-                        for o in 0..<g.o {
-                            kernels.winograd_tiles_out(product + o * width + column, productStride, plan.tilesWide, at, m, plan.alpha,
-                                                       out + (i * g.o + o) * g.ho * g.wo, g.ho, g.wo, ty * m, 0, m, b[o], 0,
-                                                       scratch, t.pairing.at)
-                        }
-                    }
+        winogradProducts(g, plan, inp, wt, prepared: prepared, threads: threads, isa: isa) { block in
+            forEachTileRow(plan, block.rows) { i, ty, column in
+                for o in 0..<g.o {
+                    kernels.winograd_tiles_out(block.product + o * block.width + column, block.stride, plan.tilesWide, block.at, m,
+                                               plan.alpha, out + (i * g.o + o) * g.ho * g.wo, g.ho, g.wo, ty * m, 0, m, b[o], 0,
+                                               block.scratch, t.pairing.at)
                 }
             }
         }
@@ -274,18 +283,12 @@ extension Conv2D {
         precondition(winogradPoolsInTiles(g, t), "Conv2D.winogradForwardPooled: \(g.ho)x\(g.wo) is not whole \(t.outputTile)-tiles")
         let plan = winogradPlan(g, t), kernels = isa.kernels, m = plan.m
         let (hp, wp) = (g.ho / 2, g.wo / 2)
-        let u = prepared ?? winogradWeights(g, wt, t)
-        u.withUnsafeBufferPointer { uBuffer in
-            t.at.withUnsafeBufferPointer { at in
-                guard let u = uBuffer.baseAddress, let at = at.baseAddress else { return }
-                winogradProducts(g, plan, inp, u: u, threads: threads, isa: isa) { product, productStride, width, rows, _ in
-                    forEachImageRun(plan, rows) { i, ty, column, count in
-                        for o in 0..<g.o {
-                            kernels.winograd_tiles_out_pool(product + o * width + column, productStride, plan.tilesWide, count, at,
-                                                            m, plan.alpha, out + (i * g.o + o) * hp * wp + ty * (m / 2) * wp, wp,
-                                                            b[o], scale[o], shift[o], t.pairing.at)
-                        }
-                    }
+        winogradProducts(g, plan, inp, wt, prepared: prepared, threads: threads, isa: isa) { block in
+            forEachImageRun(plan, block.rows) { i, ty, column, count in
+                for o in 0..<g.o {
+                    kernels.winograd_tiles_out_pool(block.product + o * block.width + column, block.stride, plan.tilesWide, count,
+                                                    block.at, m, plan.alpha, out + (i * g.o + o) * hp * wp + ty * (m / 2) * wp, wp,
+                                                    b[o], scale[o], shift[o], t.pairing.at)
                 }
             }
         }
