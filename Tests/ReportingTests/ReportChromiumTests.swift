@@ -19,10 +19,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: chromium)
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
                              "--user-data-dir=\(profile.path)", "--screenshot=\(output.path)",
-                             "--window-size=1200,1600",
-                             // Shoot once the page's images have loaded (virtual time runs while the page is idle): on
-                             // busy cores the figure had once not loaded yet (400 series pixels where it has more).
-                             "--virtual-time-budget=10000", page.absoluteString]
+                             "--window-size=1200,1600", page.absoluteString]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         let finished = DispatchSemaphore(value: 0)
