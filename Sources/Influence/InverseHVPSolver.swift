@@ -57,15 +57,27 @@ public enum InfluenceError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .lissaScaleTooSmall(scale, top, needed):
-            return "LiSSA: scale \(scale) is not above the Hessian's largest eigenvalue \(top) (power iteration), so the recursion diverges: set the LiSSA scale to at least \(needed), or to auto"
+            return "LiSSA: scale \(Self.figure(scale)) is not above the Hessian's largest eigenvalue \(Self.figure(top)) (power iteration), so the recursion diverges: set the LiSSA scale to at least \(Self.roundedUp(needed)), or to auto"
         case let .lissaDiverged(step, scale, needed):
-            return "LiSSA: the recursion diverged at step \(step) with scale \(scale) (mini-batch Hessians exceed it): set the LiSSA scale to at least \(needed), or to auto"
+            return "LiSSA: the recursion diverged at step \(step) with scale \(Self.figure(scale)) (mini-batch Hessians exceed it): set the LiSSA scale to at least \(Self.roundedUp(needed)), or to auto"
         case let .cgNotConverged(iterations, residual, tolerance):
             return "CG did not converge: relative residual " + String(format: "%.1e", residual) + " after \(iterations) iterations "
                 + "(tolerance " + String(format: "%g", tolerance) + "), so H + damping x I is singular or ill-conditioned: raise the damping"
         case let .nonFinite(solver, step):
             return "\(solver): non-finite values (NaN or infinity) at step \(step); check the features and parameters for NaN, or raise the damping"
         }
+    }
+}
+
+extension InfluenceError {
+    /// A figure for a message: four significant digits (an eigenvalue printed to 14 decimals hides its size).
+    static func figure(_ x: Double) -> String { String(format: "%.4g", x) }
+
+    /// `x` rounded up to three significant digits, so that passing the printed value satisfies the bound.
+    static func roundedUp(_ x: Double) -> String {
+        guard x.isFinite, x > 0 else { return figure(x) }
+        let unit = pow(10, floor(log10(x)) - 2)
+        return String(format: "%g", (x / unit).rounded(.up) * unit)
     }
 }
 

@@ -131,6 +131,11 @@ public struct InfluenceComputation {
             }
         } catch let error as InfluenceError {
             throw TrainingError.influence("influence scores: \(error)" + Self.fix(for: error))
+        } catch let Linalg.Failure.notPositiveDefinite(order, pivot) {
+            // Said once, with the setting's name (LAPACK's own text ends in "raise the damping" too).
+            throw TrainingError.influence("influence scores: the exact solver's Cholesky factorization found H + damping x I "
+                + "(\(order) x \(order), damping " + String(format: "%g", settings.damping) + ") not positive definite at leading minor \(pivot); "
+                + "raise --damping (the authors' is \(LiSSAConfiguration.authorsDamping)) or use --solver cg")
         } catch {
             throw TrainingError.influence("influence scores: \(error); raise --damping or try --solver cg")
         }

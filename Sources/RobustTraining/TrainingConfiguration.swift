@@ -148,32 +148,32 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         guard threads >= 1 else { throw fail("threads must be at least 1 (got \(threads))") }
         do { try model.validate() } catch { throw fail("\(error)") }
         try recipe.validate(epochs: epochs, switchEpoch: switchEpoch)
+        // Every method's settings are checked whichever method runs: a wrong value given to a method that
+        // ignores it is still a mistake (a grid passes one set of options to every method), and it would be
+        // recorded in config.json as if it had been used.
         switch method {
-        case .isr:
-            if let problem = switchEpochProblem("ISR") { throw fail(problem) }
-            guard isr.alpha >= 1 else { throw fail("ISR's alpha must be at least 1 (got \(isr.alpha))") }
-            try influence.validate()
-        case .isp:
-            if let problem = switchEpochProblem("ISP") { throw fail(problem) }
-            guard isp.topKRatio > 0 && isp.topKRatio <= 1 else { throw fail("ISP's top-k ratio must be in (0, 1] (got \(isp.topKRatio))") }
-            guard isp.epsilon > 0 else { throw fail("ISP's epsilon must be positive (got \(isp.epsilon))") }
-            try influence.validate()
-        case .at:
-            // Pixels lie in [0, 1]: a radius or step outside (0, 1] is a unit mistake (8 instead of 8/255).
-            guard adversarial.epsilon > 0 && adversarial.epsilon <= 1 else {
-                throw fail("--at-epsilon must be in (0, 1] on the [0, 1] pixel scale (got \(adversarial.epsilon)); write 8/255 for 8 grey levels")
-            }
-            guard adversarial.alpha > 0 && adversarial.alpha <= 1 else {
-                throw fail("--at-alpha must be in (0, 1] on the [0, 1] pixel scale (got \(adversarial.alpha)); Wong et al. use 1.25 x epsilon, e.g. 10/255")
-            }
-            guard adversarial.epsilonWarmupEpochs >= 0 && adversarial.epsilonWarmupEpochs <= epochs else {
-                throw fail("--at-warmup-epochs must be in [0, --epochs] = [0, \(epochs)] (got \(adversarial.epsilonWarmupEpochs))")
-            }
-            guard adversarial.pgdSteps >= 1 else {
-                throw fail("--at-pgd-steps must be at least 1 (got \(adversarial.pgdSteps))")
-            }
-        case .naive, .n2v:
-            break
+        case .isr: if let problem = switchEpochProblem("ISR") { throw fail(problem) }
+        case .isp: if let problem = switchEpochProblem("ISP") { throw fail(problem) }
+        case .naive, .at, .n2v: break
+        }
+        guard isr.alpha >= 1 else { throw fail("ISR's alpha must be at least 1 (got \(isr.alpha))") }
+        guard isp.topKRatio > 0 && isp.topKRatio <= 1 else { throw fail("ISP's top-k ratio must be in (0, 1] (got \(isp.topKRatio))") }
+        guard isp.epsilon > 0 else { throw fail("ISP's epsilon must be positive (got \(isp.epsilon))") }
+        if method == .isr || method == .isp { try influence.validate() }
+        // Pixels lie in [0, 1]: a radius or step outside (0, 1] is a unit mistake (8 instead of 8/255).
+        guard adversarial.epsilon > 0 && adversarial.epsilon <= 1 else {
+            throw fail("--at-epsilon must be in (0, 1] on the [0, 1] pixel scale (got \(adversarial.epsilon)); write 8/255 for 8 grey levels")
+        }
+        guard adversarial.alpha > 0 && adversarial.alpha <= 1 else {
+            throw fail("--at-alpha must be in (0, 1] on the [0, 1] pixel scale (got \(adversarial.alpha)); Wong et al. use 1.25 x epsilon, e.g. 10/255")
+        }
+        // The warm-up's bound is relative to the run's length, like ISR's and ISP's T: checked for AT only (a grid's
+        // naive runs keep the AT warm-up the preset sets for its AT runs).
+        guard adversarial.epsilonWarmupEpochs >= 0 && (method != .at || adversarial.epsilonWarmupEpochs <= epochs) else {
+            throw fail("--at-warmup-epochs must be in [0, --epochs] = [0, \(epochs)] (got \(adversarial.epsilonWarmupEpochs))")
+        }
+        guard adversarial.pgdSteps >= 1 else {
+            throw fail("--at-pgd-steps must be at least 1 (got \(adversarial.pgdSteps))")
         }
     }
 }

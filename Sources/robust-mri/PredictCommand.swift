@@ -54,6 +54,13 @@ struct PredictCommand: ParsableCommand {
         for failure in failures {
             FileHandle.standardError.write(Data("skipped: \(failure.reason)\n".utf8))
         }
+        if !failures.isEmpty {
+            // The count closes the list, so that a long list of skips still says how much was predicted.
+            let summary = predictions.isEmpty
+                ? "no image could be read (\(failures.count) of \(images.count) skipped): nothing predicted; check the paths and formats above"
+                : "predicted \(predictions.count) of \(images.count) images; \(failures.count) skipped (above)"
+            FileHandle.standardError.write(Data((summary + "\n").utf8))
+        }
         if json {
             for p in predictions { print(try p.json()) }
         } else if !predictions.isEmpty {

@@ -199,6 +199,10 @@ let tinyRun = ["--image-size", "32", "--model", "same3x3", "--channels", "4,8", 
         let skipping = try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--skip-unreadable", "--json", files[0], "broken.jpg"], in: folder)
         #expect(skipping.status == 0 && skipping.output.split(separator: "\n").count == 1 && skipping.error.contains("broken.jpg"),
                 "\(skipping.transcript)")
+        #expect(skipping.error.contains("predicted 1 of 2 images; 1 skipped"), "\(skipping.transcript)")
+        // Every file unreadable: a failure that says nothing was predicted, after naming each file.
+        let allBad = try cli.run(["predict", "--checkpoint", "run/model.safetensors", "--skip-unreadable", "broken.jpg", "missing.png"], in: folder)
+        expectCleanFailure(allBad, mentioning: ["broken.jpg", "missing.png", "no image could be read (2 of 2 skipped)"])
     }
 
     /// An n2v run saves its denoiser beside its model; evaluate and predict apply it, so evaluate

@@ -52,7 +52,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let run = ["train", "--method", "isr", "--epochs", "3", "--switch-epoch", "1", "--solver", "exact"] + tinyRun + ["--out", "run"]
         let stopped = try cli.run(run + ["--damping", "0"], in: folder)
-        expectCleanFailure(stopped, mentioning: ["not positive definite", "--damping"])
+        expectCleanFailure(stopped, mentioning: ["not positive definite", "damping 0", "raise --damping", "--solver cg"])
+        let message = stopped.error.split(separator: "\n").first { $0.hasPrefix("Error:") } ?? ""
+        #expect(message.components(separatedBy: "raise").count == 2, "the fix is given more than once\n\(stopped.transcript)")
         let resumed = try cli.run(run + ["--resume"], in: folder)
         try #require(resumed.status == 0, "\(resumed.transcript)")
         #expect(resumed.error.contains("resuming run after epoch 1 of 3, with influence settings changed before the influence step"),

@@ -81,6 +81,19 @@ import Tensor
         #expect((solved.report.lissaScale ?? 0) > top)
     }
 
+    /// LiSSA's messages: four significant digits for the eigenvalue, and a needed scale rounded *up* to three, so
+    /// that passing the printed figure is enough (an eigenvalue had been printed to 14 decimals).
+    @Test func lissaMessagesGiveReadableFiguresAndASufficientScale() {
+        #expect(InfluenceError.roundedUp(75.1234) == "75.2")
+        #expect(InfluenceError.roundedUp(75.2) == "75.2")
+        #expect(InfluenceError.roundedUp(0.0123401) == "0.0124")
+        #expect(InfluenceError.roundedUp(12301) == "12400")
+        let text = "\(InfluenceError.lissaScaleTooSmall(scale: 50, largestEigenvalue: 61.87654321098765, neededScale: 92.81481481648148))"
+        #expect(text.contains("largest eigenvalue 61.88 ") && text.contains("at least 92.9,"), "\(text)")
+        let diverged = "\(InfluenceError.lissaDiverged(step: 7, scale: 50, neededScale: 100.00000001))"
+        #expect(diverged.contains("scale 50 ") && diverged.contains("at least 101,"), "\(diverged)")
+    }
+
     /// Field case 08: CG stopped by its iteration cap above its tolerance throws (as LiSSA and the exact
     /// solve refuse their bad settings), giving the residual and the damping fix; converged, it does not.
     @Test func unconvergedConjugateGradientThrowsWithTheResidual() throws {

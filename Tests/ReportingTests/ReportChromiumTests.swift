@@ -61,8 +61,10 @@ import Testing
             image.pixels.filter { FigureRenderingTests.matches($0, color, tolerance: tolerance) }.count
         }
         // The learning-curve figure: vermillion and bluish-green series (colours the stylesheet never uses).
-        #expect(count(Colormap.seriesColor(1), tolerance: 20) > 400, "no vermillion series pixels: figure missing")
-        #expect(count(Colormap.seriesColor(2), tolerance: 20) > 400, "no bluish-green series pixels: figure missing")
+        let vermillion = count(Colormap.seriesColor(1), tolerance: 20), bluishGreen = count(Colormap.seriesColor(2), tolerance: 20)
+        print("ReportChromiumTests: series pixels vermillion \(vermillion), bluish-green \(bluishGreen)")
+        #expect(vermillion > 400, "\(vermillion) vermillion series pixels: figure missing")
+        #expect(bluishGreen > 400, "\(bluishGreen) bluish-green series pixels: figure missing")
         // The synthetic-data warning box is styled (CSS applied).
         #expect(count(RGBColor(hex: 0xFFF4D6), tolerance: 2) > 5000, "synthetic-data warning box not rendered")
         // The page column is white on a light grey background: CSS layout happened.

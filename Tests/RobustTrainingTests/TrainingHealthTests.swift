@@ -102,4 +102,21 @@ import Tensor
         configuration.adversarial.alpha = 1
         #expect(throws: Never.self) { try configuration.validate() }
     }
+
+    /// A wrong AT or ISP value is refused whichever method runs (a naive run had trained with
+    /// --at-epsilon -8/255 and recorded it in config.json).
+    @Test func methodSettingsAreCheckedForEveryMethod() {
+        for method in TrainingMethodKind.allCases {
+            var configuration = toyConfiguration()
+            configuration.method = method
+            if method == .isr || method == .isp { configuration.epochs = max(configuration.epochs, configuration.switchEpoch + 1) }
+            #expect(throws: Never.self, "\(method) with default settings") { try configuration.validate() }
+            var attack = configuration
+            attack.adversarial.epsilon = -8.0 / 255
+            #expect(throws: TrainingError.self, "\(method) with a negative AT radius") { try attack.validate() }
+            var perturbation = configuration
+            perturbation.isp.topKRatio = 1.5
+            #expect(throws: TrainingError.self, "\(method) with ISP's top-k ratio 1.5") { try perturbation.validate() }
+        }
+    }
 }

@@ -228,7 +228,9 @@ package enum InfluenceRanking {
     package static func text(_ summary: Summary, out: String) -> String {
         var lines = summary.denoiser.map { ["images denoised by \($0) first (the model's n2v run trained on denoised images)"] } ?? []
         lines += ["\(summary.n) training points, D = \(summary.d): solver \(summary.solver.name), \(summary.solver.iterations) it., residual "
-                     + String(format: "%.1e", summary.solver.relativeResidual) + ", damping " + String(format: "%g", summary.solver.effectiveDamping),
+                     + String(format: "%.1e", summary.solver.relativeResidual) + ", damping " + String(format: "%g", summary.solver.effectiveDamping)
+                     + (summary.solver.lissaScale.map { ", LiSSA scale " + String(format: "%.4g", $0) } ?? "")
+                     + (summary.solver.topEigenvalue.map { " (Hessian's top eigenvalue " + String(format: "%.4g", $0) + ")" } ?? ""),
                      "scores in [" + String(format: "%.3e", summary.scoreMin) + ", " + String(format: "%.3e", summary.scoreMax)
                      + "], \(summary.harmfulCount) harmful (I_up > 0)"]
         if let energy = summary.meanEnergyInMask, let share = summary.meanMaskShare {
