@@ -39,6 +39,9 @@ public struct InverseHVPReport: Codable, Sendable, Equatable {
     /// LiSSA only: the scale used (after any automatic raise) and the estimated top eigenvalue of H.
     public var lissaScale: Double?
     public var largestEigenvalue: Double?
+    /// LiSSA only: set when the recursion stopped long before it could converge (`LiSSASolver.truncationWarning`),
+    /// a sentence with the fix; nil when it ran long enough.
+    public var truncationWarning: String? = nil
 }
 
 /// User-facing failures of the influence solvers.

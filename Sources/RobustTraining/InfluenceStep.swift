@@ -129,6 +129,7 @@ public struct InfluenceComputation {
                 influence = try upweightingInfluence(objective: objective, validation: validation, solver: computation.solver(for: objective))
                 warnings.append(LiSSAScaleFallback.warning(after: error, report: influence.report))
             }
+            if let truncated = influence.report.truncationWarning { warnings.append("influence at T: " + truncated) }
         } catch let error as InfluenceError {
             throw TrainingError.influence("influence scores: \(error)" + Self.fix(for: error))
         } catch let Linalg.Failure.notPositiveDefinite(order, pivot) {

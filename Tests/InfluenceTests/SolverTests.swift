@@ -94,6 +94,32 @@ import Tensor
         #expect(diverged.contains("scale 50 ") && diverged.contains("at least 101,"), "\(diverged)")
     }
 
+    /// A LiSSA recursion stopped long before it converges says so, with a depth that fixes it: the bound is the slowest
+    /// direction's (1 - lambda / scale)^T, and the suggested depth leaves 1 % there.
+    @Test func truncatedLiSSASaysSoAndItsSuggestedDepthConverges() throws {
+        // The bound's closed form: 3 steps at scale 108.6 and damping 2.5 leave 93 %; 1 % needs ceil(ln 0.01 / ln(1 - 2.5/108.6)) = 198.
+        let small = try #require(LiSSASolver.truncationWarning(steps: 3, damping: 2.5, scale: 108.6, relativeResidual: 0.84))
+        #expect(small.contains("up to 93%") && small.contains("--lissa-depth 198 "), "\(small)")
+        #expect(LiSSASolver.truncationWarning(steps: 169, damping: 2.5, scale: 50, relativeResidual: 0.1) == nil, "the real data's default depth")
+        #expect(LiSSASolver.truncationWarning(steps: 45, damping: 2.5, scale: 50, relativeResidual: 0.5) == nil, "0.95^45 = 0.099")
+        #expect(LiSSASolver.truncationWarning(steps: 44, damping: 2.5, scale: 50, relativeResidual: 0.5) != nil, "0.95^44 = 0.105")
+        #expect(LiSSASolver.truncationWarning(steps: 41, damping: 2.5, scale: 85.1, relativeResidual: 0.088) == nil,
+                "the README's demo: a loose bound (29 %) with a residual at LiSSA's noise level")
+
+        let (objective, validation) = TestProblems.random()
+        let v = objective.meanGradient(on: validation)
+        let truncated = try LiSSASolver(objective: objective, damping: 0.5, configuration: LiSSAConfiguration(scale: .auto, depth: 2)).solve(v)
+        let warning = try #require(truncated.report.truncationWarning)
+        let depthText = try #require(warning.components(separatedBy: "--lissa-depth ").last?.split(separator: " ").first)
+        let depth = try #require(Int(depthText))
+        let converged = try LiSSASolver(objective: objective, damping: 0.5, configuration: LiSSAConfiguration(scale: .auto, depth: depth)).solve(v)
+        #expect(converged.report.truncationWarning == nil)
+        #expect(converged.report.relativeResidual < truncated.report.relativeResidual / 2,
+                "residual \(truncated.report.relativeResidual) at depth 2, \(converged.report.relativeResidual) at \(depth)")
+        let exact = try ExactSolver(objective: objective, damping: 0.5).solve(v)
+        #expect(Linalg.cosine(converged.solution, exact.solution) > Linalg.cosine(truncated.solution, exact.solution))
+    }
+
     /// Field case 08: CG stopped by its iteration cap above its tolerance throws (as LiSSA and the exact
     /// solve refuse their bad settings), giving the residual and the damping fix; converged, it does not.
     @Test func unconvergedConjugateGradientThrowsWithTheResidual() throws {

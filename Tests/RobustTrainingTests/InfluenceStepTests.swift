@@ -49,7 +49,8 @@ import Testing
         settings.lissaScale = .auto
         let automatic = try InfluenceComputation(settings: settings, batchSize: 8, seed: 1, threads: 1)
             .scores(training: training, validation: validation, model: model)
-        #expect(fallback.scores == automatic.scores && automatic.warnings.isEmpty)
+        // No fallback warning where auto was asked for (a truncation warning may come with this small problem's solve).
+        #expect(fallback.scores == automatic.scores && !automatic.warnings.contains { $0.hasPrefix("the LiSSA scale") })
         let warning = try #require(fallback.warnings.first)
         let scale = try #require(automatic.report.lissaScale), eigenvalue = try #require(automatic.report.largestEigenvalue)
         #expect(warning.hasPrefix("the LiSSA scale 50 is not above the last-layer Hessian's largest eigenvalue \(LiSSAScaleFallback.number(eigenvalue))"), "\(warning)")

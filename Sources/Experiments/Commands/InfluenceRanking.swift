@@ -99,10 +99,12 @@ package enum InfluenceRanking {
         package var effectiveDamping: Double
         package var lissaScale: Double?
         package var topEigenvalue: Double?
+        /// LiSSA stopped long before convergence: the warning with its fix (`InverseHVPReport.truncationWarning`).
+        package var warning: String? = nil
         /// The JSON keys: snake case.
         enum CodingKeys: String, CodingKey {
             case name, iterations, relativeResidual = "relative_residual", effectiveDamping = "effective_damping",
-                 lissaScale = "lissa_scale", topEigenvalue = "top_eigenvalue"
+                 lissaScale = "lissa_scale", topEigenvalue = "top_eigenvalue", warning
         }
     }
 
@@ -199,7 +201,7 @@ package enum InfluenceRanking {
             n: scores.count, d: model.configuration.featureCount,
             solver: InverseHVPReportSummary(name: report.solver, iterations: report.iterations, relativeResidual: report.relativeResidual,
                                             effectiveDamping: report.effectiveDamping, lissaScale: report.lissaScale,
-                                            topEigenvalue: report.largestEigenvalue),
+                                            topEigenvalue: report.largestEigenvalue, warning: report.truncationWarning),
             validationLoss: result.validationLoss, harmfulCount: scores.filter { $0 > 0 }.count,
             scoreMin: scores.min() ?? 0, scoreMax: scores.max() ?? 0, epsilon: isp.epsilon, step: isp.step.rawValue,
             meanEnergyInMask: mean(energies.map(\.energyInMask)), meanMaskShare: mean(energies.map(\.maskShare)),
@@ -231,6 +233,7 @@ package enum InfluenceRanking {
                      + String(format: "%.1e", summary.solver.relativeResidual) + ", damping " + String(format: "%g", summary.solver.effectiveDamping)
                      + (summary.solver.lissaScale.map { ", LiSSA scale " + String(format: "%.4g", $0) } ?? "")
                      + (summary.solver.topEigenvalue.map { " (Hessian's top eigenvalue " + String(format: "%.4g", $0) + ")" } ?? ""),
+                     ] + (summary.solver.warning.map { ["warning: " + $0] } ?? []) + [
                      "scores in [" + String(format: "%.3e", summary.scoreMin) + ", " + String(format: "%.3e", summary.scoreMax)
                      + "], \(summary.harmfulCount) harmful (I_up > 0)"]
         if let energy = summary.meanEnergyInMask, let share = summary.meanMaskShare {
