@@ -32,15 +32,43 @@ struct SavedRunSettings {
         stored = try Self.stored(checkpoint: checkpoint)
         var base = stored?.data ?? DataSettings(imageSize: size)
         base.imageSize = size
-        data = try dataOptions.settings(base: base)
+        var data = try dataOptions.settings(base: base)
+        if dataOptions.data == nil, let kept = data.path, let found = Self.resolvedStoredDataPath(kept, checkpoint: checkpoint) {
+            data.path = found
+            dataPathNotice = "the run's --data \(kept) is relative to the folder it was trained from: found it at \(found)"
+        } else {
+            dataPathNotice = nil
+        }
+        self.data = data
         self.seed = seed ?? stored?.training.seed ?? TrainingConfiguration().seed
+    }
+
+    /// Set when the run's relative --data was found from a folder above the checkpoint rather than the current one.
+    let dataPathNotice: String?
+
+    /// A run's config.json keeps --data as typed, relative to the folder the run was started from, which is usually
+    /// a folder above its output (`train --data ../shared/data/x --out out/run` in a project folder). When the path
+    /// does not exist from the current folder, it is looked up from each folder above the checkpoint, nearest first;
+    /// the first place it exists is returned (absolute), nil when the path is absolute, exists as it is, or is
+    /// found nowhere (the loader's missing-data message then says to pass --data).
+    static func resolvedStoredDataPath(_ path: String, checkpoint: String) -> String? {
+        let manager = FileManager.default
+        guard !path.hasPrefix("/"), !manager.fileExists(atPath: path) else { return nil }
+        var folder = URL(fileURLWithPath: checkpoint).standardizedFileURL.deletingLastPathComponent()
+        while true {
+            let candidate = folder.appendingPathComponent(path).standardizedFileURL
+            if manager.fileExists(atPath: candidate.path) { return candidate.path }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path { return nil }
+            folder = parent
+        }
     }
 
     /// Where the settings came from, for standard error.
     var origin: String {
         stored == nil
             ? "no \(configPath) beside the checkpoint: data settings are train's defaults at the model's \(data.imageSize) px, seed \(seed), with the options given"
-            : "data settings and seed (\(seed)) from \(configPath), with the options given"
+            : "data settings and seed (\(seed)) from \(configPath), with the options given" + (dataPathNotice.map { "; " + $0 } ?? "")
     }
 
     /// A warning when --intensity-clip maps intensities otherwise than the model's run did; nil when they agree.

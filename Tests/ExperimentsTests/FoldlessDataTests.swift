@@ -44,6 +44,15 @@ import Testing
         #expect(evaluated.status == 0 && evaluated.output.contains("(held-out test set, 32 px)")
                 && evaluated.output.contains("6 images"), "\(evaluated.transcript)")
 
+        // From another folder, with the model alone: the run's relative --data is found from the folder above the
+        // run (it had said "No such file or folder: scans" and asked for --data), the same held-out set is drawn.
+        let elsewhere = folder.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let fromElsewhere = try cli.run(["evaluate", "--checkpoint", "../run/model.safetensors", "--threads", "1"], in: elsewhere)
+        #expect(fromElsewhere.status == 0 && fromElsewhere.output.contains("6 images")
+                && fromElsewhere.error.contains("the run's --data scans is relative to the folder it was trained from: found it at \(folder.appendingPathComponent("scans").standardizedFileURL.path)"),
+                "\(fromElsewhere.transcript)")
+
         let fold = try cli.run(common + ["--test-fold", "2", "--out", "bad"], in: folder)
         expectCleanFailure(fold, mentioning: ["--test-fold 2", "the data has no folds", "--test-fraction"])
         let fraction = try cli.run(common + ["--test-fraction", "1", "--out", "bad"], in: folder)
