@@ -10,6 +10,10 @@ final class TerminalProgress: TrainingObserver {
     private var lastDraw = Date.distantPast
     private var lastBatch = (batch: 0, batches: 1)
     private let runStart = Date()
+    /// When a phase last wrote a line to a log (not a terminal).
+    private var lastPhaseLine = Date()
+    /// Seconds between a long phase's lines in a log.
+    static let logInterval: TimeInterval = 30
 
     /// `label` prefixes every line, e.g. the run's name in a grid.
     init(label: String = "") {
@@ -55,6 +59,11 @@ final class TerminalProgress: TrainingObserver {
             write("\r\u{1B}[2K\(label)\(description) \(bar(fraction)) \(done)/\(total)" + (done == total ? "\n" : ""))
         } else if done == total {
             write("\(label)\(description): done (\(total))\n")
+            lastPhaseLine = Date()
+        } else if Date().timeIntervalSince(lastPhaseLine) >= Self.logInterval {
+            // A log gets a line at least every half minute of a long phase (N2V's denoiser trains for minutes).
+            write("\(label)\(description): \(done)/\(total)\n")
+            lastPhaseLine = Date()
         }
     }
 
