@@ -14,7 +14,8 @@ struct PredictCommand: ParsableCommand {
             config.json beside the checkpoint says: by default scaled to maximum 1 for JPEG and PNG, min-max for DICOM and NIfTI; \
             padded to a square, resized to the model's size), and for an n2v run denoised by its denoiser. A NIfTI volume \
             gives one line per axial slice. Output: a table, or with --json one JSON object per line per image: \
-            {"file", "slice" (NIfTI), "predicted", "predicted_index", "probabilities": {class: p}}.
+            {"file", "slice" (NIfTI), "predicted", "predicted_index", "probabilities": {class: p}}; predicted_index is the \
+            model's 0-based output (0 meningioma, 1 glioma, 2 pituitary: figshare's 1-based label minus 1).
             """)
 
     @Option(name: .long, help: ArgumentHelp("Model file written by train (model.safetensors).", valueName: "path"))

@@ -33,7 +33,7 @@ func tinyPhantomRun(directory: String) throws -> (settings: RunSettings, data: E
         #expect(summary.n == n)
 
         let lines = try String(contentsOfFile: "\(out)/influence.csv", encoding: .utf8).split(separator: "\n")
-        #expect(lines.first == "rank,index,source_id,label,class,i_up,kind")
+        #expect(lines.first == "rank,index,source_id,class_index,class,i_up,kind")
         #expect(lines.count == n + 1)
         let scores = lines.dropFirst().map { Double($0.split(separator: ",")[5])! }
         #expect(scores == scores.sorted(by: >))

@@ -216,9 +216,12 @@ package enum InfluenceRanking {
         TumourClass(rawValue: label)?.name ?? "class \(label)"
     }
 
-    /// rank,index,source_id,label,class,i_up,kind; rows in `order` (most harmful first).
+    /// rank,index,source_id,class_index,class,i_up,kind; rows in `order` (most harmful first). `index` is the image's
+    /// place in the training set (0-based), `source_id` its id in the data (the manifest's `id`, figshare's 1-based
+    /// slice number), `class_index` the model's output index (0 meningioma, 1 glioma, 2 pituitary: figshare's 1-based
+    /// `label` minus 1; the column was called `label`, which a join with a manifest's 1-based `label` got wrong).
     static func csv(order: [Int], scores: [Double], set: LabelledImages) -> String {
-        var text = "rank,index,source_id,label,class,i_up,kind\n"
+        var text = "rank,index,source_id,class_index,class,i_up,kind\n"
         for (rank, i) in order.enumerated() {
             text += "\(rank + 1),\(i),\(set.ids[i]),\(set.labels[i]),\(className(set.labels[i])),"
                 + String(format: "%.6e", scores[i]) + "," + (scores[i] > 0 ? "harmful" : "helpful") + "\n"
