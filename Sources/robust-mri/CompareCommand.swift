@@ -78,6 +78,7 @@ struct CompareCommand: ParsableCommand {
             let pending = runner.pending()
             let grid = GridProgress(total: plan.count, alreadyDone: plan.count - pending.count)
             grid.message("compare \(configuration.preset.rawValue): \(plan.count) runs (\(configuration.methods.count) methods x \(configuration.noises.count) noises x \(configuration.seeds.count) seeds), \(plan.count - pending.count) already done; output in \(directory)")
+            if let notice = runner.finishedRunsOutsideThePlan() { grid.message(notice) }
             var failure: Error?
             if !pending.isEmpty {
                 let data = try ExperimentData.load(configuration.base.data, threads: configuration.base.training.threads)

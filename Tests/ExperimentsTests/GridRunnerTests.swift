@@ -118,6 +118,11 @@ func tinyGrid(methods: [TrainingMethodKind] = [.naive], seeds: [UInt64] = [1, 2]
         let plan = try JSONCoding.decoder.decode(CompareConfiguration.self,
                                                  from: Data(contentsOf: URL(fileURLWithPath: extended.planPath)))
         #expect(plan.seeds == [1, 2])
+        #expect(extended.finishedRunsOutsideThePlan() == nil)
+        // Run again with fewer seeds: the finished seed-1 run is kept but not in the table, and the command says so.
+        let fewer = GridRunner(configuration: tinyGrid(seeds: [2]), outDirectory: out)
+        let notice = try #require(fewer.finishedRunsOutsideThePlan())
+        #expect(notice.contains("1 finished run(s)") && notice.contains("(naive-gaussian-seed1)"), "\(notice)")
         // A noise name that now means another noise would mix two grids under one id: refused.
         var renamed = tinyGrid(seeds: [1, 2])
         renamed.noises = [NamedNoise(name: "gaussian", model: .gaussian(sigma: 16))]

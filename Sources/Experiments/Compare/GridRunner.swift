@@ -85,6 +85,18 @@ public struct GridRunner {
         try AtomicFile.write([UInt8](try JSONCoding.encoder.encode(plan)), to: planPath)
     }
 
+    /// A notice when the output folder holds finished runs this selection leaves out (a grid run again with fewer
+    /// methods, noises or seeds): they stay in runs/, but the table and report are rewritten without them. nil when
+    /// every stored run is planned.
+    public func finishedRunsOutsideThePlan() -> String? {
+        let planned = Set(configuration.plan().map(\.id))
+        let outside = store.ids().filter { !planned.contains($0) }.sorted()
+        guard !outside.isEmpty else { return nil }
+        let shown = outside.prefix(4).joined(separator: ", ") + (outside.count > 4 ? ", ..." : "")
+        return "note: \(outside.count) finished run(s) in \(outDirectory)/runs are not in this selection (\(shown)): they are kept, "
+            + "but the table and report written now leave them out; name their methods, noises and seeds to include them"
+    }
+
     /// The id of a run of `plan` that has computed its influence scores (a finished ISR or ISP run, or one whose
     /// checkpoint is past its switch epoch), or nil.
     func runPastItsInfluenceStep(in plan: CompareConfiguration) -> String? {
