@@ -182,7 +182,7 @@ package enum InfluenceRanking {
                     let rank = order.firstIndex(of: i).map { $0 + 1 } ?? 0
                     let file = "figure1-\(rank)-\(sets.train.ids[i]).png"
                     let panels = [
-                        ImagePanel(image: image(sets.train.images, i), caption: "noisy image\n" + caption(i).replacingOccurrences(of: "\n", with: ", ")),
+                        ImagePanel(image: image(sets.train.images, i), caption: "noisy: " + caption(i)),  // two short lines (one long line was cut at "score 8.52e…")
                         ImagePanel(image: image(sets.train.images, i), caption: "tumour mask\nshare " + String(format: "%.1f%%", 100 * maskSum(i) / Double(pixels)),
                                    style: .maskOverlay(mask: image(masks, i))),
                         ImagePanel(image: image(delta, row), caption: "ISP perturbation\n" + String(format: "%.0f%% of its energy in the mask", 100 * (energies.last?.energyInMask ?? 0)),

@@ -83,7 +83,12 @@ public struct ComparisonReport {
                 figures.append(("figure1-\(noise).png", "The paper's Figure 1: noisy training image, tumour mask, and the perturbation ISP applied (blue lowers, red raises a pixel).", figure))
             }
             if let figure = ComparisonFigures.figure2(byMethod: byMethod, noise: noise) {
-                figures.append(("figure2-\(noise).png", "The paper's Figure 2: training images as AT, ISP and N2V leave them.", figure))
+                let shown = ["at", "isp", "n2v"].filter { byMethod[$0] != nil }.map(ComparisonFigures.displayName)
+                let list = shown.count <= 2 ? shown.joined(separator: " and ")
+                    : shown.dropLast().joined(separator: ", ") + " and " + shown.last!
+                figures.append(("figure2-\(noise).png", shown.isEmpty
+                                    ? "The paper's Figure 2: clean and noisy training images (no AT, ISP or N2V run here to show beside them)."
+                                    : "The paper's Figure 2: training images as \(list) leave them.", figure))
             }
             for row in rows where row.noise == noise && row.rho == configuration.base.data.testNoiseFractions.first {
                 figures.append(("confusion-\(row.method)-\(noise).png",
@@ -125,7 +130,7 @@ public struct ComparisonReport {
         columns += [(.init("validation-selected", best: .highest), { Self.accuracyCell($0.validationSelectedAccuracy) }),
                     (.init("best test epoch (optimistic)"), { Self.accuracyCell($0.bestTestEpochAccuracy) }),
                     (.init("macro-F1", best: .highest), { .number($0.macroF1.mean, decimals: 3) }),
-                    (.init("train time / run", best: .lowest), { .number($0.trainSeconds.mean, decimals: 1) })]
+                    (.init("train time / run (s)", best: .lowest), { .number($0.trainSeconds.mean, decimals: 1) })]
         let table = ReportTable(
             caption: "Test accuracy (%), mean ± std over seeds. The headline is the last epoch; the validation-selected epoch and the best test epoch (optimistic, as the authors reported) are beside it.",
             columns: columns.map(\.column), rows: rows.map { r in columns.map { $0.cell(r) } })

@@ -66,6 +66,9 @@ public enum TableRendering {
         }
         lines.append("")
         lines.append("Accuracies in %, mean ± sample standard deviation over seeds (a single run: its value alone). The headline is the last epoch's test accuracy; the \(rangeHeading(rows)) (max - min, in points, mean over seeds) says how much it depends on where training stopped.")
+        if showPaper {
+            lines.append("The paper column is the paper's Table 1 for the same method and noise (256 px, its recipe, 5 trials): its two test-noise settings, setting 1 / setting 2, whose ρ the paper does not state (the authors' code uses ρ = 0); the paper reports the best test epoch, so compare it with that column more than with the headline.")
+        }
         if showAdapted {
             lines.append("The test-time-adapted column classifies the clean test images with BatchNorm statistics recomputed over the clean validation images (no labels used); it uses clean images the other figures do not, so it stands beside the headline, not in its place.")
         }

@@ -41,7 +41,7 @@ public struct ReportTable: Sendable, Equatable {
             }
         }
 
-        /// Display text: numbers with fixed decimals, a true minus sign, "±" between mean and std.
+        /// Display text: numbers with fixed decimals, a true minus sign, "±" between mean and std, "–" for no value.
         public var formatted: String {
             func fixed(_ v: Double, _ decimals: Int) -> String {
                 guard v.isFinite else { return v.isNaN ? "n/a" : (v > 0 ? "\u{221E}" : "\u{2212}\u{221E}") }
@@ -52,7 +52,7 @@ public struct ReportTable: Sendable, Equatable {
             case .text(let s): return s
             case .number(let v, let d): return fixed(v, d)
             case .meanStd(let m, let s, let d): return fixed(m, d) + " \u{00B1} " + fixed(s, d)
-            case .empty: return ""
+            case .empty: return "\u{2013}"  // an en dash, as table.md writes a missing value
             }
         }
     }
