@@ -17,6 +17,18 @@ import Testing
         expectCleanFailure(predicted, mentioning: ["JSON record (result.json)", "run/model.safetensors"])
     }
 
+    /// Resuming a finished run with more epochs is refused with the reason (the schedule and T follow from --epochs)
+    /// and the way to a longer run; the message had only listed the differing settings.
+    @Test func aLongerRunIsNotAResumption() throws {
+        guard let cli = CLI.shared else { print("skipped: \(CLI.missingMessage)"); return }
+        let folder = try temporaryFolder("longer")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try RunFilesCLITests.trainTinyRun(cli, in: folder)
+        let longer = try cli.run(["train"] + tinyRun + ["--epochs", "2", "--seed", "3", "--noise", "rician", "--out", "run", "--resume"], in: folder)
+        expectCleanFailure(longer, mentioning: ["training.epochs: stored 1, now 2", "a run's --epochs cannot change when it resumes",
+                                                "belong to a 1-epoch run", "train anew into another --out directory"])
+    }
+
     /// A file that is no image (a README) is not called corrupt, and the formats named include NIfTI; a model of
     /// phantoms warns when it meets image files or real data.
     @Test func aFileThatIsNoImageNamesTheFormatsAndAPhantomModelWarns() throws {

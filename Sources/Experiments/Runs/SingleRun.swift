@@ -71,8 +71,16 @@ public struct SingleRun {
         let refused = ResumeRule.refused(differences, trainingPrefix: "training", influenceStepHasRun: hasRun)
         if !refused.isEmpty {
             let influenceRefused = hasRun && refused.contains { ResumeRule.isInfluenceSetting($0, trainingPrefix: "training") }
+            var notes: [String] = []
+            if influenceRefused { notes.append(ResumeRule.passedNote(stored.training, completedEpochs: completedEpochs)) }
+            if refused.contains(where: { $0.path == "training.epochs" }) {
+                // A run is trained for its length: the schedule's decay and T follow from --epochs (not a setting to extend).
+                notes.append("a run's --epochs cannot change when it resumes: its learning-rate schedule (\(stored.training.recipe.learningRateSchedule.rawValue)) "
+                    + "and the switch epoch T were set by it, so its \(completedEpochs) trained epoch(s) belong to a \(stored.training.epochs)-epoch run "
+                    + "(T and warm-up changes listed with it follow from --epochs); for a longer run, train anew into another --out directory")
+            }
             throw RunError.differentSettings(directory: directory, differences: refused,
-                                             note: influenceRefused ? ResumeRule.passedNote(stored.training, completedEpochs: completedEpochs) : nil)
+                                             note: notes.isEmpty ? nil : notes.joined(separator: "\n"))
         }
         return differences
     }
