@@ -14,8 +14,11 @@ t-test (df = 4) and the seeds a paired t-test needs at power 0.8, alpha 0.05 (no
 Sources/Experiments/Results/SampleSize.swift). The sign-flip test needs every difference and is not formed.
 
 Usage:
-    python3 tools/combine_seeds.py README.md GRID/table.json            # markdown for the README
-    python3 tools/combine_seeds.py README.md --check                   # re-derive the 4-seed p and seeds needed
+    python3 tools/combine_seeds.py docs/results/table1-stable/seeds1-4.md docs/results/table1-stable/seed5/table.json
+    python3 tools/combine_seeds.py docs/results/table1-stable/seeds1-4.md --check   # re-derive the 4-seed p, seeds needed
+
+The first file is any markdown holding the four-seed tables (headed "| seeds 1-4 |" and "| against naive, 4 pairs |");
+the second is `compare`'s table.json of the added seed's grid.
 
 Reference-only (scipy); the product never needs it.
 """
@@ -35,7 +38,7 @@ PAIRED_COLUMNS = [c for c in COLUMNS if c[1] != "adapted"]
 
 
 def readme_tables(path):
-    """The four-seed main table {(method, column): (mean, std, range)} and paired table {(method, column): (d, sd)}."""
+    """From a markdown file, the four-seed main table {(method, column): (mean, std, range)} and paired table {(method, column): (d, sd)}."""
     text = open(path, encoding="utf-8").read()
     main, paired = {}, {}
     main_rx = re.compile(r"([\d.]+) ± ([\d.]+)(?: \(([\d.]+)\))?")
@@ -135,8 +138,8 @@ def check(readme):
         worst_p = max(worst_p, abs(mine_p - p))
         if mine_n != needed:
             mismatched.append((d, sd, needed, mine_n))
-    print(f"largest |p - README p| {worst_p:.4f} (README rounds d and sd to 0.01 and p to 0.001)")
-    print("seeds needed differing:", mismatched or "none")
+    print(f"largest |p - stored p| {worst_p:.4f} (the tables round d and sd to 0.01 and p to 0.001)")
+    print("seeds needed differing (small effects, where the rounding of d / sd moves the count):", mismatched or "none")
 
 
 def main():
@@ -163,7 +166,7 @@ def main():
     print()
     print(f"seed {seed} alone (last-epoch test accuracy %, in brackets its range over the last five epochs):")
     print()
-    print(f"| seed {seed} | " + " | ".join(f"{n} {r}" for n, r in COLUMNS) + " |")
+    print(f"| seed {seed} | Gaussian ρ = 0 | ρ = 0.5 | ρ = 1 | ρ = 0 adapted | Rician ρ = 0 | ρ = 0.5 | ρ = 1 | ρ = 0 adapted |")
     print("|---|" + "---|" * len(COLUMNS))
     for method in METHODS:
         cells = []
