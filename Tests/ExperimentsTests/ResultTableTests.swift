@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Experiments
 import RobustTraining
@@ -13,6 +14,20 @@ import RobustTraining
     func epoch(_ n: Int, val: Int, test: Int) -> EpochMetrics {
         EpochMetrics(epoch: n, trainLoss: 1, trainAccuracy: 0.5, validation: evaluation(correct: val),
                      test: [TestEvaluation(rho: 0, evaluation: evaluation(correct: test))], seconds: 1, imagesPerSecond: 10)
+    }
+
+    /// table.json: a single seed's std is null (it had been 0, read as "no spread"), two seeds' the sample std; both
+    /// read back.
+    @Test func aSingleSeedHasNoStandardDeviationInJSON() throws {
+        let one = SeedStatistic(values: [0.8], seeds: [5]), two = SeedStatistic(values: [0.8, 0.9], seeds: [1, 2])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let oneText = String(decoding: try encoder.encode(one), as: UTF8.self)
+        let twoText = String(decoding: try encoder.encode(two), as: UTF8.self)
+        #expect(oneText.contains("\"std\":null"), "\(oneText)")
+        #expect(!twoText.contains("null") && abs(two.std - 0.1 / 2.0.squareRoot()) < 1e-12, "\(twoText)")
+        #expect(try JSONDecoder().decode(SeedStatistic.self, from: Data(oneText.utf8)) == one)
+        #expect(try JSONDecoder().decode(SeedStatistic.self, from: Data(twoText.utf8)) == two)
     }
 
     @Test func picksLastValidationSelectedAndBestEpochs() {

@@ -41,6 +41,26 @@ public struct SeedStatistic: Codable, Sendable, Equatable {
         mean = Statistics.mean(values)
         std = Statistics.standardDeviation(values)
     }
+
+    private enum CodingKeys: String, CodingKey { case mean, std, values, seeds }
+
+    /// `std` is written as null for fewer than two seeds: a sample standard deviation needs two, and a 0 there read as
+    /// "no spread" (table.csv leaves the cell empty, table.md shows the value alone).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mean, forKey: .mean)
+        if values.count < 2 { try c.encodeNil(forKey: .std) } else { try c.encode(std, forKey: .std) }
+        try c.encode(values, forKey: .values)
+        try c.encode(seeds, forKey: .seeds)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mean = try c.decode(Double.self, forKey: .mean)
+        std = try c.decodeIfPresent(Double.self, forKey: .std) ?? 0
+        values = try c.decode([Double].self, forKey: .values)
+        seeds = try c.decode([UInt64].self, forKey: .seeds)
+    }
 }
 
 /// Table 1 for one (method, noise, rho) cell group: the three ways of picking the reported epoch, the
