@@ -92,19 +92,22 @@ enum ComparisonFigures {
     }
 
     /// The paper's Figure 2: one training image as each method leaves it.
+    /// The methods Figure 2 shows beside the clean and noisy image, in its column order.
+    static let figure2Methods = ["at", "isp", "n2v"]
+
     static func figure2(byMethod: [String: RunArtifacts], noise: String) -> ImagePanelFigure? {
         guard let any = byMethod.values.first, !any.examplePositions.isEmpty else { return nil }
         var panels: [ImagePanel] = []
         for i in 0..<any.examplePositions.count {
             if let clean = any.clean { panels.append(ImagePanel(image: grey(clean, item: i), caption: "clean\n\(classNames[any.exampleLabels[i]])")) }
             panels.append(ImagePanel(image: grey(any.noisy, item: i), caption: "noisy (\(noise))"))
-            for method in ["at", "isp", "n2v"] {
+            for method in figure2Methods {
                 if let a = byMethod[method], i < a.examplePositions.count {
                     panels.append(ImagePanel(image: grey(a.methodVersion, item: i), caption: displayName(method)))
                 }
             }
         }
-        let columns = (any.clean == nil ? 1 : 2) + ["at", "isp", "n2v"].filter { byMethod[$0] != nil }.count
+        let columns = (any.clean == nil ? 1 : 2) + figure2Methods.filter { byMethod[$0] != nil }.count
         return ImagePanelFigure(title: "Figure 2, \(noise) noise", panels: panels, columns: columns)
     }
 }

@@ -83,7 +83,7 @@ public struct ComparisonReport {
                 figures.append(("figure1-\(noise).png", "The paper's Figure 1: noisy training image, tumour mask, and the perturbation ISP applied (blue lowers, red raises a pixel).", figure))
             }
             if let figure = ComparisonFigures.figure2(byMethod: byMethod, noise: noise) {
-                let shown = ["at", "isp", "n2v"].filter { byMethod[$0] != nil }.map(ComparisonFigures.displayName)
+                let shown = ComparisonFigures.figure2Methods.filter { byMethod[$0] != nil }.map(ComparisonFigures.displayName)
                 let list = shown.count <= 2 ? shown.joined(separator: " and ")
                     : shown.dropLast().joined(separator: ", ") + " and " + shown.last!
                 figures.append(("figure2-\(noise).png", shown.isEmpty

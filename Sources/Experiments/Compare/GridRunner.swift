@@ -90,7 +90,7 @@ public struct GridRunner {
     /// every stored run is planned.
     public func finishedRunsOutsideThePlan() -> String? {
         let planned = Set(configuration.plan().map(\.id))
-        let outside = store.ids().filter { !planned.contains($0) }.sorted()
+        let outside = store.ids().filter { !planned.contains($0) }  // ids() is sorted
         guard !outside.isEmpty else { return nil }
         let shown = outside.prefix(4).joined(separator: ", ") + (outside.count > 4 ? ", ..." : "")
         return "note: \(outside.count) finished run(s) in \(outDirectory)/runs are not in this selection (\(shown)): they are kept, "
